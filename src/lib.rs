@@ -1,0 +1,30 @@
+//! xmpp-wasm: a browser-side XMPP client over BOSH (XEP-0124/XEP-0206).
+//!
+//! The crate is split in two:
+//!
+//! * a **sans-IO core** ([`xml`], [`jid`], [`ns`], [`sasl`], [`bosh`],
+//!   [`connection`]) that never touches the network, a clock or global
+//!   randomness. Time is passed in as a [`core::time::Duration`] since an origin
+//!   the caller picks; randomness comes from an injected [`rand::RandomSource`].
+//!   It compiles and is tested natively with `cargo test`.
+//! * a thin **web shell** (`web`, compiled only for `wasm32`) that performs the
+//!   HTTP requests with `fetch`, arms timers, and exposes the `Connection` class
+//!   to JavaScript with wasm-bindgen.
+//!
+//! Invariants (see ARCHITECTURE.md): after every command or input given to the
+//! core, its outputs are drained with the `poll_*` methods until empty; a
+//! malformed server response is an error value, never a panic; the web shell
+//! never holds a borrow of the core while it calls into JavaScript.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bosh;
+pub mod connection;
+pub mod jid;
+pub mod ns;
+pub mod rand;
+pub mod sasl;
+pub mod xml;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,1 +1,707 @@
-//! placeholder
+//! The XMPP connection over one BOSH session: login (SASL, restart, bind,
+//! session), status changes with Strophe.js's numbers, and application
+//! stanzas. Sans-IO, with the same shape as [`crate::bosh::Session`]:
+//!
+//! * getters on `&self` ([`Connection::status`], [`Connection::jid`], ...);
+//! * commands ([`Connection::connect`], [`Connection::send`],
+//!   [`Connection::disconnect`], [`Connection::pause`], ...);
+//! * inputs named `handle_*`, which forward to the BOSH session and then run
+//!   the login state machine on what arrived;
+//! * outputs named `poll_*`: drain [`Connection::poll_event`] first (the
+//!   application may queue stanzas from its callbacks), then
+//!   [`Connection::poll_transmit`] until `None`, then arm a timer for
+//!   [`Connection::poll_timeout`].
+//!
+//! Every login step is queued while the previous response is processed, so it
+//! leaves in the very next `poll_transmit`: a login takes the minimum number of
+//! HTTP round trips and never waits for a timer.
+
+pub mod handlers;
+
+use crate::bosh::{self, Session, Transmit};
+use crate::jid::Jid;
+use crate::ns;
+use crate::rand::RandomSource;
+use crate::sasl::{self, Credentials, Mechanism};
+use crate::xml::{self, Element};
+use base64::Engine as _;
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Connection status, numbered as in Strophe.js so existing code ports as is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Status {
+    /// An error occurred.
+    Error = 0,
+    /// The connection is being established.
+    Connecting = 1,
+    /// The connection attempt failed (see the condition).
+    ConnFail = 2,
+    /// Authentication is in progress.
+    Authenticating = 3,
+    /// Authentication failed (see the condition).
+    AuthFail = 4,
+    /// Logged in and bound.
+    Connected = 5,
+    /// The connection is closed.
+    Disconnected = 6,
+    /// The connection is closing.
+    Disconnecting = 7,
+    /// Attached to an existing session.
+    Attached = 8,
+    /// Redirected to another service.
+    Redirect = 9,
+    /// The connection timed out.
+    ConnTimeout = 10,
+    /// Authenticated; the application must call bind.
+    BindRequired = 11,
+    /// Attaching to an existing session failed.
+    AttachFail = 12,
+    /// Reconnecting.
+    Reconnecting = 13,
+}
+
+impl Status {
+    /// The Strophe.js name (`CONNECTED`, `AUTHFAIL`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Error => "ERROR",
+            Status::Connecting => "CONNECTING",
+            Status::ConnFail => "CONNFAIL",
+            Status::Authenticating => "AUTHENTICATING",
+            Status::AuthFail => "AUTHFAIL",
+            Status::Connected => "CONNECTED",
+            Status::Disconnected => "DISCONNECTED",
+            Status::Disconnecting => "DISCONNECTING",
+            Status::Attached => "ATTACHED",
+            Status::Redirect => "REDIRECT",
+            Status::ConnTimeout => "CONNTIMEOUT",
+            Status::BindRequired => "BINDREQUIRED",
+            Status::AttachFail => "ATTACHFAIL",
+            Status::Reconnecting => "RECONNECTING",
+        }
+    }
+}
+
+/// Options of a connection, as given from JavaScript (camelCase keys).
+/// Unknown keys are an error, so a typo is reported instead of ignored.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Options {
+    /// SASL mechanisms to use, in order of preference (default: strongest first).
+    pub mechanisms: Option<Vec<String>>,
+    /// BOSH `wait` (seconds).
+    pub wait: u32,
+    /// BOSH `hold`.
+    pub hold: u32,
+    /// BOSH `route`.
+    pub route: Option<String>,
+    /// `Content-Type` of requests (`text/plain` avoids a CORS preflight).
+    pub content_type: String,
+    /// Largest accepted response body in bytes.
+    pub max_body_size: usize,
+    /// Resends of one request before the session counts as lost.
+    pub max_retries: u32,
+    /// Milliseconds to coalesce stanzas before a body leaves (default 0:
+    /// stanzas sent in one JavaScript task leave together at its end).
+    pub idle_interval: u32,
+    /// `xml:lang` of the session.
+    pub lang: String,
+    /// Send credentials (cookies) with cross-origin requests.
+    pub with_credentials: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let c = bosh::Config::new("", "");
+        Options {
+            mechanisms: None,
+            wait: c.wait,
+            hold: c.hold,
+            route: None,
+            content_type: c.content_type,
+            max_body_size: c.max_body_size,
+            max_retries: c.max_retries,
+            idle_interval: 0,
+            lang: c.lang,
+            with_credentials: false,
+        }
+    }
+}
+
+/// Something the application learns.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The status changed; `condition` says why for failures.
+    Status {
+        /// The new status.
+        status: Status,
+        /// The error condition (`not-authorized`, `no-auth-mech`, ...).
+        condition: Option<String>,
+    },
+    /// An application stanza arrived (only once connected).
+    Stanza(Element),
+}
+
+/// An error of a command given by the application.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The JID could not be parsed.
+    #[error("invalid JID: {0}")]
+    InvalidJid(String),
+    /// The command needs a state the connection is not in.
+    #[error("not allowed now: {0}")]
+    InvalidState(&'static str),
+    /// The stanza is not exactly one well-formed element.
+    #[error("not one well-formed element: {0}")]
+    BadStanza(String),
+}
+
+impl CommandError {
+    /// A short condition string for JavaScript errors.
+    pub fn condition(&self) -> &'static str {
+        match self {
+            CommandError::InvalidJid(_) => "jid-malformed",
+            CommandError::InvalidState(_) => "invalid-state",
+            CommandError::BadStanza(_) => "bad-format",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Phase {
+    Idle,
+    /// Waiting for stream features; `authenticated` after SASL success.
+    Features {
+        authenticated: bool,
+    },
+    Sasl,
+    Bind {
+        id: String,
+    },
+    Session {
+        id: String,
+    },
+    Connected,
+    Disconnecting,
+    Disconnected,
+}
+
+/// One XMPP connection. See the module documentation for the driving rules.
+pub struct Connection {
+    url: String,
+    options: Options,
+    rng: Box<dyn RandomSource>,
+    session: Option<Session>,
+    phase: Phase,
+    status: Status,
+    jid: Option<Jid>,
+    credentials: Credentials,
+    mechanism: Option<Box<dyn Mechanism>>,
+    mechanism_name: Option<&'static str>,
+    session_required: bool,
+    failed: bool,
+    events: VecDeque<Event>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("url", &self.url)
+            .field("status", &self.status)
+            .field("jid", &self.jid)
+            .field("phase", &self.phase)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A new, idle connection to the BOSH service at `url`.
+    pub fn new(url: impl Into<String>, options: Options, rng: Box<dyn RandomSource>) -> Self {
+        Connection {
+            url: url.into(),
+            options,
+            rng,
+            session: None,
+            phase: Phase::Idle,
+            status: Status::Disconnected,
+            jid: None,
+            credentials: Credentials::default(),
+            mechanism: None,
+            mechanism_name: None,
+            session_required: false,
+            failed: false,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The current status.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The JID: the one given to `connect`, then the bound full JID.
+    pub fn jid(&self) -> Option<&Jid> {
+        self.jid.as_ref()
+    }
+
+    /// The SASL mechanism used for the login, once chosen.
+    pub fn mechanism(&self) -> Option<&'static str> {
+        self.mechanism_name
+    }
+
+    /// Whether the login completed (CONNECTED or ATTACHED).
+    pub fn authenticated(&self) -> bool {
+        matches!(self.phase, Phase::Connected)
+    }
+
+    /// Whether a BOSH session is open.
+    pub fn connected(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| !s.is_closed())
+            && !matches!(self.phase, Phase::Idle | Phase::Disconnected)
+    }
+
+    /// Whether sending is paused.
+    pub fn paused(&self) -> bool {
+        self.session.as_ref().is_some_and(Session::is_paused)
+    }
+
+    /// The BOSH session, if one exists.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Starts a login as `jid` (a bare domain for anonymous login).
+    pub fn connect(&mut self, jid: &str, password: Option<&str>) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+            return Err(CommandError::InvalidState(
+                "connect while a session is active",
+            ));
+        }
+        let jid = Jid::parse(jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
+        let o = &self.options;
+        let mut config = bosh::Config::new(self.url.clone(), jid.domain());
+        config.wait = o.wait;
+        config.hold = o.hold;
+        config.route = o.route.clone();
+        config.content_type = o.content_type.clone();
+        config.max_body_size = o.max_body_size;
+        config.max_retries = o.max_retries;
+        config.lang = o.lang.clone();
+        config.idle_interval =
+            (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
+        let mut session = Session::new(config, self.rng.next_u64());
+        session.start();
+        self.credentials = Credentials {
+            username: jid.node().map(str::to_owned),
+            password: password.map(str::to_owned),
+            authzid: None,
+            domain: jid.domain().to_owned(),
+            oauth_token: None,
+        };
+        self.session = Some(session);
+        self.jid = Some(jid);
+        self.mechanism = None;
+        self.mechanism_name = None;
+        self.session_required = false;
+        self.failed = false;
+        self.phase = Phase::Features {
+            authenticated: false,
+        };
+        self.set_status(Status::Connecting, None);
+        Ok(())
+    }
+
+    /// Queues a stanza. Top-level `message`, `presence` and `iq` without a
+    /// namespace get `jabber:client`.
+    pub fn send(&mut self, now: Duration, mut stanza: Element) -> Result<(), CommandError> {
+        let Some(session) = self.session.as_mut().filter(|s| !s.is_closed()) else {
+            return Err(CommandError::InvalidState("send without a session"));
+        };
+        if stanza.ns().is_none() && matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
+            stanza.set_attr("xmlns", ns::CLIENT);
+        }
+        session.send(now, stanza.to_xml());
+        Ok(())
+    }
+
+    /// Parses `xml` (exactly one well-formed element) and queues it. On
+    /// error nothing is queued.
+    pub fn send_xml(&mut self, now: Duration, xml: &str) -> Result<(), CommandError> {
+        let el = xml::parse(xml).map_err(|e| CommandError::BadStanza(e.to_string()))?;
+        self.send(now, el)
+    }
+
+    /// A fresh id for a stanza.
+    pub fn unique_id(&mut self, prefix: &str) -> String {
+        format!("{prefix}{}", self.rng.token(10))
+    }
+
+    /// Stops sending new bodies until [`Connection::resume`].
+    pub fn pause(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.pause();
+        }
+    }
+
+    /// Sends what queued while paused.
+    pub fn resume(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.resume();
+        }
+    }
+
+    /// Sends queued stanzas now, without waiting for the idle interval.
+    pub fn flush(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.flush();
+        }
+    }
+
+    /// Ends the session: DISCONNECTING, an unavailable presence in the
+    /// terminate body, then DISCONNECTED when it is answered or times out.
+    pub fn disconnect(&mut self, reason: Option<&str>) {
+        match self.phase {
+            Phase::Idle | Phase::Disconnected | Phase::Disconnecting => return,
+            _ => {}
+        }
+        self.phase = Phase::Disconnecting;
+        self.set_status(Status::Disconnecting, reason.map(str::to_owned));
+        let mut presence = Element::new("presence")
+            .with_attr("xmlns", ns::CLIENT)
+            .with_attr("type", "unavailable");
+        if let Some(r) = reason {
+            presence.push_child(Element::new("status").with_text(r));
+        }
+        match self.session.as_mut() {
+            Some(s) if s.is_open() => s.terminate(vec![presence.to_xml()]),
+            Some(s) => s.terminate(Vec::new()),
+            None => {}
+        }
+        self.pump();
+    }
+
+    /// Input: the HTTP response to transmit `id`.
+    pub fn handle_response(&mut self, now: Duration, id: u64, status: u16, body: &str) {
+        if let Some(s) = self.session.as_mut() {
+            s.handle_response(now, id, status, body);
+        }
+        self.pump();
+    }
+
+    /// Input: transmit `id` failed at the network level.
+    pub fn handle_transport_error(&mut self, now: Duration, id: u64) {
+        if let Some(s) = self.session.as_mut() {
+            s.handle_transport_error(now, id);
+        }
+        self.pump();
+    }
+
+    /// Input: the time is now `now`.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if let Some(s) = self.session.as_mut() {
+            s.handle_timeout(now);
+        }
+        self.pump();
+    }
+
+    /// Output: the next HTTP request to perform.
+    pub fn poll_transmit(&mut self, now: Duration) -> Option<Transmit> {
+        self.session.as_mut()?.poll_transmit(now)
+    }
+
+    /// Output: when to call [`Connection::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.session.as_ref()?.poll_timeout()
+    }
+
+    /// Output: the next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn set_status(&mut self, status: Status, condition: Option<String>) {
+        self.status = status;
+        self.events.push_back(Event::Status { status, condition });
+    }
+
+    /// Runs the login machine on everything the BOSH session produced.
+    fn pump(&mut self) {
+        loop {
+            let Some(ev) = self.session.as_mut().and_then(Session::poll_event) else {
+                return;
+            };
+            match ev {
+                bosh::Event::Created(_) | bosh::Event::Processed { .. } => {}
+                bosh::Event::Stanza(el) => self.on_stanza(el),
+                bosh::Event::Closed { condition } => self.on_closed(condition),
+            }
+        }
+    }
+
+    fn on_closed(&mut self, condition: Option<String>) {
+        if matches!(self.phase, Phase::Disconnected) {
+            return;
+        }
+        let was_disconnecting = matches!(self.phase, Phase::Disconnecting);
+        if let (Some(c), false) = (condition, was_disconnecting || self.failed) {
+            self.set_status(Status::ConnFail, Some(c));
+        }
+        self.phase = Phase::Disconnected;
+        self.set_status(Status::Disconnected, None);
+    }
+
+    /// A login failure: report `status`, then end the session.
+    fn fail(&mut self, status: Status, condition: &str) {
+        self.failed = true;
+        self.set_status(status, Some(condition.to_owned()));
+        self.phase = Phase::Disconnecting;
+        if let Some(s) = self.session.as_mut() {
+            s.terminate(Vec::new());
+        }
+    }
+
+    fn queue(&mut self, el: Element) {
+        if let Some(s) = self.session.as_mut() {
+            // Login steps leave immediately: no idle interval applies.
+            s.send(Duration::ZERO, el.to_xml());
+            s.flush();
+        }
+    }
+
+    fn on_stanza(&mut self, el: Element) {
+        if el.local_name() == "error" && el.name.starts_with("stream:")
+            || el.name == "error" && el.ns() == Some(ns::STREAM)
+        {
+            let cond = el
+                .elements()
+                .find(|c| c.ns() == Some(ns::STREAMS))
+                .map(|c| c.local_name().to_owned())
+                .unwrap_or_else(|| "undefined-condition".into());
+            if !matches!(self.phase, Phase::Connected) {
+                self.fail(Status::ConnFail, &cond);
+                return;
+            }
+            self.set_status(Status::ConnFail, Some(cond));
+            self.failed = true;
+            return;
+        }
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Features { authenticated } => {
+                self.phase = Phase::Features { authenticated };
+                if el.local_name() == "features" {
+                    if authenticated {
+                        self.on_features_bind(&el);
+                    } else {
+                        self.on_features_sasl(&el);
+                    }
+                }
+            }
+            Phase::Sasl => {
+                self.phase = Phase::Sasl;
+                self.on_sasl(&el);
+            }
+            Phase::Bind { id } => {
+                if el.local_name() == "iq" && el.attr("id") == Some(id.as_str()) {
+                    self.on_bind_result(&el);
+                } else {
+                    self.phase = Phase::Bind { id };
+                }
+            }
+            Phase::Session { id } => {
+                if el.local_name() == "iq" && el.attr("id") == Some(id.as_str()) {
+                    if el.attr("type") == Some("result") {
+                        self.phase = Phase::Connected;
+                        self.set_status(Status::Connected, None);
+                    } else {
+                        self.fail(Status::AuthFail, &stanza_error_condition(&el));
+                    }
+                } else {
+                    self.phase = Phase::Session { id };
+                }
+            }
+            Phase::Connected => {
+                self.phase = Phase::Connected;
+                self.events.push_back(Event::Stanza(el));
+            }
+            other => self.phase = other,
+        }
+    }
+
+    fn on_features_sasl(&mut self, features: &Element) {
+        let offered: Vec<String> = features
+            .child_ns("mechanisms", ns::SASL)
+            .map(|m| {
+                m.elements()
+                    .filter(|e| e.local_name() == "mechanism")
+                    .map(Element::text)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let preference: Vec<&str> = match &self.options.mechanisms {
+            Some(list) => list.iter().map(String::as_str).collect(),
+            None => sasl::DEFAULT_PREFERENCE.to_vec(),
+        };
+        let rng = &mut self.rng;
+        let mut nonce = || rng.token(24);
+        let mut mech = match sasl::select(&offered, &preference, &self.credentials, &mut nonce) {
+            Ok(m) => m,
+            Err(e) => {
+                self.fail(Status::ConnFail, e.condition());
+                return;
+            }
+        };
+        self.mechanism_name = Some(mech.name());
+        self.set_status(Status::Authenticating, None);
+        let initial = match mech.initial_response() {
+            Ok(i) => i,
+            Err(e) => {
+                self.fail(Status::AuthFail, e.condition());
+                return;
+            }
+        };
+        let mut auth = Element::new("auth")
+            .with_attr("xmlns", ns::SASL)
+            .with_attr("mechanism", mech.name());
+        match initial {
+            Some(bytes) if bytes.is_empty() => auth.push_text("="),
+            Some(bytes) => auth.push_text(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            None => {}
+        }
+        self.mechanism = Some(mech);
+        self.phase = Phase::Sasl;
+        self.queue(auth);
+    }
+
+    fn on_sasl(&mut self, el: &Element) {
+        if el.ns() != Some(ns::SASL) {
+            return;
+        }
+        let data = match decode_b64(&el.text()) {
+            Ok(d) => d,
+            Err(()) => {
+                self.fail(Status::AuthFail, "malformed-challenge");
+                return;
+            }
+        };
+        let Some(mech) = self.mechanism.as_mut() else {
+            self.fail(Status::AuthFail, "undefined-condition");
+            return;
+        };
+        match el.local_name() {
+            "challenge" => match mech.respond(&data) {
+                Ok(resp) => {
+                    let mut r = Element::new("response").with_attr("xmlns", ns::SASL);
+                    if !resp.is_empty() {
+                        r.push_text(base64::engine::general_purpose::STANDARD.encode(resp));
+                    }
+                    self.queue(r);
+                }
+                Err(e) => self.fail(Status::AuthFail, e.condition()),
+            },
+            "success" => match mech.success(&data) {
+                Ok(()) => {
+                    self.mechanism = None;
+                    self.phase = Phase::Features {
+                        authenticated: true,
+                    };
+                    if let Some(s) = self.session.as_mut() {
+                        s.restart();
+                    }
+                }
+                Err(e) => self.fail(Status::AuthFail, e.condition()),
+            },
+            "failure" => {
+                let cond = el
+                    .elements()
+                    .find(|c| c.local_name() != "text")
+                    .map(|c| c.local_name().to_owned())
+                    .unwrap_or_else(|| "not-authorized".into());
+                self.fail(Status::AuthFail, &cond);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_features_bind(&mut self, features: &Element) {
+        if features.child_ns("bind", ns::BIND).is_none() {
+            self.fail(Status::ConnFail, "missing-bind-feature");
+            return;
+        }
+        self.session_required = features
+            .child_ns("session", ns::SESSION)
+            .is_some_and(|s| s.child("optional").is_none());
+        let id = self.unique_id("bind_");
+        let mut bind = Element::new("bind").with_attr("xmlns", ns::BIND);
+        if let Some(res) = self.jid.as_ref().and_then(Jid::resource) {
+            bind.push_child(Element::new("resource").with_text(res));
+        }
+        let iq = Element::new("iq")
+            .with_attr("xmlns", ns::CLIENT)
+            .with_attr("type", "set")
+            .with_attr("id", id.as_str())
+            .with_child(bind);
+        self.phase = Phase::Bind { id };
+        self.queue(iq);
+    }
+
+    fn on_bind_result(&mut self, iq: &Element) {
+        if iq.attr("type") != Some("result") {
+            let cond = stanza_error_condition(iq);
+            self.fail(Status::AuthFail, &cond);
+            return;
+        }
+        let bound = iq
+            .child_ns("bind", ns::BIND)
+            .and_then(|b| b.child("jid"))
+            .map(Element::text)
+            .and_then(|t| Jid::parse(t.trim()).ok());
+        let Some(bound) = bound else {
+            self.fail(Status::AuthFail, "bad-format");
+            return;
+        };
+        self.jid = Some(bound);
+        if self.session_required {
+            let id = self.unique_id("sess_");
+            let iq = Element::new("iq")
+                .with_attr("xmlns", ns::CLIENT)
+                .with_attr("type", "set")
+                .with_attr("id", id.as_str())
+                .with_child(Element::new("session").with_attr("xmlns", ns::SESSION));
+            self.phase = Phase::Session { id };
+            self.queue(iq);
+        } else {
+            self.phase = Phase::Connected;
+            self.set_status(Status::Connected, None);
+        }
+    }
+}
+
+/// The condition element of a stanza error (`conflict`, `not-allowed`, ...).
+pub fn stanza_error_condition(stanza: &Element) -> String {
+    stanza
+        .child("error")
+        .and_then(|e| {
+            e.elements()
+                .find(|c| c.ns() == Some(ns::STANZAS) && c.local_name() != "text")
+        })
+        .map(|c| c.local_name().to_owned())
+        .unwrap_or_else(|| "undefined-condition".into())
+}
+
+fn decode_b64(text: &str) -> Result<Vec<u8>, ()> {
+    let t = text.trim();
+    if t.is_empty() || t == "=" {
+        return Ok(Vec::new());
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(t)
+        .map_err(|_| ())
+}

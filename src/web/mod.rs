@@ -1,1 +1,588 @@
-//! placeholder
+//! The web shell: the only code that touches the browser.
+//!
+//! It owns the sans-IO [`crate::connection::Connection`] behind
+//! `Rc<RefCell<…>>`, performs its HTTP requests with `fetch` +
+//! `AbortController`, arms one timer for its next deadline, converts stanzas
+//! to DOM elements and calls JavaScript callbacks. Rules:
+//!
+//! * after every command or input, [`drive`] drains the core: events first
+//!   (callbacks may queue stanzas), then requests, then the timer;
+//! * no borrow of the core or of the handler table is held while JavaScript
+//!   runs (a callback may call back into the connection);
+//! * `send()` does not transmit at once: it schedules one drain in a
+//!   microtask, so every stanza sent in the same JavaScript task leaves in one
+//!   `<body/>` at the end of that task.
+
+mod js;
+
+use crate::connection::handlers::{unhandled_iq_reply, HandlerId, Handlers, Matcher};
+use crate::connection::{self as core, Event, Options, Status as CoreStatus};
+use crate::rand::RandomSource;
+use crate::xml::Element;
+use js_sys::{Function, Promise};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Connection status, with the numbers of Strophe.js's `Strophe.Status`.
+#[wasm_bindgen]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// An error occurred.
+    ERROR = 0,
+    /// The connection is being established.
+    CONNECTING = 1,
+    /// The connection attempt failed.
+    CONNFAIL = 2,
+    /// Authentication is in progress.
+    AUTHENTICATING = 3,
+    /// Authentication failed.
+    AUTHFAIL = 4,
+    /// Logged in.
+    CONNECTED = 5,
+    /// Closed.
+    DISCONNECTED = 6,
+    /// Closing.
+    DISCONNECTING = 7,
+    /// Attached to an existing session.
+    ATTACHED = 8,
+    /// Redirected.
+    REDIRECT = 9,
+    /// Timed out.
+    CONNTIMEOUT = 10,
+    /// The application must bind a resource.
+    BINDREQUIRED = 11,
+    /// Attaching failed.
+    ATTACHFAIL = 12,
+    /// Reconnecting.
+    RECONNECTING = 13,
+}
+
+/// The browser's CSPRNG.
+struct CryptoRandom;
+
+impl RandomSource for CryptoRandom {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        // getRandomValues takes at most 65536 bytes per call.
+        for chunk in buf.chunks_mut(65536) {
+            let arr = js_sys::Uint8Array::new_with_length(chunk.len() as u32);
+            js::get_random_values(&arr);
+            arr.copy_to(chunk);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Callbacks {
+    connect: Option<Function>,
+    raw_input: Option<Function>,
+    raw_output: Option<Function>,
+    connect_promise: Option<(Function, Function)>,
+    disconnect_promise: Vec<Function>,
+}
+
+struct Inner {
+    core: RefCell<core::Connection>,
+    handlers: RefCell<Handlers<Function>>,
+    callbacks: RefCell<Callbacks>,
+    /// Abort controllers of the requests on the wire, by rid.
+    requests: RefCell<HashMap<u64, web_sys::AbortController>>,
+    origin: f64,
+    drain_scheduled: Cell<bool>,
+    timer: Cell<Option<i32>>,
+    timer_cb: RefCell<Option<Closure<dyn FnMut()>>>,
+    with_credentials: bool,
+}
+
+impl Inner {
+    fn now(&self) -> Duration {
+        let ms = (js::performance_now() - self.origin).max(0.0);
+        Duration::from_micros((ms * 1000.0) as u64)
+    }
+}
+
+/// An XMPP connection over BOSH. `new Connection(service, options)`.
+#[wasm_bindgen]
+pub struct Connection {
+    inner: Rc<Inner>,
+}
+
+fn error(name: &str, message: &str, condition: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    e.set_name(name);
+    let _ = js_sys::Reflect::set(&e, &"condition".into(), &condition.into());
+    e.into()
+}
+
+fn status_error(status: CoreStatus, condition: Option<&str>) -> JsValue {
+    let cond = condition.unwrap_or("");
+    let e = error(
+        "ConnectionError",
+        &format!(
+            "{}{}{}",
+            status.name(),
+            if cond.is_empty() { "" } else { ": " },
+            cond
+        ),
+        cond,
+    );
+    let _ = js_sys::Reflect::set(&e, &"status".into(), &(status as u8).into());
+    e
+}
+
+#[wasm_bindgen]
+impl Connection {
+    /// Creates a connection to the BOSH service at `service` (for example
+    /// `/http-bind`). `options` is an object of [`Options`] in camelCase;
+    /// an unknown key or a wrong type throws a `TypeError`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(service: &str, options: JsValue) -> Result<Connection, JsValue> {
+        let opts = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else {
+            let text = js_sys::JSON::stringify(&options)
+                .map_err(|_| error("TypeError", "options must be a plain object", "bad-options"))?;
+            let text: String = text.into();
+            serde_json::from_str::<Options>(&text)
+                .map_err(|e| error("TypeError", &format!("invalid options: {e}"), "bad-options"))?
+        };
+        let with_credentials = opts.with_credentials;
+        let inner = Rc::new(Inner {
+            core: RefCell::new(core::Connection::new(service, opts, Box::new(CryptoRandom))),
+            handlers: RefCell::new(Handlers::default()),
+            callbacks: RefCell::new(Callbacks::default()),
+            requests: RefCell::new(HashMap::new()),
+            origin: js::performance_now(),
+            drain_scheduled: Cell::new(false),
+            timer: Cell::new(None),
+            timer_cb: RefCell::new(None),
+            with_credentials,
+        });
+        let weak: Weak<Inner> = Rc::downgrade(&inner);
+        let cb = Closure::<dyn FnMut()>::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.timer.set(None);
+                let now = inner.now();
+                inner.core.borrow_mut().handle_timeout(now);
+                drive(&inner);
+            }
+        });
+        *inner.timer_cb.borrow_mut() = Some(cb);
+        Ok(Connection { inner })
+    }
+
+    /// Logs in as `jid` with `password` (a bare domain JID logs in
+    /// anonymously). `callback(status, condition)` sees every status change.
+    /// The promise resolves on CONNECTED and rejects with an error carrying
+    /// `status` and `condition` on failure.
+    pub fn connect(
+        &self,
+        jid: &str,
+        password: Option<String>,
+        callback: Option<Function>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        let result = inner.core.borrow_mut().connect(jid, password.as_deref());
+        if let Err(e) = result {
+            return Promise::reject(&error("ConnectionError", &e.to_string(), e.condition()));
+        }
+        let promise = Promise::new(&mut |resolve, reject| {
+            let mut cbs = inner.callbacks.borrow_mut();
+            cbs.connect = callback.clone();
+            cbs.connect_promise = Some((resolve, reject));
+        });
+        drive(&inner);
+        promise
+    }
+
+    /// Sends a stanza: a DOM `Element` or a string holding exactly one
+    /// well-formed element. Anything else throws and nothing is sent.
+    pub fn send(&self, stanza: JsValue) -> Result<(), JsValue> {
+        let text = if let Some(s) = stanza.as_string() {
+            s
+        } else if let Some(el) = stanza.dyn_ref::<web_sys::Element>() {
+            js::serialize(el)?
+        } else {
+            return Err(error(
+                "TypeError",
+                "send() takes an Element or an XML string",
+                "bad-format",
+            ));
+        };
+        let now = self.inner.now();
+        self.inner
+            .core
+            .borrow_mut()
+            .send_xml(now, &text)
+            .map_err(|e| error("TypeError", &e.to_string(), e.condition()))?;
+        schedule_drive(&self.inner);
+        Ok(())
+    }
+
+    /// Adds a stanza handler: `handler(element)` is called for each matching
+    /// stanza once connected; it stays while it returns `true`. Returns a
+    /// reference for `deleteHandler`.
+    #[wasm_bindgen(js_name = addHandler)]
+    #[allow(clippy::too_many_arguments)] // Strophe.js's signature, kept for porting
+    pub fn add_handler(
+        &self,
+        handler: Function,
+        ns: Option<String>,
+        name: Option<String>,
+        r#type: JsValue,
+        id: Option<String>,
+        from: Option<String>,
+        options: JsValue,
+    ) -> Result<f64, JsValue> {
+        let types = if r#type.is_undefined() || r#type.is_null() {
+            None
+        } else if let Some(t) = r#type.as_string() {
+            Some(vec![t])
+        } else if js_sys::Array::is_array(&r#type) {
+            let arr: js_sys::Array = r#type.unchecked_into();
+            let mut v = Vec::new();
+            for x in arr.iter() {
+                v.push(x.as_string().ok_or_else(|| {
+                    error(
+                        "TypeError",
+                        "type must be a string or an array of strings",
+                        "bad-options",
+                    )
+                })?);
+            }
+            Some(v)
+        } else {
+            return Err(error(
+                "TypeError",
+                "type must be a string or an array of strings",
+                "bad-options",
+            ));
+        };
+        let flag = |key: &str| -> bool {
+            if options.is_object() {
+                js_sys::Reflect::get(&options, &key.into())
+                    .map(|v| v.is_truthy())
+                    .unwrap_or(false)
+            } else {
+                false
+            }
+        };
+        let matcher = Matcher {
+            ns,
+            name,
+            types,
+            id,
+            from,
+            match_bare_from_jid: flag("matchBareFromJid"),
+            ignore_namespace_fragment: flag("ignoreNamespaceFragment"),
+        };
+        let id = self.inner.handlers.borrow_mut().add(matcher, handler);
+        Ok(id.0 as f64)
+    }
+
+    /// Removes a handler added with `addHandler`.
+    #[wasm_bindgen(js_name = deleteHandler)]
+    pub fn delete_handler(&self, handler_ref: f64) -> bool {
+        self.inner
+            .handlers
+            .borrow_mut()
+            .remove(HandlerId(handler_ref as u64))
+    }
+
+    /// Ends the session (an unavailable presence rides in the terminate
+    /// body). Resolves once DISCONNECTED.
+    pub fn disconnect(&self, reason: Option<String>) -> Promise {
+        let inner = self.inner.clone();
+        if matches!(inner.core.borrow().status(), CoreStatus::Disconnected) {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        let promise = Promise::new(&mut |resolve, _reject| {
+            inner
+                .callbacks
+                .borrow_mut()
+                .disconnect_promise
+                .push(resolve);
+        });
+        inner.core.borrow_mut().disconnect(reason.as_deref());
+        drive(&inner);
+        promise
+    }
+
+    /// Stops sending new bodies; stanzas keep queueing.
+    pub fn pause(&self) {
+        self.inner.core.borrow_mut().pause();
+    }
+
+    /// Sends what queued while paused.
+    pub fn resume(&self) {
+        self.inner.core.borrow_mut().resume();
+        schedule_drive(&self.inner);
+    }
+
+    /// Sends queued stanzas now.
+    pub fn flush(&self) {
+        self.inner.core.borrow_mut().flush();
+        drive(&self.inner);
+    }
+
+    /// The JID: as given to `connect`, then the bound full JID.
+    #[wasm_bindgen(getter)]
+    pub fn jid(&self) -> Option<String> {
+        self.inner.core.borrow().jid().map(|j| j.to_string())
+    }
+
+    /// Whether the login completed.
+    #[wasm_bindgen(getter)]
+    pub fn authenticated(&self) -> bool {
+        self.inner.core.borrow().authenticated()
+    }
+
+    /// Whether a session is open.
+    #[wasm_bindgen(getter)]
+    pub fn connected(&self) -> bool {
+        self.inner.core.borrow().connected()
+    }
+
+    /// Whether sending is paused.
+    #[wasm_bindgen(getter)]
+    pub fn paused(&self) -> bool {
+        self.inner.core.borrow().paused()
+    }
+
+    /// The SASL mechanism used by the login.
+    #[wasm_bindgen(getter)]
+    pub fn mechanism(&self) -> Option<String> {
+        self.inner.core.borrow().mechanism().map(str::to_owned)
+    }
+
+    /// The current status.
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> Status {
+        to_js_status(self.inner.core.borrow().status())
+    }
+
+    /// Called with the text of every response body received.
+    #[wasm_bindgen(setter, js_name = rawInput)]
+    pub fn set_raw_input(&self, f: Option<Function>) {
+        self.inner.callbacks.borrow_mut().raw_input = f;
+    }
+
+    /// Called with the text of every request body sent.
+    #[wasm_bindgen(setter, js_name = rawOutput)]
+    pub fn set_raw_output(&self, f: Option<Function>) {
+        self.inner.callbacks.borrow_mut().raw_output = f;
+    }
+}
+
+fn to_js_status(s: CoreStatus) -> Status {
+    match s {
+        CoreStatus::Error => Status::ERROR,
+        CoreStatus::Connecting => Status::CONNECTING,
+        CoreStatus::ConnFail => Status::CONNFAIL,
+        CoreStatus::Authenticating => Status::AUTHENTICATING,
+        CoreStatus::AuthFail => Status::AUTHFAIL,
+        CoreStatus::Connected => Status::CONNECTED,
+        CoreStatus::Disconnected => Status::DISCONNECTED,
+        CoreStatus::Disconnecting => Status::DISCONNECTING,
+        CoreStatus::Attached => Status::ATTACHED,
+        CoreStatus::Redirect => Status::REDIRECT,
+        CoreStatus::ConnTimeout => Status::CONNTIMEOUT,
+        CoreStatus::BindRequired => Status::BINDREQUIRED,
+        CoreStatus::AttachFail => Status::ATTACHFAIL,
+        CoreStatus::Reconnecting => Status::RECONNECTING,
+    }
+}
+
+fn schedule_drive(inner: &Rc<Inner>) {
+    if inner.drain_scheduled.replace(true) {
+        return;
+    }
+    let inner = inner.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        inner.drain_scheduled.set(false);
+        drive(&inner);
+    });
+}
+
+/// Drains the core: events (callbacks run with no borrow held), then
+/// requests, then re-arms the timer.
+fn drive(inner: &Rc<Inner>) {
+    loop {
+        let event = inner.core.borrow_mut().poll_event();
+        if let Some(ev) = event {
+            deliver(inner, ev);
+            continue;
+        }
+        let now = inner.now();
+        let transmit = inner.core.borrow_mut().poll_transmit(now);
+        match transmit {
+            Some(t) => start_request(inner, t),
+            None => break,
+        }
+    }
+    if let Some(t) = inner.timer.take() {
+        js::clear_timeout(t);
+    }
+    let deadline = inner.core.borrow().poll_timeout();
+    if let Some(deadline) = deadline {
+        let delay = deadline
+            .saturating_sub(inner.now())
+            .as_millis()
+            .min(i32::MAX as u128) as i32;
+        if let Some(cb) = inner.timer_cb.borrow().as_ref() {
+            inner
+                .timer
+                .set(Some(js::set_timeout(cb.as_ref().unchecked_ref(), delay)));
+        }
+    }
+}
+
+fn call(f: &Function, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    match args {
+        [] => f.call0(&JsValue::NULL),
+        [a] => f.call1(&JsValue::NULL, a),
+        [a, b, ..] => f.call2(&JsValue::NULL, a, b),
+    }
+}
+
+fn report(context: &str, err: &JsValue) {
+    web_sys::console::error_2(&format!("xmpp-wasm: exception in {context}:").into(), err);
+}
+
+fn deliver(inner: &Rc<Inner>, ev: Event) {
+    match ev {
+        Event::Status { status, condition } => {
+            let cb = inner.callbacks.borrow().connect.clone();
+            if let Some(cb) = cb {
+                let cond = condition
+                    .as_deref()
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::UNDEFINED);
+                if let Err(e) = call(&cb, &[JsValue::from(status as u8), cond]) {
+                    report("the connect callback", &e);
+                }
+            }
+            let settle = match status {
+                CoreStatus::Connected | CoreStatus::Attached => Some(true),
+                CoreStatus::ConnFail
+                | CoreStatus::AuthFail
+                | CoreStatus::Error
+                | CoreStatus::ConnTimeout
+                | CoreStatus::AttachFail
+                | CoreStatus::Disconnected => Some(false),
+                _ => None,
+            };
+            if let Some(ok) = settle {
+                let pending = inner.callbacks.borrow_mut().connect_promise.take();
+                if let Some((resolve, reject)) = pending {
+                    let _ = if ok {
+                        resolve.call1(&JsValue::NULL, &JsValue::from(status as u8))
+                    } else {
+                        reject.call1(&JsValue::NULL, &status_error(status, condition.as_deref()))
+                    };
+                }
+            }
+            if status == CoreStatus::Disconnected {
+                let waiting = std::mem::take(&mut inner.callbacks.borrow_mut().disconnect_promise);
+                for resolve in waiting {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+                for (_, ctl) in inner.requests.borrow_mut().drain() {
+                    ctl.abort();
+                }
+            }
+        }
+        Event::Stanza(el) => dispatch(inner, el),
+    }
+}
+
+fn dispatch(inner: &Rc<Inner>, el: Element) {
+    let matching = inner.handlers.borrow().matching(&el);
+    if matching.is_empty() {
+        if let Some(reply) = unhandled_iq_reply(&el) {
+            let now = inner.now();
+            let _ = inner.core.borrow_mut().send(now, reply);
+        }
+        return;
+    }
+    let dom = match js::to_dom(&el.to_xml()) {
+        Ok(d) => d,
+        Err(e) => {
+            report("converting a stanza to DOM", &e);
+            return;
+        }
+    };
+    for (id, f) in matching {
+        match f.call1(&JsValue::NULL, &dom) {
+            Ok(keep) if keep.is_truthy() => {}
+            Ok(_) => {
+                inner.handlers.borrow_mut().remove(id);
+            }
+            Err(e) => {
+                // A throwing handler is reported and removed, like Strophe.js;
+                // the other handlers still run.
+                report("a stanza handler", &e);
+                inner.handlers.borrow_mut().remove(id);
+            }
+        }
+    }
+}
+
+fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
+    let raw_output = inner.callbacks.borrow().raw_output.clone();
+    if let Some(f) = raw_output {
+        if let Err(e) = f.call1(&JsValue::NULL, &JsValue::from_str(&t.body)) {
+            report("rawOutput", &e);
+        }
+    }
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(old) = inner.requests.borrow_mut().remove(&t.rid) {
+        old.abort();
+    }
+    if let Some(c) = &controller {
+        inner.requests.borrow_mut().insert(t.rid, c.clone());
+    }
+    let inner = inner.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let signal = controller.as_ref().map(|c| c.signal());
+        let outcome = js::post(
+            &t.url,
+            &t.body,
+            &t.content_type,
+            signal.as_ref(),
+            inner.with_credentials,
+        )
+        .await;
+        {
+            let mut reqs = inner.requests.borrow_mut();
+            if let (Some(mine), Some(cur)) = (&controller, reqs.get(&t.rid)) {
+                if JsValue::from(mine.clone()) == JsValue::from(cur.clone()) {
+                    reqs.remove(&t.rid);
+                }
+            }
+        }
+        let now = inner.now();
+        match outcome {
+            Ok((status, text)) => {
+                if status == 200 {
+                    let raw_input = inner.callbacks.borrow().raw_input.clone();
+                    if let Some(f) = raw_input {
+                        if let Err(e) = f.call1(&JsValue::NULL, &JsValue::from_str(&text)) {
+                            report("rawInput", &e);
+                        }
+                    }
+                }
+                inner
+                    .core
+                    .borrow_mut()
+                    .handle_response(now, t.id, status, &text);
+            }
+            Err(_) => inner.core.borrow_mut().handle_transport_error(now, t.id),
+        }
+        drive(&inner);
+    });
+}

@@ -1,0 +1,67 @@
+//! The few browser APIs the shell binds, each used in one place.
+
+use js_sys::{Function, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    pub fn performance_now() -> f64;
+
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    pub fn get_random_values(buf: &Uint8Array);
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(f: &Function, ms: i32) -> i32;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(handle: i32);
+
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_request(req: &web_sys::Request) -> Promise;
+}
+
+/// Serialises a DOM element to XML text.
+pub fn serialize(el: &web_sys::Element) -> Result<String, JsValue> {
+    web_sys::XmlSerializer::new()?.serialize_to_string(el)
+}
+
+/// Parses one stanza (namespace-complete XML text) into a DOM element.
+pub fn to_dom(xml: &str) -> Result<web_sys::Element, JsValue> {
+    let doc = web_sys::DomParser::new()?.parse_from_string(xml, web_sys::SupportedType::TextXml)?;
+    doc.document_element()
+        .ok_or_else(|| JsValue::from_str("DOMParser returned no element"))
+}
+
+/// POSTs `body` to `url`; returns the status and the response text, or the
+/// JavaScript error for a network failure or an abort.
+pub async fn post(
+    url: &str,
+    body: &str,
+    content_type: &str,
+    signal: Option<&web_sys::AbortSignal>,
+    with_credentials: bool,
+) -> Result<(u16, String), JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(if with_credentials {
+        web_sys::RequestCredentials::Include
+    } else {
+        web_sys::RequestCredentials::SameOrigin
+    });
+    if let Some(s) = signal {
+        init.set_signal(Some(s));
+    }
+    let headers = web_sys::Headers::new()?;
+    headers.set("Content-Type", content_type)?;
+    init.set_headers(&headers);
+    let req = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)).await?.dyn_into()?;
+    let status = resp.status();
+    let text = JsFuture::from(resp.text()?).await?;
+    Ok((status, text.as_string().unwrap_or_default()))
+}

@@ -1,0 +1,997 @@
+//! The parser: `quick-xml` pull events folded into an [`Element`] tree with an
+//! explicit stack (no recursion), plus the checks `quick-xml` leaves to its
+//! user: names, entity and character references, characters, namespace
+//! prefixes, document structure.
+
+use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::{Element, Node, XmlError};
+
+/// Maximum nesting depth of elements; the root element counts as depth 1.
+pub const MAX_DEPTH: usize = 128;
+
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Parses exactly one root element.
+///
+/// Allowed around it: an XML declaration (first thing in the input), whitespace,
+/// comments, processing instructions. A leading byte order mark is skipped.
+/// Everything else is an error: text or a second element after the root
+/// ([`XmlError::TrailingContent`]), no element at all ([`XmlError::Empty`]),
+/// unclosed elements, mismatched end tags, unknown entities, invalid character
+/// references or characters, undeclared namespace prefixes, a DOCTYPE, nesting
+/// deeper than [`MAX_DEPTH`].
+///
+/// Text is unescaped, CDATA sections become text, adjacent text is merged into
+/// one [`Node::Text`]; line ends are normalised (`\r\n` and `\r` become `\n`)
+/// and attribute values are normalised as XML requires (tab, newline and
+/// carriage return become a space; character references are kept).
+///
+/// Namespaces: every direct child of the root that relies on a namespace
+/// declared on the root (the default `xmlns`, or a prefix used in its own name,
+/// in an attribute name, or anywhere in its subtree) gets that declaration
+/// copied onto itself, in front of its own attributes, so that each child (a
+/// stanza inside a BOSH `<body/>`) serialises on its own as namespace-correct XML.
+pub fn parse(input: &str) -> Result<Element, XmlError> {
+    parse_impl(input, true)
+}
+
+/// Like [`parse`], but without copying the root's namespace declarations onto
+/// its children: for a document used whole, e.g. a single stanza, whose
+/// children should stay as written.
+pub fn parse_standalone(input: &str) -> Result<Element, XmlError> {
+    parse_impl(input, false)
+}
+
+fn parse_impl(input: &str, copy_namespaces: bool) -> Result<Element, XmlError> {
+    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+    let mut reader = Reader::from_str(input);
+    {
+        let config = reader.config_mut();
+        // End tags are matched against our own stack, which gives a better error.
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        config.check_comments = true;
+        config.expand_empty_elements = false;
+        config.trim_text(false);
+    }
+    let mut builder = Builder {
+        copy_namespaces,
+        ..Builder::default()
+    };
+    let mut first = true;
+    loop {
+        match reader.read_event().map_err(map_error)? {
+            Event::Decl(decl) => {
+                if !first {
+                    return Err(XmlError::Syntax(
+                        "XML declaration not at the start of the input".into(),
+                    ));
+                }
+                decl.version().map_err(map_error)?;
+            }
+            Event::Start(e) => builder.start(&e, false)?,
+            Event::Empty(e) => builder.start(&e, true)?,
+            Event::End(e) => builder.end(e.name().0)?,
+            Event::Text(t) => builder.text(&t, true)?,
+            Event::CData(t) => builder.text(&t, false)?,
+            Event::GeneralRef(r) => builder.reference(&r)?,
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::Eof => return builder.finish(),
+        }
+        first = false;
+    }
+}
+
+fn map_error(e: QxError) -> XmlError {
+    match e {
+        QxError::Syntax(SyntaxError::UnclosedDoctype)
+        | QxError::IllFormed(IllFormedError::MissingDoctypeName) => XmlError::Doctype,
+        QxError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
+            XmlError::MismatchedEnd { expected, found }
+        }
+        other => XmlError::Syntax(other.to_string()),
+    }
+}
+
+/// A namespace declaration in scope: on the open element at `depth`, its
+/// attribute number `attr`, declaring `prefix` (empty for the default namespace).
+struct Decl {
+    depth: usize,
+    attr: usize,
+    prefix: String,
+}
+
+#[derive(Default)]
+struct Builder {
+    /// Open elements; `stack[0]` is the root.
+    stack: Vec<Element>,
+    /// Text not yet added to the top of the stack (merges text, CDATA, references).
+    text: String,
+    /// Namespace declarations in scope, innermost last.
+    decls: Vec<Decl>,
+    /// Attributes of the root (declarations) used by the open direct child.
+    child_needs: Vec<usize>,
+    /// The root, once closed.
+    root: Option<Element>,
+    /// Whether root declarations are copied onto the root's children.
+    copy_namespaces: bool,
+}
+
+impl Builder {
+    fn outside_root(&self) -> XmlError {
+        if self.root.is_some() {
+            XmlError::TrailingContent
+        } else {
+            XmlError::Syntax("content before the root element".into())
+        }
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
+        if self.root.is_some() {
+            return Err(XmlError::TrailingContent);
+        }
+        let depth = self.stack.len();
+        if depth >= MAX_DEPTH {
+            return Err(XmlError::TooDeep);
+        }
+        self.flush_text();
+        let name = e.name().0;
+        check_qname(name)?;
+        let mut el = Element::new(name);
+        for attr in e.attributes() {
+            let attr = attr.map_err(|err| XmlError::Syntax(format!("bad attribute: {err}")))?;
+            let key = attr.key.0;
+            check_qname(key)?;
+            let mut value = String::with_capacity(attr.value.len());
+            push_chars(&attr.value, &mut value, true)?;
+            if let Some(prefix) = declared_prefix(key) {
+                check_declaration(prefix, &value)?;
+                self.decls.push(Decl {
+                    depth,
+                    attr: el.attrs.len(),
+                    prefix: prefix.to_owned(),
+                });
+            }
+            el.attrs.push((key.to_owned(), value));
+        }
+        self.resolve(el.prefix().unwrap_or(""), depth)?;
+        for (key, _) in &el.attrs {
+            if declared_prefix(key).is_none() {
+                if let Some((prefix, _)) = key.split_once(':') {
+                    self.resolve(prefix, depth)?;
+                }
+            }
+        }
+        if empty {
+            self.close(el);
+        } else {
+            self.stack.push(el);
+        }
+        Ok(())
+    }
+
+    /// Checks that `prefix` ("" for the default namespace) is usable here, and
+    /// notes root declarations that the current direct child of the root uses.
+    fn resolve(&mut self, prefix: &str, depth: usize) -> Result<(), XmlError> {
+        match prefix {
+            "xml" => return Ok(()),
+            "xmlns" => return Err(XmlError::BadPrefix(prefix.into())),
+            _ => {}
+        }
+        match self.decls.iter().rev().find(|d| d.prefix == prefix) {
+            Some(decl) => {
+                if self.copy_namespaces
+                    && decl.depth == 0
+                    && depth > 0
+                    && !self.child_needs.contains(&decl.attr)
+                {
+                    self.child_needs.push(decl.attr);
+                }
+                Ok(())
+            }
+            None if prefix.is_empty() => Ok(()),
+            None => Err(XmlError::BadPrefix(clip(prefix))),
+        }
+    }
+
+    fn end(&mut self, name: &str) -> Result<(), XmlError> {
+        let Some(mut el) = self.stack.pop() else {
+            return Err(match self.root {
+                Some(_) => XmlError::TrailingContent,
+                None => XmlError::Syntax(format!("end tag </{}> without start tag", clip(name))),
+            });
+        };
+        if el.name != name {
+            return Err(XmlError::MismatchedEnd {
+                expected: el.name,
+                found: clip(name),
+            });
+        }
+        if !self.text.is_empty() {
+            el.children.push(Node::Text(std::mem::take(&mut self.text)));
+        }
+        self.close(el);
+        Ok(())
+    }
+
+    /// Attaches a finished element (whose depth is the stack's length) to its
+    /// parent, or makes it the root.
+    fn close(&mut self, mut el: Element) {
+        let depth = self.stack.len();
+        while self.decls.last().is_some_and(|d| d.depth >= depth) {
+            self.decls.pop();
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(el),
+            Some(parent) => {
+                if depth == 1 && !self.child_needs.is_empty() {
+                    self.child_needs.sort_unstable();
+                    let copies: Vec<(String, String)> = self
+                        .child_needs
+                        .iter()
+                        .filter_map(|&i| parent.attrs.get(i))
+                        .filter(|(k, v)| !v.is_empty() && el.attr(k).is_none())
+                        .cloned()
+                        .collect();
+                    el.attrs.splice(0..0, copies);
+                    self.child_needs.clear();
+                }
+                parent.children.push(Node::Element(el));
+            }
+        }
+    }
+
+    fn flush_text(&mut self) {
+        if !self.text.is_empty() {
+            if let Some(top) = self.stack.last_mut() {
+                top.children
+                    .push(Node::Text(std::mem::take(&mut self.text)));
+            }
+        }
+    }
+
+    /// Raw text (`escaped`, from a text event) or CDATA content.
+    fn text(&mut self, raw: &str, escaped: bool) -> Result<(), XmlError> {
+        if self.stack.is_empty() {
+            if escaped
+                && raw
+                    .bytes()
+                    .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                return Ok(());
+            }
+            return Err(self.outside_root());
+        }
+        if escaped && raw.contains("]]>") {
+            return Err(XmlError::Syntax("']]>' in text".into()));
+        }
+        push_chars(raw, &mut self.text, false)
+    }
+
+    fn reference(&mut self, name: &str) -> Result<(), XmlError> {
+        if self.stack.is_empty() {
+            return Err(self.outside_root());
+        }
+        resolve_reference(name, &mut self.text)
+    }
+
+    fn finish(self) -> Result<Element, XmlError> {
+        if !self.stack.is_empty() {
+            return Err(XmlError::Unclosed);
+        }
+        self.root.ok_or(XmlError::Empty)
+    }
+}
+
+/// The prefix an attribute name declares: `Some("")` for `xmlns`, `Some("p")`
+/// for `xmlns:p`, `None` for other attributes.
+fn declared_prefix(key: &str) -> Option<&str> {
+    if key == "xmlns" {
+        Some("")
+    } else {
+        key.strip_prefix("xmlns:")
+    }
+}
+
+/// Namespaces in XML 1.0 constraints on a declaration.
+fn check_declaration(prefix: &str, value: &str) -> Result<(), XmlError> {
+    let ok = match prefix {
+        "xmlns" => false,
+        "xml" => value == XML_NS,
+        _ => value != XML_NS && value != XMLNS_NS && (prefix.is_empty() || !value.is_empty()),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(XmlError::BadPrefix(clip(prefix)))
+    }
+}
+
+/// At most 40 characters of `s`, for error messages.
+fn clip(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// Checks a qualified name: an NCName, or two joined by one colon.
+fn check_qname(name: &str) -> Result<(), XmlError> {
+    let ok = match name.split_once(':') {
+        Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
+        None => is_ncname(name),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(XmlError::Syntax(format!("invalid name {:?}", clip(name))))
+    }
+}
+
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if is_name_start(c) => chars.all(is_name_char),
+        _ => false,
+    }
+}
+
+/// XML 1.0 NameStartChar, without ':'.
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 NameChar, without ':'.
+fn is_name_char(c: char) -> bool {
+    is_name_start(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// XML 1.0 Char.
+fn is_xml_char(c: char) -> bool {
+    matches!(c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Appends the character an entity or character reference (`name` is what is
+/// between `&` and `;`) stands for.
+fn resolve_reference(name: &str, out: &mut String) -> Result<(), XmlError> {
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "apos" => '\'',
+        "quot" => '"',
+        _ => {
+            let code = if let Some(hex) = name.strip_prefix("#x") {
+                parse_digits(hex, 16)
+            } else if let Some(dec) = name.strip_prefix('#') {
+                parse_digits(dec, 10)
+            } else {
+                None
+            };
+            code.and_then(char::from_u32)
+                .filter(|&c| is_xml_char(c))
+                .ok_or_else(|| XmlError::BadReference(clip(name)))?
+        }
+    };
+    out.push(c);
+    Ok(())
+}
+
+fn parse_digits(s: &str, radix: u32) -> Option<u32> {
+    if s.is_empty() || !s.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u32::from_str_radix(s, radix).ok()
+}
+
+/// Appends raw character data to `out`, checking characters and normalising
+/// line ends. In an attribute value (`attr`), references are resolved, `<` is
+/// an error and tab, line feed and carriage return become spaces.
+///
+/// Every position the slices below start or end at is that of an ASCII byte
+/// (or the end), so they are char boundaries; `get` keeps that panic-free.
+fn push_chars(raw: &str, out: &mut String, attr: bool) -> Result<(), XmlError> {
+    let bytes = raw.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\r' => {
+                out.push_str(raw.get(start..i).unwrap_or(""));
+                out.push(if attr { ' ' } else { '\n' });
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                start = i;
+            }
+            b'\t' | b'\n' if attr => {
+                out.push_str(raw.get(start..i).unwrap_or(""));
+                out.push(' ');
+                i += 1;
+                start = i;
+            }
+            b'\t' | b'\n' => i += 1,
+            b'&' if attr => {
+                out.push_str(raw.get(start..i).unwrap_or(""));
+                let rest = raw.get(i + 1..).unwrap_or("");
+                let Some(semi) = rest.find(';') else {
+                    return Err(XmlError::Syntax(
+                        "unterminated reference in attribute".into(),
+                    ));
+                };
+                resolve_reference(rest.get(..semi).unwrap_or(""), out)?;
+                i += semi + 2;
+                start = i;
+            }
+            b'<' if attr => return Err(XmlError::Syntax("'<' in attribute value".into())),
+            0..=0x1f => return Err(XmlError::Syntax(format!("invalid character U+{b:04X}"))),
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
+            0xEF if bytes.get(i + 1) == Some(&0xBF)
+                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
+            {
+                return Err(XmlError::Syntax("invalid character U+FFFE/U+FFFF".into()));
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(raw.get(start..).unwrap_or(""));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STREAM_NS: &str = "http://etherx.jabber.org/streams";
+
+    /// A session creation response as Prosody's mod_bosh sends it.
+    const PROSODY_SESSION: &str = "<body xmlns='http://jabber.org/protocol/httpbind' \
+        xmlns:stream='http://etherx.jabber.org/streams' xmlns:xmpp='urn:xmpp:xbosh' \
+        sid='6d3c4cf0-31a1-4b3e-9f4c-d4c5f2a9a001' wait='60' requests='2' inactivity='60' \
+        maxpause='120' polling='5' ver='1.6' from='example.com' secure='true' hold='1' \
+        authid='6d3c4cf0-31a1-4b3e-9f4c-d4c5f2a9a001' xmpp:restartlogic='true' xmpp:version='1.0'>\
+        <stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+        <mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>\
+        </stream:features></body>";
+
+    fn err(input: &str) -> XmlError {
+        match parse(input) {
+            Ok(e) => panic!("{input:?} parsed as {e:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn syntax(input: &str) {
+        assert!(
+            matches!(err(input), XmlError::Syntax(_)),
+            "{input:?}: {:?}",
+            parse(input)
+        );
+    }
+
+    #[test]
+    fn prosody_session_creation() {
+        let body = parse(PROSODY_SESSION).unwrap();
+        assert_eq!(body.name, "body");
+        assert_eq!(body.ns(), Some("http://jabber.org/protocol/httpbind"));
+        assert_eq!(
+            body.attr("sid"),
+            Some("6d3c4cf0-31a1-4b3e-9f4c-d4c5f2a9a001")
+        );
+        assert_eq!(body.attr("wait"), Some("60"));
+        assert_eq!(body.attr("xmpp:version"), Some("1.0"));
+        assert_eq!(body.attrs.len(), 16);
+        let features = body.child("features").unwrap();
+        assert_eq!(features.name, "stream:features");
+        assert_eq!(
+            features.attrs,
+            vec![("xmlns:stream".to_string(), STREAM_NS.to_string())]
+        );
+        let mechs: Vec<String> = features
+            .child_ns("mechanisms", "urn:ietf:params:xml:ns:xmpp-sasl")
+            .unwrap()
+            .elements()
+            .map(Element::text)
+            .collect();
+        assert_eq!(mechs, ["SCRAM-SHA-1", "PLAIN"]);
+    }
+
+    #[test]
+    fn prosody_session_creation_serialise() {
+        let body = parse(PROSODY_SESSION).unwrap();
+        let features = body.child("features").unwrap();
+        assert_eq!(
+            features.to_xml(),
+            "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>\
+             <mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>\
+             <mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms>\
+             </stream:features>"
+        );
+        assert_eq!(&parse(&features.to_xml()).unwrap(), features);
+        assert_eq!(parse(&body.to_xml()).unwrap(), body);
+    }
+
+    #[test]
+    fn prosody_session_creation_invalid() {
+        // Truncated response.
+        assert_eq!(
+            err(&PROSODY_SESSION[..PROSODY_SESSION.len() - 7]),
+            XmlError::Unclosed
+        );
+        // The stream prefix not declared.
+        let undeclared = PROSODY_SESSION.replace("xmlns:stream=", "xmlns:strem=");
+        assert_eq!(err(&undeclared), XmlError::BadPrefix("stream".into()));
+    }
+
+    const MESSAGE_BODY: &str = "<body xmlns='http://jabber.org/protocol/httpbind' sid='s'>\
+        <message xmlns='jabber:client' from='juliet@capulet.lit/balcony' to='romeo@montague.lit' \
+        type='chat' id='m1'><body>I &lt;3 you &amp; &quot;you&quot; &apos;&gt; &#x1F600;&#233;\
+        <![CDATA[ <b>&amp;</b>]]></body></message></body>";
+
+    #[test]
+    fn message_in_body() {
+        let body = parse(MESSAGE_BODY).unwrap();
+        let msg = body.child_ns("message", "jabber:client").unwrap();
+        assert_eq!(msg.attr("from"), Some("juliet@capulet.lit/balcony"));
+        assert_eq!(msg.attrs.len(), 5, "own xmlns kept, nothing copied");
+        let text = msg.child("body").unwrap();
+        assert_eq!(text.children.len(), 1, "text, references and CDATA merge");
+        assert_eq!(text.text(), "I <3 you & \"you\" '> 😀é <b>&amp;</b>");
+    }
+
+    #[test]
+    fn message_in_body_serialise() {
+        let body = parse(MESSAGE_BODY).unwrap();
+        let msg = body.child("message").unwrap();
+        let xml = msg.to_xml();
+        assert_eq!(
+            xml,
+            "<message xmlns='jabber:client' from='juliet@capulet.lit/balcony' \
+             to='romeo@montague.lit' type='chat' id='m1'><body>I &lt;3 you &amp; \"you\" '&gt; \
+             😀é &lt;b&gt;&amp;amp;&lt;/b&gt;</body></message>"
+        );
+        assert_eq!(&parse_standalone(&xml).unwrap(), msg);
+        // As a root itself, the message's default namespace is copied onto its children.
+        let reparsed = parse(&xml).unwrap();
+        assert_eq!(reparsed.child("body").unwrap().ns(), Some("jabber:client"));
+    }
+
+    #[test]
+    fn message_in_body_invalid() {
+        let bad = MESSAGE_BODY.replace("&amp;", "&ampx;");
+        assert_eq!(err(&bad), XmlError::BadReference("ampx".into()));
+        let bad = MESSAGE_BODY.replace("</message>", "</mesage>");
+        assert_eq!(
+            err(&bad),
+            XmlError::MismatchedEnd {
+                expected: "message".into(),
+                found: "mesage".into()
+            }
+        );
+    }
+
+    #[test]
+    fn namespaces_copied_onto_children() {
+        let body = parse(
+            "<body xmlns='urn:b' xmlns:stream='urn:s' xmlns:x='urn:x' xmlns:unused='urn:u'>\
+             <stream:error><x:y/></stream:error>\
+             <plain a='1'/>\
+             <message xmlns='jabber:client'><stream:features/></message>\
+             <iq xmlns='jabber:client' x:attr='v'/>\
+             <stream:features xmlns:stream='urn:other'/>\
+             <other xmlns=''/>\
+             </body>",
+        )
+        .unwrap();
+        let kids: Vec<String> = body.elements().map(Element::to_xml).collect();
+        assert_eq!(
+            kids,
+            [
+                "<stream:error xmlns:stream='urn:s' xmlns:x='urn:x'><x:y/></stream:error>",
+                "<plain xmlns='urn:b' a='1'/>",
+                "<message xmlns:stream='urn:s' xmlns='jabber:client'><stream:features/></message>",
+                "<iq xmlns:x='urn:x' xmlns='jabber:client' x:attr='v'/>",
+                "<stream:features xmlns:stream='urn:other'/>",
+                "<other xmlns=''/>",
+            ]
+        );
+        // Grandchildren are left alone (their parent carries the declarations).
+        assert_eq!(body.child("error").unwrap().child("y").unwrap().attrs, []);
+    }
+
+    #[test]
+    fn attribute_quotes() {
+        let e = parse(r#"<a b='x"y' c="x'y" d='&apos;&quot;&lt;&gt;&amp;'/>"#).unwrap();
+        assert_eq!(e.attr("b"), Some("x\"y"));
+        assert_eq!(e.attr("c"), Some("x'y"));
+        assert_eq!(e.attr("d"), Some("'\"<>&"));
+    }
+
+    #[test]
+    fn attribute_quotes_serialise() {
+        let e = parse(r#"<a b='x"y' c="x'y" d='&apos;&quot;&lt;&gt;&amp;'/>"#).unwrap();
+        let xml = e.to_xml();
+        assert_eq!(
+            xml,
+            "<a b='x&quot;y' c='x&apos;y' d='&apos;&quot;&lt;&gt;&amp;'/>"
+        );
+        assert_eq!(parse(&xml).unwrap(), e);
+    }
+
+    #[test]
+    fn attribute_quotes_invalid() {
+        syntax(r#"<a b='x"/>"#);
+        syntax(r#"<a b="x'/>"#);
+        syntax("<a b=x/>");
+        syntax("<a b/>");
+        syntax("<a b='<'/>");
+        syntax("<a b='1' b='2'/>");
+        syntax("<a b='&amp'/>");
+        assert_eq!(
+            err("<a b='&nbsp;'/>"),
+            XmlError::BadReference("nbsp".into())
+        );
+    }
+
+    #[test]
+    fn whitespace_normalisation() {
+        let e = parse("<a b='1\t2\n3\r\n4&#10;5&#x9;'>x\r\ny\rz&#13;</a>").unwrap();
+        assert_eq!(e.attr("b"), Some("1 2 3 4\n5\t"));
+        assert_eq!(e.text(), "x\ny\nz\r");
+        let xml = e.to_xml();
+        assert_eq!(xml, "<a b='1 2 3 4&#xA;5&#x9;'>x\ny\nz&#xD;</a>");
+        assert_eq!(parse(&xml).unwrap(), e);
+    }
+
+    #[test]
+    fn prolog_and_epilog() {
+        let e = parse(
+            "\u{feff}<?xml version='1.0' encoding='UTF-8'?>\n<!-- hi --><?pi data?>\
+             <a><!-- c --><?x y?>t<![CDATA[]]></a>\n<!-- bye --> <?end?>\r\n",
+        )
+        .unwrap();
+        assert_eq!(e, Element::new("a").with_text("t"));
+        assert_eq!(parse("<a></a>").unwrap().to_xml(), "<a/>");
+    }
+
+    #[test]
+    fn error_empty() {
+        for input in [
+            "",
+            "  \n",
+            "<!-- only a comment -->",
+            "<?xml version='1.0'?>",
+        ] {
+            assert_eq!(err(input), XmlError::Empty, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn error_trailing_content() {
+        for input in [
+            "<a/><b/>",
+            "<a/>text",
+            "<a/>&amp;",
+            "<a></a></a>",
+            "<a/><![CDATA[x]]>",
+        ] {
+            assert_eq!(err(input), XmlError::TrailingContent, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn error_mismatched_end() {
+        assert_eq!(
+            err("<a><b></a></b>"),
+            XmlError::MismatchedEnd {
+                expected: "b".into(),
+                found: "a".into()
+            }
+        );
+        assert_eq!(
+            err("<p:a xmlns:p='u'></a>"),
+            XmlError::MismatchedEnd {
+                expected: "p:a".into(),
+                found: "a".into()
+            }
+        );
+    }
+
+    #[test]
+    fn error_unclosed() {
+        assert_eq!(err("<a><b></b>"), XmlError::Unclosed);
+        assert_eq!(err("<a>text"), XmlError::Unclosed);
+    }
+
+    #[test]
+    fn error_doctype() {
+        assert_eq!(err("<!DOCTYPE a><a/>"), XmlError::Doctype);
+        assert_eq!(
+            err("<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>"),
+            XmlError::Doctype
+        );
+        assert_eq!(err("<!DOCTYPE>"), XmlError::Doctype);
+        assert_eq!(err("<a/><!DOCTYPE a>"), XmlError::Doctype);
+    }
+
+    #[test]
+    fn error_bad_reference() {
+        assert_eq!(err("<a>&foo;</a>"), XmlError::BadReference("foo".into()));
+        for r in [
+            "#0",
+            "#xD800",
+            "#x110000",
+            "#-1",
+            "#+65",
+            "#X41",
+            "#x",
+            "#",
+            "#1",
+            "#xFFFE",
+            "#99999999999",
+        ] {
+            let input = format!("<a>&{r};</a>");
+            assert_eq!(err(&input), XmlError::BadReference(r.into()), "{input}");
+        }
+        assert_eq!(err("<a b='&#1;'/>"), XmlError::BadReference("#1".into()));
+        assert_eq!(
+            parse("<a>&#65;&#x41;&#x10FFFF;</a>").unwrap().text(),
+            "AA\u{10FFFF}"
+        );
+    }
+
+    #[test]
+    fn error_bad_prefix() {
+        assert_eq!(err("<foo:bar/>"), XmlError::BadPrefix("foo".into()));
+        assert_eq!(err("<a p:x='1'/>"), XmlError::BadPrefix("p".into()));
+        assert_eq!(
+            err("<a><b xmlns:p='u'/><p:c/></a>"),
+            XmlError::BadPrefix("p".into())
+        );
+        assert_eq!(err("<a xmlns:p=''/>"), XmlError::BadPrefix("p".into()));
+        assert_eq!(
+            err("<a xmlns:xmlns='u'/>"),
+            XmlError::BadPrefix("xmlns".into())
+        );
+        assert_eq!(err("<xmlns:a/>"), XmlError::BadPrefix("xmlns".into()));
+        assert_eq!(err("<a xmlns:xml='u'/>"), XmlError::BadPrefix("xml".into()));
+        assert!(
+            parse("<a xml:lang='en' xmlns:xml='http://www.w3.org/XML/1998/namespace'/>").is_ok()
+        );
+    }
+
+    #[test]
+    fn error_syntax() {
+        for input in [
+            "<",
+            "<a",
+            "<a><",
+            "<>",
+            "< a/>",
+            "<1a/>",
+            "<a:b:c xmlns:a='u'/>",
+            "<a/ >",
+            "<a>&amp</a>",
+            "<a>& b</a>",
+            "<a>]]></a>",
+            "<a>\u{1}</a>",
+            "<a>\u{FFFE}</a>",
+            "<a b='\u{0}'/>",
+            "<a><!-- x -- y --></a>",
+            "<a><![CDATA[x</a>",
+            "</a>",
+            "text<a/>",
+            "&amp;<a/>",
+            " <?xml version='1.0'?><a/>",
+            "<a/><?xml version='1.0'?>",
+            "<?xml encoding='UTF-8'?><a/>",
+        ] {
+            syntax(input);
+        }
+    }
+
+    fn nested(depth: usize) -> String {
+        let mut s = String::new();
+        for _ in 0..depth {
+            s.push_str("<d>");
+        }
+        for _ in 0..depth {
+            s.push_str("</d>");
+        }
+        s
+    }
+
+    #[test]
+    fn depth_limit() {
+        let e = parse(&nested(MAX_DEPTH)).unwrap();
+        let xml = e.to_xml();
+        assert_eq!(parse(&xml).unwrap(), e);
+        assert_eq!(err(&nested(MAX_DEPTH + 1)), XmlError::TooDeep);
+        assert_eq!(err(&nested(100_000)), XmlError::TooDeep);
+        // Empty elements count too.
+        let mut s = nested(MAX_DEPTH - 1);
+        s.insert_str((MAX_DEPTH - 1) * 3, "<e/>");
+        assert!(parse(&s).is_ok());
+        s.insert_str((MAX_DEPTH - 1) * 3, "<f>");
+        assert_eq!(err(&s), XmlError::TooDeep);
+    }
+
+    #[test]
+    fn depth_limit_on_small_stack() {
+        // Parse, write and drop the deepest tree on a 128 KiB stack (the derived
+        // Clone, PartialEq and Debug are recursive, fine on an ordinary stack).
+        let handle = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(|| parse(&nested(MAX_DEPTH)).map(|e| e.to_xml().len()))
+            .unwrap();
+        assert_eq!(handle.join().unwrap(), Ok(MAX_DEPTH * 7 - 3));
+    }
+
+    #[test]
+    fn standalone_keeps_children_as_written() {
+        let input =
+            "<message xmlns='jabber:client' xmlns:x='urn:x'><body>hi</body><x:y/></message>";
+        let e = parse_standalone(input).unwrap();
+        assert_eq!(e.to_xml(), input);
+        let e = parse(input).unwrap();
+        assert_eq!(
+            e.to_xml(),
+            "<message xmlns='jabber:client' xmlns:x='urn:x'><body xmlns='jabber:client'>hi</body>\
+             <x:y xmlns:x='urn:x'/></message>"
+        );
+        assert_eq!(
+            parse_standalone("<x:y/>"),
+            Err(XmlError::BadPrefix("x".into()))
+        );
+    }
+
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            let mut x = self.0;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.0 = x;
+            x
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Any successful parse must survive a write and re-parse unchanged.
+    fn check_round_trip(input: &str) {
+        if let Ok(e) = parse(input) {
+            let xml = e.to_xml();
+            assert_eq!(parse(&xml).as_ref(), Ok(&e), "{input:?} -> {xml:?}");
+        }
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        const TOKENS: &[&str] = &[
+            "<",
+            ">",
+            "/",
+            "</",
+            "/>",
+            "<a",
+            "<b:c",
+            "</a>",
+            "a",
+            "b:c",
+            "=",
+            "'",
+            "\"",
+            " ",
+            "\n",
+            "\r",
+            "&",
+            ";",
+            "&amp;",
+            "&#",
+            "&#x",
+            "1F600",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "]]>",
+            "<?",
+            "?>",
+            "<?xml version='1.0'?>",
+            "<!DOCTYPE",
+            "xmlns",
+            "xmlns:b",
+            "xmlns='u'",
+            "xmlns:b='v'",
+            "é",
+            "\u{0}",
+            "\u{FFFF}",
+            "😀",
+            "\t",
+            ":",
+            "x='1'",
+        ];
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..rng.below(24) {
+                s.push_str(TOKENS[rng.below(TOKENS.len())]);
+            }
+            check_round_trip(&s);
+            let bytes: Vec<u8> = (0..rng.below(40)).map(|_| rng.next() as u8).collect();
+            check_round_trip(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    #[test]
+    fn mutated_responses_never_panic() {
+        let mut rng = XorShift(42);
+        let mut ok = 0;
+        for sample in [PROSODY_SESSION, MESSAGE_BODY] {
+            for _ in 0..5_000 {
+                let mut bytes = sample.as_bytes().to_vec();
+                for _ in 0..1 + rng.below(3) {
+                    let pos = rng.below(bytes.len());
+                    match rng.below(3) {
+                        0 => {
+                            let set = b"<>/='\"&;:x ";
+                            bytes[pos] = set[rng.below(set.len())];
+                        }
+                        1 => {
+                            bytes.remove(pos);
+                        }
+                        _ => bytes.insert(pos, rng.next() as u8),
+                    }
+                }
+                let s = String::from_utf8_lossy(&bytes);
+                if parse(&s).is_ok() {
+                    ok += 1;
+                }
+                check_round_trip(&s);
+            }
+        }
+        assert!(ok > 0, "some mutations are still well-formed");
+    }
+
+    #[test]
+    fn big_body_with_100_stanzas() {
+        let mut input = String::from(
+            "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:stream='http://etherx.jabber.org/streams'>",
+        );
+        let filler =
+            "Lorem ipsum dolor sit amet &amp; consectetur &lt;adipiscing&gt; elit. ".repeat(8);
+        for i in 0..100 {
+            input.push_str(&format!(
+                "<message xmlns='jabber:client' from='room@muc.example.com/nick{i}' to='me@example.com/res' \
+                 type='groupchat' id='id{i}'><body>{filler}</body>\
+                 <stanza-id xmlns='urn:xmpp:sid:0' id='{i}' by='room@muc.example.com'/></message>"
+            ));
+        }
+        input.push_str("</body>");
+        assert!(input.len() > 60_000, "{}", input.len());
+        let start = std::time::Instant::now();
+        let body = parse(&input).unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(body.elements().count(), 100);
+        assert!(body
+            .elements()
+            .all(|m| m.ns() == Some("jabber:client") && m.attrs.len() == 5));
+        eprintln!("parsed {} bytes in {elapsed:?}", input.len());
+    }
+}

@@ -1,0 +1,274 @@
+//! The login, end to end, against the scripted server on a fake clock.
+
+mod common;
+
+use common::*;
+use xmpp_wasm::connection::{Options, Status};
+
+fn login(mechs: &[&str], quirks: Quirks) -> Harness {
+    let mut server = Server::new();
+    server.quirks = quirks;
+    let mut h = Harness::new(server, options_with(mechs));
+    h.conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .expect("valid jid");
+    h.run();
+    h
+}
+
+fn status_names(h: &Harness) -> Vec<&'static str> {
+    h.statuses().iter().map(|(s, _)| s.name()).collect()
+}
+
+#[test]
+fn plain_login_takes_four_requests_and_binds_the_resource() {
+    let h = login(&["PLAIN"], Quirks::default());
+    assert_eq!(
+        status_names(&h),
+        ["CONNECTING", "AUTHENTICATING", "CONNECTED"]
+    );
+    assert_eq!(
+        h.conn.jid().map(|j| j.to_string()).as_deref(),
+        Some("alice@localhost/web")
+    );
+    assert_eq!(h.conn.mechanism(), Some("PLAIN"));
+    // create, auth, restart, bind — then the long poll that keeps the session.
+    let login: Vec<&String> = h.server.requests.iter().take(4).collect();
+    assert!(login[0].contains("ver='1.11'"));
+    assert!(login[1].contains("mechanism='PLAIN'"));
+    assert!(login[2].contains("xmpp:restart='true'"));
+    assert!(login[3].contains("urn:ietf:params:xml:ns:xmpp-bind"));
+    assert_eq!(h.server.requests.len(), 5, "4 login requests + 1 long poll");
+    assert!(!h.server.requests[4].contains('<') || h.server.requests[4].ends_with("/>"));
+    // The clock never moved: no step waited for a timer.
+    assert_eq!(h.now, std::time::Duration::ZERO);
+}
+
+#[test]
+fn scram_sha1_login_takes_five_requests() {
+    let h = login(&["SCRAM-SHA-1"], Quirks::default());
+    assert_eq!(
+        status_names(&h),
+        ["CONNECTING", "AUTHENTICATING", "CONNECTED"]
+    );
+    assert_eq!(h.conn.mechanism(), Some("SCRAM-SHA-1"));
+    assert_eq!(h.server.requests.len(), 6, "5 login requests + 1 long poll");
+    assert!(h.server.requests[2].contains("<response"));
+}
+
+#[test]
+fn default_preference_picks_scram_over_plain() {
+    let h = login_default();
+    assert_eq!(h.conn.mechanism(), Some("SCRAM-SHA-1"));
+    assert_eq!(h.conn.status(), Status::Connected);
+}
+
+fn login_default() -> Harness {
+    let mut h = Harness::new(Server::new(), Options::default());
+    h.conn
+        .connect("alice@localhost", Some("alice-pass"))
+        .unwrap();
+    h.run();
+    h
+}
+
+#[test]
+fn server_assigned_resource_when_the_jid_has_none() {
+    let h = login_default();
+    assert_eq!(
+        h.conn.jid().map(|j| j.to_string()).as_deref(),
+        Some("alice@localhost/srv-res")
+    );
+}
+
+#[test]
+fn session_iq_only_when_required() {
+    let h = login(
+        &["PLAIN"],
+        Quirks {
+            session_required: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(h.conn.status(), Status::Connected);
+    assert!(h.server.requests[4].contains("urn:ietf:params:xml:ns:xmpp-session"));
+    assert_eq!(h.server.requests.len(), 6);
+    let optional = login(&["PLAIN"], Quirks::default());
+    assert!(optional
+        .server
+        .requests
+        .iter()
+        .all(|r| !r.contains("xmpp-session'/>")));
+}
+
+#[test]
+fn message_to_self_comes_back_and_disconnect_ends_the_session() {
+    let mut h = login(&["PLAIN"], Quirks::default());
+    h.conn
+        .send_xml(
+            h.now,
+            "<message to='alice@localhost/web' type='chat'><body>hello &amp; bye</body></message>",
+        )
+        .unwrap();
+    h.run();
+    let got = h.stanzas();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].child("body").map(|b| b.text()).as_deref(),
+        Some("hello & bye")
+    );
+    assert_eq!(got[0].attr("from"), Some("alice@localhost/web"));
+    h.conn.disconnect(None);
+    h.run();
+    let names = status_names(&h);
+    assert_eq!(&names[names.len() - 2..], ["DISCONNECTING", "DISCONNECTED"]);
+    let last = h.server.requests.last().unwrap();
+    assert!(last.contains("type='terminate'") && last.contains("unavailable"));
+    assert!(!h.advance(), "no timer left after the session ended");
+}
+
+#[test]
+fn stanzas_sent_together_leave_in_one_body() {
+    let mut h = login(&["PLAIN"], Quirks::default());
+    let before = h.server.requests.len();
+    for i in 0..3 {
+        h.conn
+            .send_xml(h.now, &format!("<presence id='p{i}'/>"))
+            .unwrap();
+    }
+    h.run();
+    assert_eq!(h.server.requests.len(), before + 1);
+    let body = h.server.requests.last().unwrap();
+    assert!(body.contains("p0") && body.contains("p1") && body.contains("p2"));
+    assert!(body.contains("xmlns='jabber:client'"));
+}
+
+#[test]
+fn wrong_password_is_authfail_not_authorized() {
+    for mech in ["PLAIN", "SCRAM-SHA-1"] {
+        let mut server = Server::new();
+        server.users = vec![("alice".into(), "other".into())];
+        let mut h = Harness::new(server, options_with(&[mech]));
+        h.conn
+            .connect("alice@localhost", Some("alice-pass"))
+            .unwrap();
+        h.run();
+        let st = h.statuses();
+        assert!(
+            st.contains(&(Status::AuthFail, Some("not-authorized".into()))),
+            "{mech}: {st:?}"
+        );
+        assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+        assert!(!h.conn.authenticated());
+    }
+}
+
+#[test]
+fn scram_server_signature_mismatch_is_authfail() {
+    let h = login(
+        &["SCRAM-SHA-1"],
+        Quirks {
+            bad_server_signature: true,
+            ..Default::default()
+        },
+    );
+    let st = h.statuses();
+    assert_eq!(st[2].0, Status::AuthFail);
+    assert!(
+        st[2].1.as_deref().unwrap_or("").contains("signature"),
+        "{st:?}"
+    );
+    assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+}
+
+#[test]
+fn no_common_mechanism_is_connfail_no_auth_mech() {
+    let h = login(&["SCRAM-SHA-512"], Quirks::default());
+    let st = h.statuses();
+    assert!(
+        st.contains(&(Status::ConnFail, Some("no-auth-mech".into()))),
+        "{st:?}"
+    );
+    assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+}
+
+#[test]
+fn bind_conflict_is_authfail_conflict() {
+    let h = login(
+        &["PLAIN"],
+        Quirks {
+            bind_conflict: true,
+            ..Default::default()
+        },
+    );
+    let st = h.statuses();
+    assert!(
+        st.contains(&(Status::AuthFail, Some("conflict".into()))),
+        "{st:?}"
+    );
+}
+
+#[test]
+fn a_response_that_is_not_xml_is_connfail_bad_format() {
+    for garbage in [
+        "this is not xml",
+        "<html><body>502 Bad Gateway</body></html>",
+        "<body xmlns='wrong'/>",
+        "",
+        "<body",
+    ] {
+        let h = login(
+            &["PLAIN"],
+            Quirks {
+                raw_reply: Some((2, garbage.to_string())),
+                ..Default::default()
+            },
+        );
+        let st = h.statuses();
+        assert!(
+            st.contains(&(Status::ConnFail, Some("bad-format".into()))),
+            "{garbage:?}: {st:?}"
+        );
+        assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+    }
+}
+
+#[test]
+fn an_unreachable_service_is_connfail_after_bounded_retries() {
+    let mut h = login(
+        &["PLAIN"],
+        Quirks {
+            unreachable: true,
+            ..Default::default()
+        },
+    );
+    let mut jumps = 0;
+    while h.advance() {
+        jumps += 1;
+        assert!(jumps < 50, "retries must be bounded");
+    }
+    let st = h.statuses();
+    assert!(
+        st.contains(&(Status::ConnFail, Some("remote-connection-failed".into()))),
+        "{st:?}"
+    );
+    assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+    // The first request and its resends all carry the same rid and bytes.
+    let first = &h.server.requests[0];
+    assert!(h.server.requests.iter().all(|r| r == first));
+    assert_eq!(
+        h.server.requests.len(),
+        1 + Options::default().max_retries as usize
+    );
+    // Backoff is bounded: the whole attempt takes seconds, not minutes.
+    assert!(h.now.as_secs() < 30, "gave up after {:?}", h.now);
+}
+
+#[test]
+fn invalid_jid_is_an_error_and_nothing_is_sent() {
+    let mut h = Harness::new(Server::new(), Options::default());
+    assert!(h.conn.connect("@localhost", Some("x")).is_err());
+    assert!(h.conn.connect("", Some("x")).is_err());
+    h.run();
+    assert!(h.server.requests.is_empty());
+}

@@ -1,0 +1,233 @@
+//! Browser tests: the real login against a real Prosody, in headless Chromium.
+//!
+//! Run by the README's test command, which starts Prosody on a free loopback
+//! port and builds these tests with `XMPP_WASM_TEST_BOSH` set to its BOSH URL
+//! (read at compile time). Users: alice/alice-pass on `localhost`.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Function, Promise, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use xmpp_wasm::web::{Connection, Status};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn bosh_url() -> &'static str {
+    match option_env!("XMPP_WASM_TEST_BOSH") {
+        Some(url) => url,
+        None => panic!(
+            "XMPP_WASM_TEST_BOSH must name the test Prosody's BOSH URL at build time (the README's test command sets it)"
+        ),
+    }
+}
+
+fn options(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("test options are valid JSON")
+}
+
+/// Records every (status, condition) the connect callback sees.
+type StatusLog = Rc<RefCell<Vec<(u8, Option<String>)>>>;
+
+fn recorder() -> (Function, StatusLog) {
+    recorder_then(None)
+}
+
+/// Like [`recorder`], and also calls `then(status)`.
+fn recorder_then(then: Option<Function>) -> (Function, StatusLog) {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    let cb = Closure::<dyn FnMut(u8, JsValue)>::new(move |status: u8, cond: JsValue| {
+        l.borrow_mut().push((status, cond.as_string()));
+        if let Some(f) = &then {
+            let _ = f.call1(&JsValue::NULL, &JsValue::from(status));
+        }
+    });
+    (cb.into_js_value().unchecked_into(), log)
+}
+
+/// Counts the bodies handed to `rawOutput`.
+fn counter(conn: &Connection) -> Rc<RefCell<Vec<String>>> {
+    let out = Rc::new(RefCell::new(Vec::new()));
+    let o = out.clone();
+    let cb = Closure::<dyn FnMut(String)>::new(move |s: String| o.borrow_mut().push(s));
+    conn.set_raw_output(Some(cb.into_js_value().unchecked_into()));
+    out
+}
+
+async fn wait_for_message(conn: &Connection, body: &str) -> String {
+    let slot: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let received = Promise::new(&mut |resolve, _| *s.borrow_mut() = Some(resolve));
+    let want = body.to_string();
+    let handler =
+        Closure::<dyn FnMut(web_sys::Element) -> bool>::new(move |el: web_sys::Element| {
+            let text = el.text_content().unwrap_or_default();
+            if text.contains(&want) {
+                if let Some(resolve) = slot.borrow_mut().take() {
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from(el.outer_html()));
+                }
+                return false;
+            }
+            true
+        });
+    conn.add_handler(
+        handler.into_js_value().unchecked_into(),
+        None,
+        Some("message".into()),
+        JsValue::UNDEFINED,
+        None,
+        None,
+        JsValue::UNDEFINED,
+    )
+    .expect("valid handler");
+    JsFuture::from(received)
+        .await
+        .expect("message arrives")
+        .as_string()
+        .unwrap_or_default()
+}
+
+async fn login_roundtrip(mechanism: &str, expected_requests: usize) {
+    let conn = Connection::new(
+        bosh_url(),
+        options(&format!("{{\"mechanisms\":[\"{mechanism}\"]}}")),
+    )
+    .expect("valid options");
+    let sent = counter(&conn);
+    // How many bodies had left when the CONNECTED callback ran.
+    let at_connected = Rc::new(RefCell::new(None));
+    let (snap, s2) = (at_connected.clone(), sent.clone());
+    let on_connected = Closure::<dyn FnMut(u8)>::new(move |status: u8| {
+        if status == Status::CONNECTED as u8 {
+            *snap.borrow_mut() = Some(s2.borrow().len());
+        }
+    });
+    let (cb, log) = recorder_then(Some(on_connected.into_js_value().unchecked_into()));
+    let status = JsFuture::from(conn.connect(
+        "alice@localhost/wasm-test",
+        Some("alice-pass".into()),
+        Some(cb),
+    ))
+    .await
+    .expect("login succeeds");
+    assert_eq!(status.as_f64(), Some(Status::CONNECTED as u8 as f64));
+    let jid = conn.jid().unwrap_or_default();
+    assert_eq!(jid, "alice@localhost/wasm-test");
+    assert_eq!(conn.mechanism().as_deref(), Some(mechanism));
+    assert!(conn.authenticated());
+    // The login itself: create, auth, (SCRAM: response), restart, bind.
+    let login_requests = *at_connected.borrow();
+    assert_eq!(
+        login_requests,
+        Some(expected_requests),
+        "requests up to CONNECTED: {:#?}",
+        sent.borrow()
+    );
+
+    let token = format!("ping-{mechanism}-{}", js_sys::Math::random());
+    let waiting = wait_for_message(&conn, &token);
+    conn.send(JsValue::from_str(&format!(
+        "<message to='{jid}' type='chat'><body>{token} &amp; &lt;ok&gt;</body></message>"
+    )))
+    .expect("one well-formed element");
+    let echoed = waiting.await;
+    assert!(
+        echoed.contains("&amp; &lt;ok&gt;"),
+        "escaping survives the round trip: {echoed}"
+    );
+
+    JsFuture::from(conn.disconnect(None))
+        .await
+        .expect("disconnect resolves");
+    let statuses: Vec<u8> = log.borrow().iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        statuses,
+        [1, 3, 5, 7, 6],
+        "CONNECTING, AUTHENTICATING, CONNECTED, DISCONNECTING, DISCONNECTED: {:?}",
+        log.borrow()
+    );
+    assert!(sent
+        .borrow()
+        .last()
+        .is_some_and(|b| b.contains("type='terminate'")));
+}
+
+#[wasm_bindgen_test]
+async fn plain_login_message_to_self_and_disconnect() {
+    login_roundtrip("PLAIN", 4).await;
+}
+
+#[wasm_bindgen_test]
+async fn scram_sha1_login_message_to_self_and_disconnect() {
+    login_roundtrip("SCRAM-SHA-1", 5).await;
+}
+
+async fn failed_login(
+    conn: &Connection,
+    jid: &str,
+    password: &str,
+) -> (u8, String, Vec<(u8, Option<String>)>) {
+    let (cb, log) = recorder();
+    let err = JsFuture::from(conn.connect(jid, Some(password.into()), Some(cb)))
+        .await
+        .expect_err("login must fail");
+    let status = Reflect::get(&err, &"status".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(-1.0) as u8;
+    let condition = Reflect::get(&err, &"condition".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let name = Reflect::get(&err, &"name".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    assert_eq!(name, "ConnectionError");
+    let log = log.borrow().clone();
+    (status, condition, log)
+}
+
+#[wasm_bindgen_test]
+async fn wrong_password_is_authfail() {
+    let conn = Connection::new(bosh_url(), options("{\"mechanisms\":[\"PLAIN\"]}")).unwrap();
+    let (status, condition, _) = failed_login(&conn, "alice@localhost", "wrong-pass").await;
+    assert_eq!(status, Status::AUTHFAIL as u8);
+    assert_eq!(condition, "not-authorized");
+    assert!(!conn.authenticated());
+}
+
+#[wasm_bindgen_test]
+async fn unreachable_service_is_connfail() {
+    // Nothing listens on the discard port of loopback.
+    let conn = Connection::new(
+        "http://127.0.0.1:9/http-bind",
+        options("{\"maxRetries\":1}"),
+    )
+    .unwrap();
+    let (status, condition, log) = failed_login(&conn, "alice@localhost", "alice-pass").await;
+    assert_eq!(status, Status::CONNFAIL as u8);
+    assert_eq!(condition, "remote-connection-failed");
+    // The promise settles on CONNFAIL; DISCONNECTED follows in the same turn.
+    assert_eq!(log.first().map(|l| l.0), Some(Status::CONNECTING as u8));
+}
+
+#[wasm_bindgen_test]
+fn bad_options_and_bad_stanzas_throw() {
+    assert!(
+        Connection::new(bosh_url(), options("{\"wiat\":60}")).is_err(),
+        "unknown key"
+    );
+    assert!(
+        Connection::new(bosh_url(), options("{\"wait\":\"long\"}")).is_err(),
+        "wrong type"
+    );
+    let conn = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
+    // Not connected yet, and not one element: both throw, nothing is queued.
+    assert!(conn.send(JsValue::from_str("<a/><b/>")).is_err());
+    assert!(conn.send(JsValue::from_str("<message>")).is_err());
+    assert!(conn.send(JsValue::from_f64(3.0)).is_err());
+}

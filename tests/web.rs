@@ -231,3 +231,154 @@ fn bad_options_and_bad_stanzas_throw() {
     assert!(conn.send(JsValue::from_str("<message>")).is_err());
     assert!(conn.send(JsValue::from_f64(3.0)).is_err());
 }
+
+async fn connected(jid: &str) -> Connection {
+    let conn = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
+    JsFuture::from(conn.connect(jid, Some("alice-pass".into()), None))
+        .await
+        .expect("login succeeds");
+    conn
+}
+
+fn error_field(err: &JsValue, key: &str) -> String {
+    Reflect::get(err, &key.into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn anonymous_login_on_the_anonymous_host() {
+    let domain = option_env!("XMPP_WASM_TEST_ANON_DOMAIN").unwrap_or("anon.localhost");
+    let conn = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
+    JsFuture::from(conn.connect(domain, None, None))
+        .await
+        .expect("anonymous login succeeds");
+    assert_eq!(conn.mechanism().as_deref(), Some("ANONYMOUS"));
+    let jid = conn.jid().unwrap_or_default();
+    assert!(
+        jid.contains(&format!("@{domain}/")),
+        "a server-assigned JID on the anonymous host: {jid}"
+    );
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn iq_result_error_and_timeout_with_promises_and_callbacks() {
+    let conn = connected("alice@localhost/iq-test").await;
+    let jid = conn.jid().unwrap();
+
+    // A result: XEP-0199 ping to the server.
+    let pong = JsFuture::from(conn.send_iq_async(
+        JsValue::from_str("<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"),
+        Some(10_000.0),
+    ))
+    .await
+    .expect("the server answers a ping");
+    let pong: web_sys::Element = pong.unchecked_into();
+    assert_eq!(pong.get_attribute("type").as_deref(), Some("result"));
+
+    // An error: a query the server does not implement.
+    let err = JsFuture::from(conn.send_iq_async(
+        JsValue::from_str(
+            "<iq type='get' to='localhost'><query xmlns='urn:example:nothing'/></iq>",
+        ),
+        Some(10_000.0),
+    ))
+    .await
+    .expect_err("the server refuses an unknown query");
+    assert_eq!(error_field(&err, "name"), "StanzaError");
+    assert!(
+        ["service-unavailable", "feature-not-implemented"]
+            .contains(&error_field(&err, "condition").as_str()),
+        "{}",
+        error_field(&err, "condition")
+    );
+
+    // A timeout: an IQ to ourselves that a handler swallows without answering.
+    let swallow = Closure::<dyn FnMut(web_sys::Element) -> bool>::new(|_el| true);
+    conn.add_handler(
+        swallow.into_js_value().unchecked_into(),
+        Some("urn:example:silence".into()),
+        Some("iq".into()),
+        JsValue::UNDEFINED,
+        None,
+        None,
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let t0 = js_sys::Date::now();
+    let err = JsFuture::from(conn.send_iq_async(
+        JsValue::from_str(&format!(
+            "<iq type='get' to='{jid}'><q xmlns='urn:example:silence'/></iq>"
+        )),
+        Some(300.0),
+    ))
+    .await
+    .expect_err("nobody answers");
+    assert_eq!(error_field(&err, "name"), "TimeoutError");
+    assert!(js_sys::Date::now() - t0 >= 290.0);
+
+    // The callback form: result → callback, id returned.
+    let slot: Rc<RefCell<Option<Function>>> = Rc::new(RefCell::new(None));
+    let s = slot.clone();
+    let done = Promise::new(&mut |resolve, _| *s.borrow_mut() = Some(resolve));
+    let cb = Closure::<dyn FnMut(web_sys::Element)>::new(move |el: web_sys::Element| {
+        if let Some(r) = slot.borrow_mut().take() {
+            let _ = r.call1(
+                &JsValue::NULL,
+                &el.get_attribute("id").unwrap_or_default().into(),
+            );
+        }
+    });
+    let id = conn
+        .send_iq(
+            JsValue::from_str(
+                "<iq type='get' to='localhost' id='cb-1'><ping xmlns='urn:xmpp:ping'/></iq>",
+            ),
+            Some(cb.into_js_value().unchecked_into()),
+            None,
+            Some(10_000.0),
+        )
+        .unwrap();
+    assert_eq!(id, "cb-1");
+    let answered = JsFuture::from(done).await.unwrap();
+    assert_eq!(answered.as_string().as_deref(), Some("cb-1"));
+
+    // An unhandled IQ get to us is answered with service-unavailable by the library.
+    let err = JsFuture::from(conn.send_iq_async(
+        JsValue::from_str(&format!(
+            "<iq type='get' to='{jid}'><query xmlns='jabber:iq:version'/></iq>"
+        )),
+        Some(10_000.0),
+    ))
+    .await
+    .expect_err("we answer our own unhandled IQ with an error");
+    assert_eq!(error_field(&err, "condition"), "service-unavailable");
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_handler_does_not_stop_the_others() {
+    let conn = connected("alice@localhost/throw-test").await;
+    let jid = conn.jid().unwrap();
+    let thrower = Function::new_no_args("throw new Error('handler bug (expected by the test)')");
+    conn.add_handler(
+        thrower,
+        None,
+        Some("message".into()),
+        JsValue::UNDEFINED,
+        None,
+        None,
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let waiting = wait_for_message(&conn, "after-throw");
+    conn.send(JsValue::from_str(&format!(
+        "<message to='{jid}' type='chat'><body>after-throw</body></message>"
+    )))
+    .unwrap();
+    let got = waiting.await;
+    assert!(got.contains("after-throw"));
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+}

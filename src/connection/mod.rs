@@ -17,6 +17,7 @@
 //! HTTP round trips and never waits for a timer.
 
 pub mod handlers;
+pub mod tracker;
 
 use crate::bosh::{self, Session, Transmit};
 use crate::jid::Jid;
@@ -111,6 +112,9 @@ pub struct Options {
     pub lang: String,
     /// Send credentials (cookies) with cross-origin requests.
     pub with_credentials: bool,
+    /// After authentication, stop at BINDREQUIRED and let the application
+    /// call [`Connection::bind`].
+    pub explicit_resource_binding: bool,
 }
 
 impl Default for Options {
@@ -127,6 +131,7 @@ impl Default for Options {
             idle_interval: 0,
             lang: c.lang,
             with_credentials: false,
+            explicit_resource_binding: false,
         }
     }
 }
@@ -143,6 +148,27 @@ pub enum Event {
     },
     /// An application stanza arrived (only once connected).
     Stanza(Element),
+    /// The answer to a stanza sent with [`Connection::send_tracked`]: an IQ
+    /// `result`/`error`, or a presence with the same id.
+    Answer {
+        /// The id of the request.
+        id: String,
+        /// The answer.
+        stanza: Element,
+    },
+    /// A tracked stanza got no answer: `reason` is `timeout` or
+    /// `disconnected`.
+    NoAnswer {
+        /// The id of the request.
+        id: String,
+        /// Why: `timeout` or `disconnected`.
+        reason: &'static str,
+    },
+    /// A periodic timer added with [`Connection::add_timer`] is due.
+    Timer {
+        /// The timer.
+        id: u64,
+    },
 }
 
 /// An error of a command given by the application.
@@ -178,6 +204,8 @@ enum Phase {
         authenticated: bool,
     },
     Sasl,
+    /// Authenticated, waiting for the application to call `bind`.
+    BindRequired,
     Bind {
         id: String,
     },
@@ -204,6 +232,8 @@ pub struct Connection {
     session_required: bool,
     failed: bool,
     events: VecDeque<Event>,
+    tracker: tracker::Tracker,
+    timers: tracker::Timers,
 }
 
 impl std::fmt::Debug for Connection {
@@ -234,6 +264,8 @@ impl Connection {
             session_required: false,
             failed: false,
             events: VecDeque::new(),
+            tracker: tracker::Tracker::default(),
+            timers: tracker::Timers::default(),
         }
     }
 
@@ -335,8 +367,78 @@ impl Connection {
     /// Parses `xml` (exactly one well-formed element) and queues it. On
     /// error nothing is queued.
     pub fn send_xml(&mut self, now: Duration, xml: &str) -> Result<(), CommandError> {
-        let el = xml::parse(xml).map_err(|e| CommandError::BadStanza(e.to_string()))?;
+        let el = xml::parse_standalone(xml).map_err(|e| CommandError::BadStanza(e.to_string()))?;
         self.send(now, el)
+    }
+
+    /// Sends `stanza` and waits for its answer: an IQ `get`/`set` (answered
+    /// by `result`/`error` from its addressee) or a presence (answered by a
+    /// presence with the same id). An id is generated when missing; it is
+    /// returned. [`Event::Answer`] or [`Event::NoAnswer`] follows.
+    pub fn send_tracked(
+        &mut self,
+        now: Duration,
+        mut stanza: Element,
+        timeout: Option<Duration>,
+    ) -> Result<String, CommandError> {
+        match (stanza.local_name(), stanza.attr("type")) {
+            ("iq", Some("get" | "set")) | ("presence", _) => {}
+            ("iq", _) => {
+                return Err(CommandError::BadStanza(
+                    "an IQ to track must be of type get or set".into(),
+                ))
+            }
+            _ => {
+                return Err(CommandError::BadStanza(
+                    "only iq and presence stanzas get answers".into(),
+                ))
+            }
+        }
+        let id = match stanza.attr("id") {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => {
+                let id = self.unique_id("");
+                stanza.set_attr("id", id.as_str());
+                id
+            }
+        };
+        let name = stanza.local_name().to_owned();
+        let to = stanza.attr("to").map(str::to_owned);
+        self.send(now, stanza)?;
+        self.tracker
+            .track(id.clone(), &name, to, timeout.map(|t| now + t));
+        Ok(id)
+    }
+
+    /// Adds a periodic timer: [`Event::Timer`] every `period` until
+    /// [`Connection::remove_timer`].
+    pub fn add_timer(&mut self, now: Duration, period: Duration) -> u64 {
+        self.timers.add(now, period)
+    }
+
+    /// Removes a periodic timer.
+    pub fn remove_timer(&mut self, id: u64) -> bool {
+        self.timers.remove(id)
+    }
+
+    /// Binds a resource after BINDREQUIRED (`explicitResourceBinding`);
+    /// `None` keeps the resource of the JID given to `connect`, or lets the
+    /// server choose one.
+    pub fn bind(&mut self, resource: Option<&str>) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::BindRequired) {
+            return Err(CommandError::InvalidState(
+                "bind is only allowed after BINDREQUIRED",
+            ));
+        }
+        if let Some(r) = resource {
+            let jid = self.jid.as_ref().map(|j| j.with_resource(r));
+            match jid {
+                Some(Ok(j)) => self.jid = Some(j),
+                _ => return Err(CommandError::InvalidJid(format!("bad resource {r:?}"))),
+            }
+        }
+        self.send_bind();
+        Ok(())
     }
 
     /// A fresh id for a stanza.
@@ -409,6 +511,15 @@ impl Connection {
         if let Some(s) = self.session.as_mut() {
             s.handle_timeout(now);
         }
+        for id in self.tracker.expire(now) {
+            self.events.push_back(Event::NoAnswer {
+                id,
+                reason: "timeout",
+            });
+        }
+        for id in self.timers.due(now) {
+            self.events.push_back(Event::Timer { id });
+        }
         self.pump();
     }
 
@@ -419,7 +530,14 @@ impl Connection {
 
     /// Output: when to call [`Connection::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.session.as_ref()?.poll_timeout()
+        [
+            self.session.as_ref().and_then(Session::poll_timeout),
+            self.tracker.next_deadline(),
+            self.timers.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Output: the next event.
@@ -455,6 +573,12 @@ impl Connection {
             self.set_status(Status::ConnFail, Some(c));
         }
         self.phase = Phase::Disconnected;
+        for id in self.tracker.drain() {
+            self.events.push_back(Event::NoAnswer {
+                id,
+                reason: "disconnected",
+            });
+        }
         self.set_status(Status::Disconnected, None);
     }
 
@@ -529,7 +653,11 @@ impl Connection {
             }
             Phase::Connected => {
                 self.phase = Phase::Connected;
-                self.events.push_back(Event::Stanza(el));
+                let own = self.jid.as_ref().map(Jid::to_string);
+                match self.tracker.answer(&el, own.as_deref()) {
+                    Some(id) => self.events.push_back(Event::Answer { id, stanza: el }),
+                    None => self.events.push_back(Event::Stanza(el)),
+                }
             }
             other => self.phase = other,
         }
@@ -638,6 +766,15 @@ impl Connection {
         self.session_required = features
             .child_ns("session", ns::SESSION)
             .is_some_and(|s| s.child("optional").is_none());
+        if self.options.explicit_resource_binding {
+            self.phase = Phase::BindRequired;
+            self.set_status(Status::BindRequired, None);
+            return;
+        }
+        self.send_bind();
+    }
+
+    fn send_bind(&mut self) {
         let id = self.unique_id("bind_");
         let mut bind = Element::new("bind").with_attr("xmlns", ns::BIND);
         if let Some(res) = self.jid.as_ref().and_then(Jid::resource) {

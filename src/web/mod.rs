@@ -76,6 +76,14 @@ impl RandomSource for CryptoRandom {
     }
 }
 
+/// What to call when a tracked stanza is answered (or not).
+#[derive(Default)]
+struct Waiting {
+    callback: Option<Function>,
+    errback: Option<Function>,
+    promise: Option<(Function, Function)>,
+}
+
 #[derive(Default)]
 struct Callbacks {
     connect: Option<Function>,
@@ -89,6 +97,10 @@ struct Inner {
     core: RefCell<core::Connection>,
     handlers: RefCell<Handlers<Function>>,
     callbacks: RefCell<Callbacks>,
+    /// Tracked stanzas (sendIQ, sendPresence) by id.
+    waiting: RefCell<HashMap<String, Waiting>>,
+    /// Timed handlers by timer id.
+    timed: RefCell<HashMap<u64, Function>>,
     /// Abort controllers of the requests on the wire, by rid.
     requests: RefCell<HashMap<u64, web_sys::AbortController>>,
     origin: f64,
@@ -154,6 +166,8 @@ impl Connection {
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Connection::new(service, opts, Box::new(CryptoRandom))),
             handlers: RefCell::new(Handlers::default()),
+            waiting: RefCell::new(HashMap::new()),
+            timed: RefCell::new(HashMap::new()),
             callbacks: RefCell::new(Callbacks::default()),
             requests: RefCell::new(HashMap::new()),
             origin: js::performance_now(),
@@ -202,17 +216,7 @@ impl Connection {
     /// Sends a stanza: a DOM `Element` or a string holding exactly one
     /// well-formed element. Anything else throws and nothing is sent.
     pub fn send(&self, stanza: JsValue) -> Result<(), JsValue> {
-        let text = if let Some(s) = stanza.as_string() {
-            s
-        } else if let Some(el) = stanza.dyn_ref::<web_sys::Element>() {
-            js::serialize(el)?
-        } else {
-            return Err(error(
-                "TypeError",
-                "send() takes an Element or an XML string",
-                "bad-format",
-            ));
-        };
+        let text = stanza_text(&stanza)?;
         let now = self.inner.now();
         self.inner
             .core
@@ -282,6 +286,103 @@ impl Connection {
         };
         let id = self.inner.handlers.borrow_mut().add(matcher, handler);
         Ok(id.0 as f64)
+    }
+
+    /// Sends an IQ `get`/`set` and waits for its `result` (→ `callback(element)`)
+    /// or `error` (→ `errback(element)`); after `timeout` milliseconds, or if
+    /// the connection ends first, `errback(null)`. Returns the stanza id
+    /// (generated when missing).
+    #[wasm_bindgen(js_name = sendIQ)]
+    pub fn send_iq(
+        &self,
+        stanza: JsValue,
+        callback: Option<Function>,
+        errback: Option<Function>,
+        timeout: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let waiting = Waiting {
+            callback,
+            errback,
+            promise: None,
+        };
+        self.track(&stanza, timeout, waiting)
+    }
+
+    /// Promise form of `sendIQ`: resolves with the `result` element; rejects
+    /// with a `StanzaError` (its `condition`, and the `stanza` element) on an
+    /// `error` answer, a `TimeoutError` after `timeout` milliseconds, or a
+    /// `DisconnectedError`.
+    #[wasm_bindgen(js_name = sendIQAsync)]
+    pub fn send_iq_async(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+        self.track_promise(stanza, timeout)
+    }
+
+    /// Sends a presence and waits for the presence answering it (same id):
+    /// `callback(element)`, or `errback(element)` for `type='error'`, or
+    /// `errback(null)` after `timeout` milliseconds. Returns the id.
+    #[wasm_bindgen(js_name = sendPresence)]
+    pub fn send_presence(
+        &self,
+        stanza: JsValue,
+        callback: Option<Function>,
+        errback: Option<Function>,
+        timeout: Option<f64>,
+    ) -> Result<String, JsValue> {
+        let waiting = Waiting {
+            callback,
+            errback,
+            promise: None,
+        };
+        self.track(&stanza, timeout, waiting)
+    }
+
+    /// Promise form of `sendPresence`, settled like `sendIQAsync`.
+    #[wasm_bindgen(js_name = sendPresenceAsync)]
+    pub fn send_presence_async(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+        self.track_promise(stanza, timeout)
+    }
+
+    /// Calls `handler()` every `period` milliseconds while it returns `true`.
+    /// Returns a reference for `deleteTimedHandler`.
+    #[wasm_bindgen(js_name = addTimedHandler)]
+    pub fn add_timed_handler(&self, period: f64, handler: Function) -> Result<f64, JsValue> {
+        if !(period.is_finite() && period >= 0.0) {
+            return Err(error(
+                "TypeError",
+                "period must be a number of milliseconds",
+                "bad-options",
+            ));
+        }
+        let now = self.inner.now();
+        let id = self
+            .inner
+            .core
+            .borrow_mut()
+            .add_timer(now, Duration::from_millis(period as u64));
+        self.inner.timed.borrow_mut().insert(id, handler);
+        drive(&self.inner);
+        Ok(id as f64)
+    }
+
+    /// Removes a timed handler.
+    #[wasm_bindgen(js_name = deleteTimedHandler)]
+    pub fn delete_timed_handler(&self, handler_ref: f64) -> bool {
+        let id = handler_ref as u64;
+        self.inner.timed.borrow_mut().remove(&id);
+        self.inner.core.borrow_mut().remove_timer(id)
+    }
+
+    /// Binds a resource after the status BINDREQUIRED (with the option
+    /// `explicitResourceBinding`); without `resource`, the one of the JID
+    /// given to `connect`, or the server's choice.
+    pub fn bind(&self, resource: Option<String>) -> Result<(), JsValue> {
+        self.inner
+            .core
+            .borrow_mut()
+            .bind(resource.as_deref())
+            .map_err(|e| error("ConnectionError", &e.to_string(), e.condition()))?;
+        drive(&self.inner);
+        Ok(())
     }
 
     /// Removes a handler added with `addHandler`.
@@ -375,6 +476,77 @@ impl Connection {
     #[wasm_bindgen(setter, js_name = rawOutput)]
     pub fn set_raw_output(&self, f: Option<Function>) {
         self.inner.callbacks.borrow_mut().raw_output = f;
+    }
+}
+
+impl Connection {
+    fn track(
+        &self,
+        stanza: &JsValue,
+        timeout: Option<f64>,
+        waiting: Waiting,
+    ) -> Result<String, JsValue> {
+        let text = stanza_text(stanza)?;
+        let el = crate::xml::parse_standalone(&text).map_err(|e| {
+            error(
+                "TypeError",
+                &format!("not one well-formed element: {e}"),
+                e.condition(),
+            )
+        })?;
+        let timeout = match timeout {
+            None => None,
+            Some(ms) if ms.is_finite() && ms >= 0.0 => Some(Duration::from_millis(ms as u64)),
+            Some(_) => {
+                return Err(error(
+                    "TypeError",
+                    "timeout must be a number of milliseconds",
+                    "bad-options",
+                ))
+            }
+        };
+        let now = self.inner.now();
+        let id = self
+            .inner
+            .core
+            .borrow_mut()
+            .send_tracked(now, el, timeout)
+            .map_err(|e| error("TypeError", &e.to_string(), e.condition()))?;
+        self.inner.waiting.borrow_mut().insert(id.clone(), waiting);
+        schedule_drive(&self.inner);
+        Ok(id)
+    }
+
+    fn track_promise(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+        let mut slot = None;
+        let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        let waiting = Waiting {
+            callback: None,
+            errback: None,
+            promise: slot.clone(),
+        };
+        if let Err(e) = self.track(&stanza, timeout, waiting) {
+            if let Some((_, reject)) = slot {
+                let _ = reject.call1(&JsValue::NULL, &e);
+            }
+        }
+        promise
+    }
+}
+
+/// The XML text of what `send` and friends accept: a DOM `Element` or a
+/// string (checked later to be exactly one well-formed element).
+fn stanza_text(stanza: &JsValue) -> Result<String, JsValue> {
+    if let Some(s) = stanza.as_string() {
+        Ok(s)
+    } else if let Some(el) = stanza.dyn_ref::<web_sys::Element>() {
+        js::serialize(el)
+    } else {
+        Err(error(
+            "TypeError",
+            "expected an Element or an XML string",
+            "bad-format",
+        ))
     }
 }
 
@@ -497,6 +669,78 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
             }
         }
         Event::Stanza(el) => dispatch(inner, el),
+        Event::Answer { id, stanza } => {
+            let Some(w) = inner.waiting.borrow_mut().remove(&id) else {
+                return;
+            };
+            let is_error = stanza.attr("type") == Some("error");
+            let condition = crate::connection::stanza_error_condition(&stanza);
+            let dom: JsValue = match js::to_dom(&stanza.to_xml()) {
+                Ok(d) => d.into(),
+                Err(e) => {
+                    report("converting a stanza to DOM", &e);
+                    JsValue::NULL
+                }
+            };
+            let f = if is_error { &w.errback } else { &w.callback };
+            if let Some(f) = f {
+                if let Err(e) = f.call1(&JsValue::NULL, &dom) {
+                    report("a sendIQ/sendPresence callback", &e);
+                }
+            }
+            if let Some((resolve, reject)) = w.promise {
+                let _ = if is_error {
+                    let err = error(
+                        "StanzaError",
+                        &format!("stanza error: {condition}"),
+                        &condition,
+                    );
+                    let _ = js_sys::Reflect::set(&err, &"stanza".into(), &dom);
+                    reject.call1(&JsValue::NULL, &err)
+                } else {
+                    resolve.call1(&JsValue::NULL, &dom)
+                };
+            }
+        }
+        Event::NoAnswer { id, reason } => {
+            let Some(w) = inner.waiting.borrow_mut().remove(&id) else {
+                return;
+            };
+            if let Some(f) = &w.errback {
+                if let Err(e) = f.call1(&JsValue::NULL, &JsValue::NULL) {
+                    report("a sendIQ/sendPresence errback", &e);
+                }
+            }
+            if let Some((_, reject)) = w.promise {
+                let name = if reason == "timeout" {
+                    "TimeoutError"
+                } else {
+                    "DisconnectedError"
+                };
+                let _ = reject.call1(
+                    &JsValue::NULL,
+                    &error(name, &format!("no answer to {id}: {reason}"), reason),
+                );
+            }
+        }
+        Event::Timer { id } => {
+            let f = inner.timed.borrow().get(&id).cloned();
+            let Some(f) = f else {
+                inner.core.borrow_mut().remove_timer(id);
+                return;
+            };
+            let keep = match f.call0(&JsValue::NULL) {
+                Ok(v) => v.is_truthy(),
+                Err(e) => {
+                    report("a timed handler", &e);
+                    false
+                }
+            };
+            if !keep {
+                inner.timed.borrow_mut().remove(&id);
+                inner.core.borrow_mut().remove_timer(id);
+            }
+        }
     }
 }
 

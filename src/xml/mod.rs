@@ -122,12 +122,12 @@ impl Element {
 
     /// The prefix of the name (`stream` for `stream:features`), if any.
     pub fn prefix(&self) -> Option<&str> {
-        self.name.split_once(':').map(|(p, _)| p)
+        split_colon(&self.name).map(|(p, _)| p)
     }
 
     /// The name without its prefix (`features` for `stream:features`).
     pub fn local_name(&self) -> &str {
-        match self.name.split_once(':') {
+        match split_colon(&self.name) {
             Some((_, local)) => local,
             None => &self.name,
         }
@@ -192,6 +192,14 @@ impl Element {
         self.write_to(&mut out);
         out
     }
+}
+
+/// Splits a qualified name at its first colon (cheaper than `split_once` on
+/// short strings).
+fn split_colon(name: &str) -> Option<(&str, &str)> {
+    let pos = name.bytes().position(|b| b == b':')?;
+    // A colon is ASCII, so both positions are char boundaries.
+    Some((name.get(..pos)?, name.get(pos + 1..)?))
 }
 
 impl fmt::Display for Element {

@@ -6,13 +6,7 @@ use super::{Element, Node};
 /// references, and a carriage return becomes `&#xD;` (a parser would otherwise
 /// turn it into a line feed).
 pub fn escape_text(s: &str, out: &mut String) {
-    escape_with(s, out, |c| match c {
-        b'&' => Some("&amp;"),
-        b'<' => Some("&lt;"),
-        b'>' => Some("&gt;"),
-        b'\r' => Some("&#xD;"),
-        _ => None,
-    });
+    escape::<false>(s, out);
 }
 
 /// Appends `s` to `out` escaped for an attribute value (quoted with either
@@ -20,33 +14,50 @@ pub fn escape_text(s: &str, out: &mut String) {
 /// and carriage return become character references (a parser would otherwise
 /// normalise them to spaces).
 pub fn escape_attr(s: &str, out: &mut String) {
-    escape_with(s, out, |c| match c {
-        b'&' => Some("&amp;"),
-        b'<' => Some("&lt;"),
-        b'>' => Some("&gt;"),
-        b'"' => Some("&quot;"),
-        b'\'' => Some("&apos;"),
-        b'\t' => Some("&#x9;"),
-        b'\n' => Some("&#xA;"),
-        b'\r' => Some("&#xD;"),
-        _ => None,
-    });
+    escape::<true>(s, out);
 }
 
-/// `replacement` only ever matches ASCII bytes, which are always char
-/// boundaries in UTF-8, so the splits below cannot land inside a character.
-fn escape_with(s: &str, out: &mut String, replacement: impl Fn(u8) -> Option<&'static str>) {
-    let mut rest = s;
-    while let Some((pos, rep)) = rest
-        .bytes()
-        .enumerate()
-        .find_map(|(i, b)| replacement(b).map(|r| (i, r)))
-    {
-        out.push_str(rest.get(..pos).unwrap_or(""));
-        out.push_str(rep);
-        rest = rest.get(pos + 1..).unwrap_or("");
+#[inline(always)]
+fn needs_escape<const ATTR: bool>(b: u8) -> bool {
+    if ATTR {
+        matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\t' | b'\n' | b'\r')
+    } else {
+        matches!(b, b'&' | b'<' | b'>' | b'\r')
     }
-    out.push_str(rest);
+}
+
+/// Only ASCII bytes are replaced, and those are always char boundaries in
+/// UTF-8, so the slices below cannot land inside a character.
+fn escape<const ATTR: bool>(s: &str, out: &mut String) {
+    let bytes = s.as_bytes();
+    // Fast path, one branch-free pass: nothing to escape.
+    if !bytes
+        .iter()
+        .fold(false, |acc, &b| acc | needs_escape::<ATTR>(b))
+    {
+        out.push_str(s);
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !needs_escape::<ATTR>(b) {
+            continue;
+        }
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&apos;",
+            b'\t' => "&#x9;",
+            b'\n' => "&#xA;",
+            _ => "&#xD;",
+        };
+        out.push_str(s.get(start..i).unwrap_or(""));
+        out.push_str(rep);
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or(""));
 }
 
 fn write_start(e: &Element, out: &mut String, empty: bool) {

@@ -248,11 +248,16 @@ impl Server {
                     self.outbox.push(format!(
                         "<iq xmlns='jabber:client' type='result' id='{id}'/>"
                     ));
+                } else if s.attr("to") == Some("void@localhost") {
+                    // A black hole: never answers.
                 } else if s.child("ping").is_some() {
+                    let from = s.attr("to").unwrap_or(&self.domain).to_owned();
                     self.outbox.push(format!(
-                        "<iq xmlns='jabber:client' type='result' id='{id}' from='{}'/>",
-                        self.domain
+                        "<iq xmlns='jabber:client' type='result' id='{id}' from='{from}'/>"
                     ));
+                } else if matches!(s.attr("type"), Some("get" | "set")) {
+                    let from = s.attr("to").unwrap_or(&self.domain).to_owned();
+                    self.outbox.push(format!("<iq xmlns='jabber:client' type='error' id='{id}' from='{from}'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"));
                 }
             }
             "message" => {

@@ -24,8 +24,10 @@
 //! * a closed session stays closed: every later command is ignored.
 
 mod body;
+mod snapshot;
 
 pub use body::{parse_body, ParsedBody};
+pub use snapshot::{SessionSnapshot, Unanswered};
 
 use crate::xml::Element;
 use std::collections::VecDeque;

@@ -26,7 +26,7 @@ use crate::rand::RandomSource;
 use crate::sasl::{self, Credentials, Mechanism};
 use crate::xml::{self, Element};
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -115,6 +115,24 @@ pub struct Options {
     /// After authentication, stop at BINDREQUIRED and let the application
     /// call [`Connection::bind`].
     pub explicit_resource_binding: bool,
+    /// Keep a snapshot of the session in `sessionStorage` so that a reloaded
+    /// page can `restore()` it.
+    pub keepalive: bool,
+}
+
+/// The version of [`Snapshot`]'s stored format.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// What a reloaded page needs to continue the connection: the JID and the
+/// BOSH session snapshot. Stored as versioned JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Format version ([`SNAPSHOT_VERSION`]).
+    pub v: u32,
+    /// The bound full JID.
+    pub jid: String,
+    /// The BOSH session.
+    pub session: bosh::SessionSnapshot,
 }
 
 impl Default for Options {
@@ -132,6 +150,7 @@ impl Default for Options {
             lang: c.lang,
             with_credentials: false,
             explicit_resource_binding: false,
+            keepalive: false,
         }
     }
 }
@@ -231,6 +250,9 @@ pub struct Connection {
     mechanism_name: Option<&'static str>,
     session_required: bool,
     failed: bool,
+    /// Attached or restored, and no response processed yet: a failure now
+    /// is ATTACHFAIL.
+    attaching: bool,
     events: VecDeque<Event>,
     tracker: tracker::Tracker,
     timers: tracker::Timers,
@@ -263,6 +285,7 @@ impl Connection {
             mechanism_name: None,
             session_required: false,
             failed: false,
+            attaching: false,
             events: VecDeque::new(),
             tracker: tracker::Tracker::default(),
             timers: tracker::Timers::default(),
@@ -318,17 +341,7 @@ impl Connection {
             ));
         }
         let jid = Jid::parse(jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
-        let o = &self.options;
-        let mut config = bosh::Config::new(self.url.clone(), jid.domain());
-        config.wait = o.wait;
-        config.hold = o.hold;
-        config.route = o.route.clone();
-        config.content_type = o.content_type.clone();
-        config.max_body_size = o.max_body_size;
-        config.max_retries = o.max_retries;
-        config.lang = o.lang.clone();
-        config.idle_interval =
-            (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
+        let config = self.bosh_config(jid.domain());
         let mut session = Session::new(config, self.rng.next_u64());
         session.start();
         self.credentials = Credentials {
@@ -349,6 +362,104 @@ impl Connection {
         };
         self.set_status(Status::Connecting, None);
         Ok(())
+    }
+
+    /// Takes over an authenticated session opened elsewhere (prebind):
+    /// `rid` is the next rid to use. Status ATTACHED at once, with no
+    /// handshake; if the server rejects the first request, ATTACHFAIL.
+    /// `wind` is the request window (default `hold` + 1).
+    pub fn attach(
+        &mut self,
+        jid: &str,
+        sid: &str,
+        rid: u64,
+        wait: Option<u32>,
+        hold: Option<u32>,
+        wind: Option<u32>,
+    ) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+            return Err(CommandError::InvalidState(
+                "attach while a session is active",
+            ));
+        }
+        let jid = Jid::parse(jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
+        if sid.is_empty() {
+            return Err(CommandError::InvalidState("attach needs a sid"));
+        }
+        if rid == 0 || rid > (1 << 53) {
+            return Err(CommandError::InvalidState("rid out of range"));
+        }
+        let mut config = self.bosh_config(jid.domain());
+        config.wait = wait.unwrap_or(config.wait);
+        config.hold = hold.unwrap_or(config.hold);
+        let params = bosh::SessionParams {
+            sid: sid.to_owned(),
+            wait: config.wait,
+            requests: wind.unwrap_or(config.hold + 1).max(1),
+            hold: config.hold,
+            ..Default::default()
+        };
+        self.session = Some(Session::attached(config, params, rid));
+        self.begin_attached(jid);
+        Ok(())
+    }
+
+    /// Continues the session of a [`Snapshot`] (keepalive): the requests it
+    /// had not seen answered are resent first with their own rids and bytes.
+    /// Status ATTACHED at once; ATTACHFAIL if the server no longer knows it.
+    pub fn restore(&mut self, snapshot: &Snapshot) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+            return Err(CommandError::InvalidState(
+                "restore while a session is active",
+            ));
+        }
+        if snapshot.v != SNAPSHOT_VERSION {
+            return Err(CommandError::InvalidState("snapshot of another version"));
+        }
+        let jid = Jid::parse(&snapshot.jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
+        let config = self.bosh_config(jid.domain());
+        self.url = snapshot.session.url.clone();
+        self.session = Some(Session::restore(config, &snapshot.session));
+        self.begin_attached(jid);
+        Ok(())
+    }
+
+    /// The snapshot to store for keepalive, while a session is live.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        if !matches!(self.phase, Phase::Connected) {
+            return None;
+        }
+        Some(Snapshot {
+            v: SNAPSHOT_VERSION,
+            jid: self.jid.as_ref()?.to_string(),
+            session: self.session.as_ref()?.snapshot()?,
+        })
+    }
+
+    fn begin_attached(&mut self, jid: Jid) {
+        self.jid = Some(jid);
+        self.credentials = Credentials::default();
+        self.mechanism = None;
+        self.mechanism_name = None;
+        self.failed = false;
+        self.attaching = true;
+        self.phase = Phase::Connected;
+        self.set_status(Status::Attached, None);
+    }
+
+    fn bosh_config(&self, domain: &str) -> bosh::Config {
+        let o = &self.options;
+        let mut config = bosh::Config::new(self.url.clone(), domain);
+        config.wait = o.wait;
+        config.hold = o.hold;
+        config.route = o.route.clone();
+        config.content_type = o.content_type.clone();
+        config.max_body_size = o.max_body_size;
+        config.max_retries = o.max_retries;
+        config.lang = o.lang.clone();
+        config.idle_interval =
+            (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
+        config
     }
 
     /// Queues a stanza. Top-level `message`, `presence` and `iq` without a
@@ -557,7 +668,8 @@ impl Connection {
                 return;
             };
             match ev {
-                bosh::Event::Created(_) | bosh::Event::Processed { .. } => {}
+                bosh::Event::Created(_) => {}
+                bosh::Event::Processed { .. } => self.attaching = false,
                 bosh::Event::Stanza(el) => self.on_stanza(el),
                 bosh::Event::Closed { condition } => self.on_closed(condition),
             }
@@ -570,8 +682,14 @@ impl Connection {
         }
         let was_disconnecting = matches!(self.phase, Phase::Disconnecting);
         if let (Some(c), false) = (condition, was_disconnecting || self.failed) {
-            self.set_status(Status::ConnFail, Some(c));
+            let status = if self.attaching {
+                Status::AttachFail
+            } else {
+                Status::ConnFail
+            };
+            self.set_status(status, Some(c));
         }
+        self.attaching = false;
         self.phase = Phase::Disconnected;
         for id in self.tracker.drain() {
             self.events.push_back(Event::NoAnswer {

@@ -48,7 +48,12 @@ pub struct Server {
     bound: Option<String>,
     outbox: Vec<String>,
     held: VecDeque<(u64, u64)>, // (transmit id, rid)
-    terminated: bool,
+    /// Every response given, by rid, replayed when a rid is resent
+    /// (XEP-0124 §14.3; Prosody keeps recent ones too).
+    pub cache: std::collections::HashMap<u64, String>,
+    /// Ids of stanzas received from the client, to count duplicates.
+    pub received_ids: Vec<String>,
+    pub terminated: bool,
 }
 
 struct ScramState {
@@ -76,6 +81,8 @@ impl Server {
             bound: None,
             outbox: Vec::new(),
             held: VecDeque::new(),
+            cache: std::collections::HashMap::new(),
+            received_ids: Vec::new(),
             terminated: false,
         }
     }
@@ -146,7 +153,20 @@ impl Server {
                     "sid='{}' wait='60' requests='2' hold='1' inactivity='60' polling='5' maxpause='120' ver='1.11' from='{}' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0' xmpp:restartlogic='true'",
                     self.sid, self.domain
                 );
-                return vec![(t.id, 200, self.body(&attrs, &[features]))];
+                let reply = self.body(&attrs, &[features]);
+                self.cache.insert(rid, reply.clone());
+                return vec![(t.id, 200, reply)];
+            }
+            Some(expected) if rid < expected => {
+                // A resend: replay the answer, or take over the held request.
+                if let Some(reply) = self.cache.get(&rid) {
+                    return vec![(t.id, 200, reply.clone())];
+                }
+                if let Some(h) = self.held.iter_mut().find(|h| h.1 == rid) {
+                    h.0 = t.id;
+                    return Vec::new();
+                }
+                return vec![(t.id, 404, String::new())];
             }
             Some(expected) => {
                 assert_eq!(rid, expected, "rids must be consecutive");
@@ -161,8 +181,10 @@ impl Server {
         let mut replies = Vec::new();
         if body.attr("type") == Some("terminate") {
             let held: Vec<(u64, u64)> = self.held.drain(..).collect();
-            for (id, _) in held {
-                replies.push((id, 200, self.body("", &[])));
+            for (id, hrid) in held {
+                let reply = self.body("", &[]);
+                self.cache.insert(hrid, reply.clone());
+                replies.push((id, 200, reply));
             }
             self.terminated = true;
             replies.push((t.id, 200, self.body("type='terminate'", &[])));
@@ -188,18 +210,25 @@ impl Server {
             self.outbox.push(self.features_bind());
         }
         for stanza in body.elements() {
+            if let Some(id) = stanza.attr("id") {
+                self.received_ids.push(id.to_owned());
+            }
             self.stanza(stanza);
         }
         self.held.push_back((t.id, rid));
         while self.held.len() > 1 {
-            let (id, _) = self.held.pop_front().expect("len > 1");
+            let (id, hrid) = self.held.pop_front().expect("len > 1");
             let out = std::mem::take(&mut self.outbox);
-            replies.push((id, 200, self.body("", &out)));
+            let reply = self.body("", &out);
+            self.cache.insert(hrid, reply.clone());
+            replies.push((id, 200, reply));
         }
         if !self.outbox.is_empty() {
-            let (id, _) = self.held.pop_front().expect("one held");
+            let (id, hrid) = self.held.pop_front().expect("one held");
             let out = std::mem::take(&mut self.outbox);
-            replies.push((id, 200, self.body("", &out)));
+            let reply = self.body("", &out);
+            self.cache.insert(hrid, reply.clone());
+            replies.push((id, 200, reply));
         }
         replies
     }
@@ -359,10 +388,12 @@ impl Server {
         let out = std::mem::take(&mut self.outbox);
         let mut v = Vec::new();
         let mut first = true;
-        for (id, _) in self.held.drain(..).collect::<Vec<_>>() {
+        for (id, rid) in self.held.drain(..).collect::<Vec<_>>() {
             let payload = if first { out.clone() } else { Vec::new() };
             first = false;
-            v.push((id, 200, self.body("", &payload)));
+            let reply = self.body("", &payload);
+            self.cache.insert(rid, reply.clone());
+            v.push((id, 200, reply));
         }
         v
     }

@@ -1,0 +1,178 @@
+//! attach (prebind) and restore (keepalive), against the scripted server on a
+//! fake clock, including the reload that Strophe.js loses messages in.
+
+mod common;
+
+use common::*;
+use xmpp_wasm::connection::{Connection, Event, Options, Snapshot, Status};
+use xmpp_wasm::rand::XorShift;
+use xmpp_wasm::xml::parse;
+
+fn connected() -> Harness {
+    let mut h = Harness::new(Server::new(), options_with(&["PLAIN"]));
+    h.conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap();
+    h.run();
+    assert_eq!(h.conn.status(), Status::Connected);
+    h
+}
+
+/// Moves the server of `h` to a fresh connection (a new page).
+fn new_page(h: Harness) -> Harness {
+    Harness {
+        conn: Connection::new(
+            "http://cm.example/http-bind",
+            Options::default(),
+            Box::new(XorShift::new(7)),
+        ),
+        server: h.server,
+        now: h.now,
+        events: Vec::new(),
+        transmits: Vec::new(),
+    }
+}
+
+#[test]
+fn attach_is_attached_at_once_and_the_first_stanza_rides_the_first_request() {
+    // A prebind service logs in and stops before the long poll.
+    let mut pre = Harness::new(Server::new(), options_with(&["PLAIN"]));
+    pre.conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap();
+    while let Some(t) = pre.conn.poll_transmit(pre.now) {
+        for (id, st, body) in pre.server.handle(&t) {
+            pre.conn.handle_response(pre.now, id, st, &body);
+        }
+        if pre.conn.status() == Status::Connected {
+            break;
+        }
+    }
+    assert_eq!(pre.conn.status(), Status::Connected);
+    let sid = pre.server.sid.clone();
+    let rid = pre.conn.session().unwrap().next_rid();
+    let before = pre.server.requests.len();
+
+    let mut h = new_page(pre);
+    h.conn
+        .attach("alice@localhost/web", &sid, rid, None, None, None)
+        .unwrap();
+    assert_eq!(
+        h.conn.poll_event(),
+        Some(Event::Status {
+            status: Status::Attached,
+            condition: None
+        })
+    );
+    let ping = parse("<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>").unwrap();
+    let id = h.conn.send_tracked(h.now, ping, None).unwrap();
+    h.run();
+    assert_eq!(
+        h.server.requests.len(),
+        before + 2,
+        "the ping, then the long poll"
+    );
+    assert!(h.server.requests[before].contains("urn:xmpp:ping"));
+    assert!(h
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Answer { id: a, .. } if *a == id)));
+    assert!(h.conn.authenticated());
+}
+
+#[test]
+fn attach_to_an_unknown_session_is_attachfail() {
+    let mut h = connected();
+    h.server.terminated = true; // the server forgot the session: 404 from now on
+    let sid = h.server.sid.clone();
+    let mut p = new_page(h);
+    p.conn
+        .attach("alice@localhost/web", &sid, 12345, None, None, None)
+        .unwrap();
+    p.run();
+    let st = p.statuses();
+    assert_eq!(st[0].0, Status::Attached);
+    assert!(
+        st.contains(&(Status::AttachFail, Some("item-not-found".into()))),
+        "{st:?}"
+    );
+    assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+}
+
+#[test]
+fn bad_attach_arguments_are_errors() {
+    let mut c = Connection::new("u", Options::default(), Box::new(XorShift::new(1)));
+    assert!(c.attach("", "sid", 5, None, None, None).is_err());
+    assert!(c.attach("a@b/c", "", 5, None, None, None).is_err());
+    assert!(c.attach("a@b/c", "sid", 0, None, None, None).is_err());
+    assert!(c
+        .attach("a@b/c", "sid", u64::MAX, None, None, None)
+        .is_err());
+    assert!(c.poll_event().is_none(), "nothing happened");
+}
+
+#[test]
+fn restore_replays_the_poll_the_old_page_never_processed() {
+    let mut h = connected();
+    // The long poll is held at the server. A message arrives for alice and is
+    // written to that poll's response... which the unloading page never
+    // processes.
+    let snap: Snapshot = h.conn.snapshot().expect("live session");
+    assert_eq!(snap.session.unanswered.len(), 1, "the long poll");
+    let lost = h.server.push("<message xmlns='jabber:client' from='bob@localhost/x' to='alice@localhost/web' id='n1'><body>1</body></message>");
+    assert_eq!(lost.len(), 1, "the server answered the poll");
+    // (dropped on the floor: the page is gone)
+
+    // Through JSON, as sessionStorage holds it.
+    let json = serde_json::to_string(&snap).unwrap();
+    let snap: Snapshot = serde_json::from_str(&json).unwrap();
+    let mut p = new_page(h);
+    p.conn.restore(&snap).unwrap();
+    p.run();
+    let got: Vec<String> = p
+        .stanzas()
+        .iter()
+        .filter_map(|s| s.attr("id").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        got,
+        vec!["n1".to_string()],
+        "the message arrives exactly once"
+    );
+    assert_eq!(p.statuses()[0].0, Status::Attached);
+    // The same rid went out again, byte for byte.
+    assert_eq!(p.transmits[0].rid, snap.session.unanswered[0].rid);
+    assert_eq!(p.transmits[0].body, snap.session.unanswered[0].body);
+}
+
+#[test]
+fn restore_resends_an_unanswered_message_exactly_once() {
+    // Case 1: the server never saw the request. Case 2: it did, and its
+    // answer was lost with the page.
+    for server_saw_it in [false, true] {
+        let mut h = connected();
+        h.conn
+            .send_xml(
+                h.now,
+                "<message to='bob@localhost' id='out-1'><body>hi</body></message>",
+            )
+            .unwrap();
+        let t = h.conn.poll_transmit(h.now).expect("the message leaves");
+        let snap = h.conn.snapshot().unwrap();
+        assert!(snap.session.unanswered.iter().any(|u| u.body == t.body));
+        if server_saw_it {
+            let _dropped = h.server.handle(&t);
+        }
+        let mut p = new_page(h);
+        p.conn.restore(&snap).unwrap();
+        p.run();
+        let n = p
+            .server
+            .received_ids
+            .iter()
+            .filter(|i| *i == "out-1")
+            .count();
+        assert_eq!(n, 1, "server saw it before the reload: {server_saw_it}");
+        assert_eq!(p.conn.status(), Status::Attached);
+    }
+}

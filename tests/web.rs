@@ -382,3 +382,79 @@ async fn a_throwing_handler_does_not_stop_the_others() {
     assert!(got.contains("after-throw"));
     JsFuture::from(conn.disconnect(None)).await.unwrap();
 }
+
+fn session_storage() -> web_sys::Storage {
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+}
+
+const KEEPALIVE_KEY: &str = "xmpp-wasm:session";
+
+#[wasm_bindgen_test]
+async fn keepalive_writes_the_snapshot_and_disconnect_removes_it() {
+    session_storage().remove_item(KEEPALIVE_KEY).unwrap();
+    let conn = Connection::new(bosh_url(), options("{\"keepalive\":true}")).unwrap();
+    JsFuture::from(conn.connect("alice@localhost/keep", Some("alice-pass".into()), None))
+        .await
+        .unwrap();
+    let stored = session_storage().get_item(KEEPALIVE_KEY).unwrap().expect("snapshot written");
+    let v: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(v["v"], 1);
+    assert_eq!(v["jid"], "alice@localhost/keep");
+    assert_eq!(v["released"], false);
+    let unanswered = v["session"]["unanswered"].as_array().unwrap();
+    assert_eq!(unanswered.len(), 1, "the long poll is on the wire: {stored}");
+    let next = v["session"]["next_rid"].as_u64().unwrap();
+    assert_eq!(unanswered[0]["rid"].as_u64(), Some(next - 1));
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+    assert_eq!(session_storage().get_item(KEEPALIVE_KEY).unwrap(), None, "removed on disconnect");
+}
+
+fn restore_reason(conn: &Connection, jid: Option<&str>) -> String {
+    match conn.restore(jid.map(str::to_owned), None, None, None, None) {
+        Ok(_) => "no error".into(),
+        Err(e) => {
+            assert_eq!(error_field(&e, "name"), "SessionError");
+            error_field(&e, "reason")
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn restore_refuses_what_it_cannot_continue() {
+    let storage = session_storage();
+    storage.remove_item(KEEPALIVE_KEY).unwrap();
+    let conn = Connection::new(bosh_url(), options("{\"keepalive\":true}")).unwrap();
+    assert_eq!(restore_reason(&conn, None), "no-session");
+    storage.set_item(KEEPALIVE_KEY, "{not json").unwrap();
+    assert_eq!(restore_reason(&conn, None), "bad-snapshot");
+
+    // A live session, as a duplicated tab would find it: not released.
+    let live = Connection::new(bosh_url(), options("{\"keepalive\":true}")).unwrap();
+    JsFuture::from(live.connect("alice@localhost/dup", Some("alice-pass".into()), None))
+        .await
+        .unwrap();
+    assert_eq!(restore_reason(&conn, None), "session-in-use");
+    assert_eq!(restore_reason(&conn, Some("bob@localhost")), "jid-mismatch");
+    JsFuture::from(live.disconnect(None)).await.unwrap();
+    assert_eq!(restore_reason(&conn, None), "no-session");
+    let ws = Connection::new("wss://example.org/xmpp-websocket", options("{\"keepalive\":true}")).unwrap();
+    assert_eq!(restore_reason(&ws, None), "not-bosh");
+}
+
+#[wasm_bindgen_test]
+async fn restore_of_a_session_the_server_dropped_is_attachfail() {
+    let storage = session_storage();
+    let stored = format!(
+        "{{\"v\":1,\"jid\":\"alice@localhost/gone\",\"released\":true,\"session\":{{\"url\":\"{}\",\"to\":\"localhost\",\"sid\":\"no-such-sid\",\"next_rid\":1000,\"wait\":60,\"hold\":1,\"requests\":2,\"polling\":null,\"inactivity\":null,\"maxpause\":null,\"unanswered\":[],\"queued\":[]}}}}",
+        bosh_url()
+    );
+    storage.set_item(KEEPALIVE_KEY, &stored).unwrap();
+    let conn = Connection::new(bosh_url(), options("{\"keepalive\":true}")).unwrap();
+    let (cb, log) = recorder();
+    let promise = conn.restore(None, Some(cb), None, None, None).expect("a released snapshot is taken");
+    let err = JsFuture::from(promise).await.expect_err("the server does not know the sid");
+    assert_eq!(Reflect::get(&err, &"status".into()).unwrap().as_f64(), Some(12.0));
+    let statuses: Vec<u8> = log.borrow().iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [8, 12, 6], "ATTACHED, ATTACHFAIL, DISCONNECTED: {:?}", log.borrow());
+    assert_eq!(storage.get_item(KEEPALIVE_KEY).unwrap(), None, "a dead session is not kept");
+}

@@ -97,8 +97,7 @@ impl Session {
             polling: snap.polling,
             inactivity: snap.inactivity,
             maxpause: snap.maxpause,
-            ver: None,
-            restart_logic: false,
+            ..Default::default()
         };
         let mut s = Session::attached(config, params, snap.next_rid);
         for u in &snap.unanswered {

@@ -17,6 +17,7 @@
 //! HTTP round trips and never waits for a timer.
 
 pub mod handlers;
+pub mod prebind;
 pub mod tracker;
 
 use crate::bosh::{self, Session, Transmit};
@@ -312,6 +313,12 @@ impl Connection {
         matches!(self.phase, Phase::Connected)
     }
 
+    /// Attached or restored, and the server has not yet answered: the
+    /// session is not confirmed.
+    pub fn attaching(&self) -> bool {
+        self.attaching
+    }
+
     /// Whether a BOSH session is open.
     pub fn connected(&self) -> bool {
         self.session.as_ref().is_some_and(|s| !s.is_closed())
@@ -326,6 +333,11 @@ impl Connection {
     /// The BOSH session, if one exists.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// The BOSH service URL.
+    pub fn service(&self) -> &str {
+        &self.url
     }
 
     /// The options.

@@ -14,6 +14,7 @@
 //!   `<body/>` at the end of that task.
 
 mod js;
+mod keepalive;
 
 use crate::connection::handlers::{unhandled_iq_reply, HandlerId, Handlers, Matcher};
 use crate::connection::{self as core, Event, Options, Status as CoreStatus};
@@ -26,6 +27,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 /// Connection status, with the numbers of Strophe.js's `Strophe.Status`.
 #[wasm_bindgen]
@@ -108,6 +110,34 @@ struct Inner {
     timer: Cell<Option<i32>>,
     timer_cb: RefCell<Option<Closure<dyn FnMut()>>>,
     with_credentials: bool,
+    /// Write snapshots to sessionStorage.
+    keepalive: bool,
+    /// `pagehide` happened: the snapshot is released, write no more.
+    released: Cell<bool>,
+    /// The last snapshot text written, to skip identical writes.
+    last_written: RefCell<Option<String>>,
+    /// A storage error was reported already.
+    storage_warned: Cell<bool>,
+    /// The connect/attach/restore promise resolves when the server has
+    /// confirmed an attached session.
+    confirm_attach: Cell<bool>,
+    /// `pagehide`/`pageshow` listeners, removed on drop.
+    page_listeners: RefCell<Vec<(&'static str, EventListener)>>,
+}
+
+type EventListener = Closure<dyn FnMut(web_sys::Event)>;
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(w) = web_sys::window() {
+            for (name, cb) in self.page_listeners.borrow().iter() {
+                let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+            }
+        }
+        if let Some(t) = self.timer.take() {
+            js::clear_timeout(t);
+        }
+    }
 }
 
 impl Inner {
@@ -163,6 +193,7 @@ impl Connection {
                 .map_err(|e| error("TypeError", &format!("invalid options: {e}"), "bad-options"))?
         };
         let with_credentials = opts.with_credentials;
+        let keepalive = opts.keepalive;
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Connection::new(service, opts, Box::new(CryptoRandom))),
             handlers: RefCell::new(Handlers::default()),
@@ -175,7 +206,16 @@ impl Connection {
             timer: Cell::new(None),
             timer_cb: RefCell::new(None),
             with_credentials,
+            keepalive,
+            released: Cell::new(false),
+            last_written: RefCell::new(None),
+            storage_warned: Cell::new(false),
+            confirm_attach: Cell::new(false),
+            page_listeners: RefCell::new(Vec::new()),
         });
+        if keepalive {
+            listen_page_lifecycle(&inner);
+        }
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let cb = Closure::<dyn FnMut()>::new(move || {
             if let Some(inner) = weak.upgrade() {
@@ -211,6 +251,156 @@ impl Connection {
         });
         drive(&inner);
         promise
+    }
+
+    /// Takes over an authenticated session opened elsewhere (prebind):
+    /// `rid` is the next rid to use (a number or a numeric string).
+    /// `callback(status, condition)` sees ATTACHED at once; stanzas sent in
+    /// that callback or right after this call ride in the very first request.
+    /// The promise resolves when the server has answered that request, and
+    /// rejects with ATTACHFAIL if it rejected it (fall back to `connect`).
+    #[allow(clippy::too_many_arguments)] // Strophe.js's signature, kept for porting
+    pub fn attach(
+        &self,
+        jid: &str,
+        sid: &str,
+        rid: JsValue,
+        callback: Option<Function>,
+        wait: Option<u32>,
+        hold: Option<u32>,
+        wind: Option<u32>,
+    ) -> Promise {
+        let rid = rid
+            .as_f64()
+            .filter(|r| r.fract() == 0.0 && *r > 0.0)
+            .map(|r| r as u64)
+            .or_else(|| rid.as_string().and_then(|s| s.trim().parse().ok()));
+        let Some(rid) = rid else {
+            return Promise::reject(&error(
+                "TypeError",
+                "rid must be a positive integer",
+                "bad-options",
+            ));
+        };
+        let result = self
+            .inner
+            .core
+            .borrow_mut()
+            .attach(jid, sid, rid, wait, hold, wind);
+        self.begin_attached(result, callback)
+    }
+
+    /// Continues the session a previous page of this tab kept in
+    /// `sessionStorage` (`keepalive: true`). Throws a `SessionError` (with a
+    /// `reason`) when there is no sessionStorage, no stored session, one for
+    /// another bare JID than `jid`, one still used by a live page (a
+    /// duplicated tab), or the service is not BOSH. Otherwise like `attach`:
+    /// ATTACHED at once, and the promise settles when the server answered
+    /// (ATTACHFAIL if it no longer knows the session). The requests the old
+    /// page had not seen answered are resent first with their own rids and
+    /// bytes, so nothing is lost or duplicated. `wait`, `hold` and `wind`
+    /// are accepted for Strophe.js compatibility; the stored, negotiated
+    /// values are used.
+    pub fn restore(
+        &self,
+        jid: Option<String>,
+        callback: Option<Function>,
+        _wait: Option<u32>,
+        _hold: Option<u32>,
+        _wind: Option<u32>,
+    ) -> Result<Promise, JsValue> {
+        let service = self.inner.core.borrow().service().to_owned();
+        if service.starts_with("ws:") || service.starts_with("wss:") {
+            return Err(session_error(&keepalive::Refusal::NotBosh));
+        }
+        let snapshot = keepalive::read(jid.as_deref()).map_err(|r| session_error(&r))?;
+        let result = self.inner.core.borrow_mut().restore(&snapshot);
+        Ok(self.begin_attached(result, callback))
+    }
+
+    /// Gets a session from a prebind service at `url` and attaches to it.
+    /// The service may answer JSON `{jid, sid, rid}` (rid: the next one) or a
+    /// BOSH-like `<body sid rid>` with the bound `<jid>` (rid: the last one
+    /// used). `options`: `{ to?, wait?, hold?, json?: boolean }` sent as a
+    /// BOSH-like `<body/>` POST (or asking for JSON). Any failure rejects with
+    /// a `PrebindError` and reports ATTACHFAIL to `callback`; nothing is left
+    /// half open.
+    pub fn prebind(&self, url: String, callback: Option<Function>, options: JsValue) -> Promise {
+        let this = Connection {
+            inner: self.inner.clone(),
+        };
+        let get = |k: &str| -> Option<JsValue> {
+            if options.is_object() {
+                js_sys::Reflect::get(&options, &k.into())
+                    .ok()
+                    .filter(|v| !v.is_undefined() && !v.is_null())
+            } else {
+                None
+            }
+        };
+        let wait = get("wait").and_then(|v| v.as_f64()).map(|v| v as u32);
+        let hold = get("hold").and_then(|v| v.as_f64()).map(|v| v as u32);
+        let to = get("to").and_then(|v| v.as_string());
+        let json = get("json").is_some_and(|v| v.is_truthy());
+        let mut body = String::from("<body xmlns='http://jabber.org/protocol/httpbind'");
+        for (k, v) in [
+            ("to", to),
+            ("wait", wait.map(|w| w.to_string())),
+            ("hold", hold.map(|h| h.to_string())),
+        ] {
+            if let Some(v) = v {
+                body.push_str(&format!(" {k}='"));
+                crate::xml::escape_attr(&v, &mut body);
+                body.push('\'');
+            }
+        }
+        body.push_str("/>");
+        wasm_bindgen_futures::future_to_promise(async move {
+            let accept = if json { "application/json" } else { "text/xml" };
+            let fail = |cb: &Option<Function>, condition: &str, message: String| -> JsValue {
+                if let Some(cb) = cb {
+                    if let Err(e) = call(
+                        cb,
+                        &[
+                            JsValue::from(CoreStatus::AttachFail as u8),
+                            condition.into(),
+                        ],
+                    ) {
+                        report("the prebind callback", &e);
+                    }
+                }
+                error("PrebindError", &message, condition)
+            };
+            let answer = js::post_accept(&url, &body, "text/xml; charset=utf-8", accept).await;
+            let text = match answer {
+                Ok((200, text)) => text,
+                Ok((status, _)) => {
+                    return Err(fail(
+                        &callback,
+                        "prebind-failed",
+                        format!("prebind service answered HTTP {status}"),
+                    ));
+                }
+                Err(_) => {
+                    return Err(fail(
+                        &callback,
+                        "prebind-unreachable",
+                        "prebind service unreachable".into(),
+                    ))
+                }
+            };
+            let tokens = crate::connection::prebind::parse_prebind_response(&text)
+                .map_err(|m| fail(&callback, "bad-format", format!("prebind answer: {m}")))?;
+            let result = this.inner.core.borrow_mut().attach(
+                &tokens.jid,
+                &tokens.sid,
+                tokens.rid,
+                wait,
+                hold,
+                None,
+            );
+            JsFuture::from(this.begin_attached(result, callback)).await
+        })
     }
 
     /// Sends a stanza: a DOM `Element` or a string holding exactly one
@@ -480,6 +670,24 @@ impl Connection {
 }
 
 impl Connection {
+    fn begin_attached(
+        &self,
+        result: Result<(), crate::connection::CommandError>,
+        callback: Option<Function>,
+    ) -> Promise {
+        if let Err(e) = result {
+            return Promise::reject(&error("ConnectionError", &e.to_string(), e.condition()));
+        }
+        let inner = self.inner.clone();
+        let promise = Promise::new(&mut |resolve, reject| {
+            let mut cbs = inner.callbacks.borrow_mut();
+            cbs.connect = callback.clone();
+            cbs.connect_promise = Some((resolve, reject));
+        });
+        drive_events_then_defer(&inner);
+        promise
+    }
+
     fn track(
         &self,
         stanza: &JsValue,
@@ -596,6 +804,8 @@ fn drive(inner: &Rc<Inner>) {
             None => break,
         }
     }
+    confirm_attached(inner);
+    persist(inner);
     if let Some(t) = inner.timer.take() {
         js::clear_timeout(t);
     }
@@ -611,6 +821,122 @@ fn drive(inner: &Rc<Inner>) {
                 .set(Some(js::set_timeout(cb.as_ref().unchecked_ref(), delay)));
         }
     }
+}
+
+/// Resolves the attach/restore promise once the server answered the
+/// attached session's first request.
+fn confirm_attached(inner: &Rc<Inner>) {
+    if !inner.confirm_attach.get() {
+        return;
+    }
+    let confirmed = {
+        let core = inner.core.borrow();
+        core.status() == CoreStatus::Attached && !core.attaching()
+    };
+    if confirmed {
+        inner.confirm_attach.set(false);
+        let pending = inner.callbacks.borrow_mut().connect_promise.take();
+        if let Some((resolve, _)) = pending {
+            let _ = resolve.call1(&JsValue::NULL, &JsValue::from(CoreStatus::Attached as u8));
+        }
+    }
+}
+
+/// keepalive: writes the snapshot when it changed; removes it once the
+/// session is over. Storage errors are reported once and never break the
+/// connection.
+fn persist(inner: &Rc<Inner>) {
+    if !inner.keepalive || inner.released.get() {
+        return;
+    }
+    let snapshot = inner.core.borrow().snapshot();
+    let result = match snapshot {
+        Some(snap) => {
+            let text = keepalive::encode(snap, false);
+            if inner.last_written.borrow().as_deref() == Some(text.as_str()) {
+                return;
+            }
+            let r = keepalive::write(&text);
+            *inner.last_written.borrow_mut() = Some(text);
+            r
+        }
+        None => {
+            if inner.last_written.borrow_mut().take().is_none() {
+                return;
+            }
+            keepalive::remove()
+        }
+    };
+    if let Err(e) = result {
+        if !inner.storage_warned.replace(true) {
+            web_sys::console::warn_2(
+                &"xmpp-wasm: cannot write the keepalive snapshot to sessionStorage; restore() will not work:".into(),
+                &e,
+            );
+        }
+    }
+}
+
+/// On `pagehide`, writes the snapshot one last time, released, and stops
+/// writing; never terminates the session (a reload continues it). On
+/// `pageshow` from the back-forward cache, takes it back.
+fn listen_page_lifecycle(inner: &Rc<Inner>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let weak = Rc::downgrade(inner);
+    let hide = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+        let Some(inner) = weak.upgrade() else { return };
+        if inner.released.get() {
+            return;
+        }
+        let snapshot = inner.core.borrow().snapshot();
+        if let Some(snap) = snapshot {
+            let _ = keepalive::write(&keepalive::encode(snap, true));
+        }
+        inner.released.set(true);
+    });
+    let weak = Rc::downgrade(inner);
+    let show = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let persisted = e
+            .dyn_ref::<web_sys::PageTransitionEvent>()
+            .is_some_and(|p| p.persisted());
+        let Some(inner) = weak.upgrade() else { return };
+        if persisted && inner.released.replace(false) {
+            *inner.last_written.borrow_mut() = None;
+            persist(&inner);
+        }
+    });
+    for (name, cb) in [("pagehide", hide), ("pageshow", show)] {
+        let _ = window.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+        inner.page_listeners.borrow_mut().push((name, cb));
+    }
+}
+
+fn session_error(refusal: &keepalive::Refusal) -> JsValue {
+    let e = error(
+        "SessionError",
+        &format!("cannot restore the session: {}", refusal.reason()),
+        refusal.reason(),
+    );
+    let _ = js_sys::Reflect::set(&e, &"reason".into(), &refusal.reason().into());
+    e
+}
+
+/// Drains events now, and the requests in a later task: after attach or
+/// restore, stanzas the application sends in reaction (in the callback, or
+/// after `attach()` returns) join the very first request.
+fn drive_events_then_defer(inner: &Rc<Inner>) {
+    loop {
+        let event = inner.core.borrow_mut().poll_event();
+        match event {
+            Some(ev) => deliver(inner, ev),
+            None => break,
+        }
+    }
+    let inner = inner.clone();
+    let cb = Closure::once_into_js(move || drive(&inner));
+    js::set_timeout(cb.unchecked_ref(), 0);
 }
 
 fn call(f: &Function, args: &[JsValue]) -> Result<JsValue, JsValue> {
@@ -639,7 +965,11 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
                 }
             }
             let settle = match status {
-                CoreStatus::Connected | CoreStatus::Attached => Some(true),
+                CoreStatus::Connected => Some(true),
+                CoreStatus::Attached => {
+                    inner.confirm_attach.set(true);
+                    None
+                }
                 CoreStatus::ConnFail
                 | CoreStatus::AuthFail
                 | CoreStatus::Error

@@ -1,0 +1,101 @@
+//! keepalive: the session snapshot in `sessionStorage`.
+//!
+//! After every drain the shell writes the core's snapshot (when it changed).
+//! On `pagehide` the page writes it one last time marked `released`, and stops
+//! writing: a reloaded page may then `restore()` it. A snapshot that is not
+//! released belongs to a live page — the copy `sessionStorage` makes when a
+//! tab is duplicated — and `restore()` refuses it, so two tabs never share
+//! one BOSH session.
+
+use crate::connection::Snapshot;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+/// The `sessionStorage` key.
+pub const KEY: &str = "xmpp-wasm:session";
+
+/// What is stored: the snapshot and whether its page let go of it.
+#[derive(Serialize, Deserialize)]
+pub struct Stored {
+    /// The connection snapshot.
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+    /// Written by `pagehide`: the page is gone, another may take over.
+    #[serde(default)]
+    pub released: bool,
+}
+
+/// Why a stored session cannot be restored (`SessionError.reason`).
+pub enum Refusal {
+    /// No `sessionStorage` (disabled, or not a window).
+    NoStorage,
+    /// Nothing stored.
+    NoSession,
+    /// Stored, but unreadable.
+    BadSnapshot,
+    /// Stored for another bare JID than the one asked for.
+    JidMismatch,
+    /// Still owned by a live page (a duplicated tab).
+    InUse,
+    /// The service is not BOSH.
+    NotBosh,
+}
+
+impl Refusal {
+    /// The reason string.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::NoStorage => "no-storage",
+            Refusal::NoSession => "no-session",
+            Refusal::BadSnapshot => "bad-snapshot",
+            Refusal::JidMismatch => "jid-mismatch",
+            Refusal::InUse => "session-in-use",
+            Refusal::NotBosh => "not-bosh",
+        }
+    }
+}
+
+/// `sessionStorage`, if the page has one.
+pub fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Writes `value` under [`KEY`].
+pub fn write(value: &str) -> Result<(), JsValue> {
+    storage()
+        .ok_or_else(|| JsValue::from_str("no sessionStorage"))?
+        .set_item(KEY, value)
+}
+
+/// Removes [`KEY`].
+pub fn remove() -> Result<(), JsValue> {
+    match storage() {
+        Some(s) => s.remove_item(KEY),
+        None => Ok(()),
+    }
+}
+
+/// Reads the stored snapshot for `restore(jid)`.
+pub fn read(jid: Option<&str>) -> Result<Snapshot, Refusal> {
+    let s = storage().ok_or(Refusal::NoStorage)?;
+    let text = s
+        .get_item(KEY)
+        .map_err(|_| Refusal::NoStorage)?
+        .ok_or(Refusal::NoSession)?;
+    let stored: Stored = serde_json::from_str(&text).map_err(|_| Refusal::BadSnapshot)?;
+    if let Some(want) = jid {
+        let want = crate::jid::get_bare_jid_from_jid(want);
+        if crate::jid::get_bare_jid_from_jid(&stored.snapshot.jid) != want {
+            return Err(Refusal::JidMismatch);
+        }
+    }
+    if !stored.released {
+        return Err(Refusal::InUse);
+    }
+    Ok(stored.snapshot)
+}
+
+/// Serialises a snapshot for storage.
+pub fn encode(snapshot: Snapshot, released: bool) -> String {
+    serde_json::to_string(&Stored { snapshot, released }).unwrap_or_default()
+}

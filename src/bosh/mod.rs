@@ -1,36 +1,69 @@
-//! One BOSH session (XEP-0124, XEP-0206), client side, sans-IO.
+//! One BOSH session (XEP-0124 1.11, XEP-0206), client side, sans-IO.
 //!
 //! [`Session`] owns the request ids, the session id, the request window, the
-//! queue of outgoing stanzas and the retry bookkeeping. It performs no I/O:
+//! queue of outgoing stanzas, the retry bookkeeping, acknowledgements, pauses
+//! and the optional key sequence. It performs no I/O and reads no clock: time
+//! comes in as `now` (a [`Duration`] since an origin the caller picks) and
+//! randomness as arguments (the initial rid, the key seed).
 //!
+//! * **getters** (`&self`): [`Session::is_open`], [`Session::is_paused`],
+//!   [`Session::params`], [`Session::next_rid`], [`Session::in_flight`], ...
 //! * **commands**: [`Session::start`], [`Session::send`], [`Session::restart`],
-//!   [`Session::pause`], [`Session::resume`], [`Session::flush`],
-//!   [`Session::terminate`];
+//!   [`Session::pause`], [`Session::resume`], [`Session::pause_session`],
+//!   [`Session::flush`], [`Session::terminate`];
 //! * **inputs**: [`Session::handle_response`],
+//!   [`Session::handle_oversized_response`],
 //!   [`Session::handle_transport_error`], [`Session::handle_timeout`];
-//! * **outputs**: [`Session::poll_transmit`] (an HTTP request to perform),
-//!   [`Session::poll_timeout`] (when to call `handle_timeout` next) and
-//!   [`Session::poll_event`].
+//! * **outputs**: [`Session::poll_event`], [`Session::poll_transmit`] (an
+//!   HTTP request to perform) and [`Session::poll_timeout`] (when to call
+//!   `handle_timeout` next).
 //!
-//! After every command or input, drain the outputs: call `poll_event` and
-//! `poll_transmit` until they return `None`, then arm a timer for
-//! `poll_timeout`. An extra call to `handle_timeout` is harmless.
+//! After every command or input, drain the outputs: call `poll_event` until
+//! it returns `None`, then `poll_transmit` until it returns `None`, then arm
+//! one timer for `poll_timeout`. An extra call to `handle_timeout` is
+//! harmless.
 //!
 //! Invariants:
-//! * a request id (rid) is used for exactly one body; a resend carries the same
-//!   rid and byte-identical body;
-//! * responses are processed strictly in rid order, whatever order they arrive in;
-//! * never more than the server's `requests` in flight, plus one for terminate;
+//! * a request id (rid) is used for exactly one body; a resend carries the
+//!   same rid and byte-identical body; rids are consecutive, with no gap;
+//! * responses are processed strictly in rid order, whatever order they
+//!   arrive in;
+//! * never more than the server's `requests` unanswered, plus one for a
+//!   terminate or a pause request;
+//! * no server input panics: a malformed, oversized or unexpected response is
+//!   a condition that closes the session;
 //! * a closed session stays closed: every later command is ignored.
+//!
+//! Decisions where the specification leaves room (see `docs/conformance.md`):
+//! * [`Session::pause`] holds back every *new* body: queued stanzas, the long
+//!   poll, restarts. A resend of a rid already sent is not new (same rid, same
+//!   bytes, no new data) and still leaves: holding it back would stall the
+//!   rid-ordered pipeline and let the server's inactivity timer run. While
+//!   paused and nothing is held by the server, one empty request leaves
+//!   before `inactivity` runs out ([`Config::keepalive_while_paused`]).
+//! * A `see-other-uri` condition closes the session (the condition is
+//!   terminal); [`Session::redirected`] builds the session that continues at
+//!   the new URL when [`check_redirect`] allows it.
+//! * HTTP 400/403/404 end the session whatever the server's version.
 
 mod body;
+mod config;
+mod keys;
+mod redirect;
 mod snapshot;
+mod version;
 
 pub use body::{parse_body, ParsedBody};
+pub use config::{timeout_for_wait, Config, DEFAULT_CONTENT_TYPE};
+pub use keys::{KeySeed, KeyState};
+pub use redirect::{check_redirect, MAX_REDIRECTS};
 pub use snapshot::{SessionSnapshot, Unanswered};
+pub use version::Version;
 
 use crate::xml::Element;
+use keys::KeyChain;
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The highest BOSH protocol version implemented (XEP-0124 1.11).
@@ -40,86 +73,80 @@ pub const VERSION: &str = "1.11";
 /// past 2^53 − 1 (the largest integer JavaScript represents exactly).
 pub const MAX_INITIAL_RID: u64 = (1 << 53) - (1 << 32);
 
-/// Settings of a BOSH session, fixed when it is created.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// The connection manager's URL.
-    pub url: String,
-    /// The domain of the XMPP service (`to`).
-    pub to: String,
-    /// `xml:lang` of the session.
-    pub lang: String,
-    /// The longest time (seconds) the server may hold a request.
-    pub wait: u32,
-    /// How many requests the server may hold at once.
-    pub hold: u32,
-    /// Optional `route` attribute (`xmpp:host:port`).
-    pub route: Option<String>,
-    /// Optional `from` attribute (the user's bare JID).
-    pub from: Option<String>,
-    /// `Content-Type` of the requests.
-    pub content_type: String,
-    /// Largest response body accepted, in bytes; a larger one ends the session
-    /// with the condition `response-too-large`.
-    pub max_body_size: usize,
-    /// How many times one request is resent after a network error, HTTP 5xx or
-    /// timeout before the session is declared lost.
-    pub max_retries: u32,
-    /// Optional delay to coalesce stanzas before a body leaves. `None` (the
-    /// default) sends as soon as the caller drains the outputs.
-    pub idle_interval: Option<Duration>,
-    /// How long to wait for the answer to the terminate request.
-    pub terminate_timeout: Duration,
-}
+/// The largest rid ever sent: 2^53 − 1 (XEP-0124 §14.1).
+pub const MAX_RID: u64 = (1 << 53) - 1;
 
-impl Config {
-    /// A configuration with the defaults: `wait` 60, `hold` 1, `xml:lang` en,
-    /// `text/xml; charset=utf-8`, 4 MiB bodies, 5 retries.
-    pub fn new(url: impl Into<String>, to: impl Into<String>) -> Self {
-        Config {
-            url: url.into(),
-            to: to.into(),
-            lang: "en".into(),
-            wait: 60,
-            hold: 1,
-            route: None,
-            from: None,
-            content_type: "text/xml; charset=utf-8".into(),
-            max_body_size: 4 * 1024 * 1024,
-            max_retries: 5,
-            idle_interval: None,
-            terminate_timeout: Duration::from_secs(5),
-        }
-    }
+/// The shortest interval between two consecutive empty requests when the
+/// first one's answer was empty and the server advertised no `polling`
+/// interval: a guard against a hot loop with a server that answers at once.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
-    /// Time after which an unanswered request counts as lost: 1.1 × `wait`
-    /// plus a little slack for the network.
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_millis(u64::from(self.wait) * 1100 + 2000)
-    }
-}
+/// The largest body a `fetch(..., {keepalive: true})` may carry (browsers
+/// limit in-flight keepalive bodies to 64 KiB).
+pub const KEEPALIVE_BODY_LIMIT: usize = 64 * 1024;
 
-/// What the server told us when the session was created.
+const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(8);
+
+/// What the server told us when the session was created (XEP-0124 §7.2,
+/// XEP-0206 §4). `from`, `authid` and `xmpp_version` may also arrive later;
+/// [`Session::params`] then shows the latest values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionParams {
     /// Session id.
     pub sid: String,
     /// Longest time the server holds a request (seconds).
     pub wait: u32,
-    /// Most requests the client may have in flight.
+    /// Most requests the client may have unanswered at once.
     pub requests: u32,
     /// Requests the server may hold.
     pub hold: u32,
-    /// Shortest allowed interval between polls when `hold` is 0 (seconds).
+    /// Shortest allowed interval between empty polls (seconds).
     pub polling: Option<u32>,
     /// Longest allowed silence from the client (seconds).
     pub inactivity: Option<u32>,
     /// Longest pause the server allows (seconds); `None`: pausing unsupported.
     pub maxpause: Option<u32>,
-    /// Protocol version of the server.
+    /// Protocol version of the server (`None`: a legacy server, §17.1).
     pub ver: Option<String>,
-    /// Whether the server supports `xmpp:restart` (XEP-0206).
+    /// Whether the server advertised `xmpp:restartlogic='true'` (XEP-0206).
     pub restart_logic: bool,
+    /// The server's `ack` on the creation response (the creation rid): it
+    /// acknowledges requests throughout the session (§9.1).
+    pub ack: Option<u64>,
+    /// Content encodings the server can decompress (`accept`).
+    pub accept: Option<String>,
+    /// The identity of the server (`from`).
+    pub from: Option<String>,
+    /// The XMPP stream id (`authid`, deprecated, XEP-0206 §4).
+    pub authid: Option<String>,
+    /// `xmpp:version` of the stream (XEP-0206 §4).
+    pub xmpp_version: Option<String>,
+}
+
+impl SessionParams {
+    /// The server's protocol version, if it sent a readable one.
+    pub fn version(&self) -> Option<Version> {
+        self.ver.as_deref().and_then(Version::parse)
+    }
+
+    /// The version the session speaks: the lower of the server's and ours
+    /// (a server should not answer higher, but if it does we stay at ours).
+    /// `None` for a legacy server (no `ver`).
+    pub fn negotiated_version(&self) -> Option<Version> {
+        self.version().map(|v| v.min(Version::IMPLEMENTED))
+    }
+
+    /// Whether the server is a legacy one (no `ver`, XEP-0124 §17.1): it may
+    /// answer with HTTP error codes instead of terminal conditions.
+    pub fn is_legacy(&self) -> bool {
+        self.ver.is_none()
+    }
+
+    /// Whether this is a polling session (the server holds no request).
+    pub fn is_polling(&self) -> bool {
+        self.hold == 0
+    }
 }
 
 /// Something the application learns from the session.
@@ -158,13 +185,70 @@ pub struct Transmit {
     pub body: String,
     /// `Content-Type` header.
     pub content_type: String,
+    /// Extra headers ([`Config::custom_headers`]).
+    pub headers: Vec<(String, String)>,
+    /// Send credentials with a cross-origin request ([`Config::with_credentials`]).
+    pub with_credentials: bool,
+    /// A pause request ([`Session::pause_session`]): send it with
+    /// `fetch(..., {keepalive: true})` so that it survives the page being
+    /// unloaded (its body is tiny, well under [`KEEPALIVE_BODY_LIMIT`]).
+    pub keepalive: bool,
+    /// 0 for the first attempt of this rid, then 1, 2, ... for resends.
+    pub attempt: u32,
+}
+
+/// A command the session refused, or a bad setting. Never a server input:
+/// those become [`Event::Closed`] conditions.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BoshError {
+    /// The session is not open (not yet created, or closed).
+    #[error("the BOSH session is not open")]
+    NotOpen,
+    /// The session is being terminated.
+    #[error("the BOSH session is being terminated")]
+    Terminating,
+    /// The server did not advertise `maxpause` (or speaks a version before
+    /// session pauses existed): XEP-0124 §10 forbids the `pause` attribute.
+    #[error("the connection manager does not support session pauses")]
+    PauseNotSupported,
+    /// A custom header with an invalid or forbidden name, or a value with a
+    /// line break.
+    #[error("invalid or forbidden HTTP header: {0}")]
+    InvalidHeader(String),
+    /// Another invalid setting.
+    #[error("invalid BOSH setting: {0}")]
+    InvalidConfig(&'static str),
+    /// A `see-other-uri` target outside the rules of [`check_redirect`].
+    #[error("refused see-other-uri target: {0}")]
+    BadRedirect(&'static str),
+}
+
+impl BoshError {
+    /// A short stable condition name for the error.
+    pub fn condition(&self) -> &'static str {
+        match self {
+            BoshError::NotOpen => "not-open",
+            BoshError::Terminating => "terminating",
+            BoshError::PauseNotSupported => "pause-not-supported",
+            BoshError::InvalidHeader(_) | BoshError::InvalidConfig(_) => "bad-config",
+            BoshError::BadRedirect(_) => "bad-redirect",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
     Create,
     Normal,
+    Pause,
     Terminate,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    id: u64,
+    sent_at: Duration,
+    deadline: Duration,
 }
 
 #[derive(Debug)]
@@ -172,13 +256,21 @@ struct Request {
     rid: u64,
     kind: Kind,
     body: String,
-    /// The current attempt on the wire: its id and deadline.
-    attempt: Option<(u64, Duration)>,
+    /// The current attempt on the wire.
+    attempt: Option<Attempt>,
     /// Earliest time of the next (re)send, when not on the wire.
     resend_at: Option<Duration>,
     failures: u32,
-    /// A 200 body received out of order, waiting for earlier rids.
-    response: Option<String>,
+    /// Attempts made so far.
+    attempts: u32,
+    /// A 200 body received, waiting for earlier rids to be processed.
+    response: Option<ParsedBody>,
+}
+
+impl Request {
+    fn unanswered(&self) -> bool {
+        self.response.is_none()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,6 +279,15 @@ enum State {
     Creating,
     Open,
     Closed,
+}
+
+/// The last new request that carried no payload: two such requests in a
+/// row, the first answered empty, must be `polling` seconds apart (§11, §12).
+#[derive(Clone, Copy, Debug)]
+struct LastEmpty {
+    rid: u64,
+    sent_at: Duration,
+    answered_empty: Option<bool>,
 }
 
 /// One BOSH session. See the module documentation for the driving rules.
@@ -202,16 +303,27 @@ pub struct Session {
     flush_now: bool,
     restart_pending: bool,
     terminate_pending: Option<Vec<String>>,
+    terminate_requested: bool,
+    terminate_deadline: Option<Duration>,
     terminating: bool,
     paused: bool,
+    pause_pending: Option<u32>,
+    server_pause: Option<u32>,
     long_poll: bool,
     next_id: u64,
     events: VecDeque<Event>,
+    idle_since: Option<Duration>,
+    last_empty: Option<LastEmpty>,
+    server_ack: Option<u64>,
+    keys: Option<KeyChain>,
+    redirect: Option<String>,
+    redirects: u32,
+    condition: Option<String>,
 }
 
 impl Session {
-    /// Creates an idle session. `initial_rid` should come from a CSPRNG; it is
-    /// reduced to at most [`MAX_INITIAL_RID`].
+    /// Creates an idle session. `initial_rid` must come from a CSPRNG; it is
+    /// reduced to 1..=[`MAX_INITIAL_RID`].
     pub fn new(config: Config, initial_rid: u64) -> Self {
         Session {
             config,
@@ -224,16 +336,30 @@ impl Session {
             flush_now: false,
             restart_pending: false,
             terminate_pending: None,
+            terminate_requested: false,
+            terminate_deadline: None,
             terminating: false,
             paused: false,
+            pause_pending: None,
+            server_pause: None,
             long_poll: true,
             next_id: 1,
             events: VecDeque::new(),
+            idle_since: None,
+            last_empty: None,
+            server_ack: None,
+            keys: None,
+            redirect: None,
+            redirects: 0,
+            condition: None,
         }
     }
 
     /// Creates a session that continues an existing one (attach): `rid` is the
-    /// next rid to use.
+    /// next rid to use (1..=[`MAX_RID`]; anything else closes the session at
+    /// the first transmit with `bad-config`). The key sequence of
+    /// [`Config::keys`] is not used: the session's keys belong to whoever
+    /// created it.
     pub fn attached(config: Config, params: SessionParams, rid: u64) -> Self {
         let mut s = Session::new(config, 1);
         s.next_rid = rid;
@@ -241,6 +367,8 @@ impl Session {
         s.state = State::Open;
         s
     }
+
+    // ----- getters -------------------------------------------------------
 
     /// The configuration.
     pub fn config(&self) -> &Config {
@@ -250,6 +378,11 @@ impl Session {
     /// The negotiated parameters, once the session exists.
     pub fn params(&self) -> Option<&SessionParams> {
         self.params.as_ref()
+    }
+
+    /// The version the session speaks (see [`SessionParams::negotiated_version`]).
+    pub fn negotiated_version(&self) -> Option<Version> {
+        self.params.as_ref()?.negotiated_version()
     }
 
     /// The rid the next new request will carry.
@@ -267,39 +400,123 @@ impl Session {
         self.state == State::Closed
     }
 
-    /// Whether new bodies are held back by [`Session::pause`].
+    /// Why the session ended (the condition of [`Event::Closed`]); sticky.
+    pub fn condition(&self) -> Option<&str> {
+        self.condition.as_deref()
+    }
+
+    /// Whether new bodies are held back by [`Session::pause`] or
+    /// [`Session::pause_session`].
     pub fn is_paused(&self) -> bool {
         self.paused
     }
 
-    /// Number of requests sent and not yet answered.
+    /// The pause the connection manager was asked for (seconds), from the
+    /// moment the pause request leaves until [`Session::resume`].
+    pub fn paused_for(&self) -> Option<u32> {
+        self.server_pause
+    }
+
+    /// Number of requests sent whose response has not been processed (this
+    /// includes responses received out of order, waiting for earlier rids).
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
     }
 
+    /// Number of requests sent and not yet answered: what the server's
+    /// `requests` window limits.
+    pub fn outstanding(&self) -> usize {
+        self.in_flight.iter().filter(|r| r.unanswered()).count()
+    }
+
+    /// Stanzas queued and not yet sent.
+    pub fn queued(&self) -> &[String] {
+        &self.queue
+    }
+
+    /// The highest rid the server acknowledged (XEP-0124 §9.1), when it uses
+    /// acknowledgements: it received every request up to this one. A value
+    /// below the rids sent long ago is an early warning of a lost request.
+    pub fn server_ack(&self) -> Option<u64> {
+        self.server_ack
+    }
+
+    /// The largest response body accepted ([`Config::max_body_size`]): the
+    /// shell compares `Content-Length` with it before reading a body.
+    pub fn max_response_size(&self) -> usize {
+        self.config.max_body_size
+    }
+
+    /// How long a request may stay unanswered before it is resent:
+    /// [`timeout_for_wait`] of the negotiated `wait` (of ours before then).
+    pub fn request_timeout(&self) -> Duration {
+        timeout_for_wait(self.params.as_ref().map_or(self.config.wait, |p| p.wait))
+    }
+
+    /// The validated `see-other-uri` target, once the server sent one.
+    pub fn redirect(&self) -> Option<&str> {
+        self.redirect.as_deref()
+    }
+
+    /// After the session closed with `see-other-uri`: a new, unstarted session
+    /// with the same configuration at the redirect target, or `None` (no
+    /// valid target, redirects disabled, or [`MAX_REDIRECTS`] reached).
+    /// `initial_rid` must come from a CSPRNG, like for [`Session::new`]. The
+    /// caller then calls [`Session::start`] and logs in again.
+    pub fn redirected(&self, initial_rid: u64) -> Option<Session> {
+        if !self.config.follow_redirects || self.redirects >= MAX_REDIRECTS {
+            return None;
+        }
+        let url = self.redirect.clone()?;
+        let mut config = self.config.clone();
+        config.url = url;
+        if let Some(seed) = &config.keys {
+            config.keys = Some(seed.derive(self.redirects + 1));
+        }
+        let mut s = Session::new(config, initial_rid);
+        s.redirects = self.redirects + 1;
+        s.long_poll = self.long_poll;
+        Some(s)
+    }
+
+    // ----- commands ------------------------------------------------------
+
     /// Whether to keep an empty request at the server while nothing else is
-    /// outstanding (on by default; the login flow never needs it off, but an
-    /// application that only polls may want it).
+    /// outstanding (on by default; an application that only wants to send
+    /// may turn it off: the session then still sends an empty request before
+    /// `inactivity` runs out).
     pub fn set_long_poll(&mut self, on: bool) {
         self.long_poll = on;
     }
 
-    /// Queues the session-creation request.
+    /// Queues the session-creation request (XEP-0124 §7.1, XEP-0206 §3).
+    /// Closes the session with `bad-config` if [`Config::validate`] fails.
     pub fn start(&mut self) {
         if self.state != State::New {
             return;
         }
+        if self.config.validate().is_err() {
+            self.close(Some("bad-config".into()));
+            return;
+        }
         self.state = State::Creating;
-        let rid = self.take_rid();
+        let Some(rid) = self.take_rid() else { return };
         let c = &self.config;
-        let mut body = String::with_capacity(256);
-        body.push_str("<body content='");
-        crate::xml::escape_attr(&c.content_type, &mut body);
-        body.push_str("' hold='");
-        body.push_str(&c.hold.to_string());
-        body.push_str("' rid='");
-        body.push_str(&rid.to_string());
-        body.push_str("' to='");
+        let mut body = String::with_capacity(320);
+        body.push_str("<body ");
+        if c.ack {
+            body.push_str("ack='1' ");
+        }
+        body.push_str("content='");
+        crate::xml::escape_attr(&c.response_content_type, &mut body);
+        let _ = write!(body, "' hold='{}' ", c.hold);
+        if let Some(seed) = &c.keys {
+            let mut chain = KeyChain::new(seed.clone(), 0);
+            chain.write_initial(&mut body);
+            self.keys = Some(chain);
+        }
+        let c = &self.config;
+        let _ = write!(body, "rid='{rid}' to='");
         crate::xml::escape_attr(&c.to, &mut body);
         if let Some(route) = &c.route {
             body.push_str("' route='");
@@ -309,11 +526,7 @@ impl Session {
             body.push_str("' from='");
             crate::xml::escape_attr(from, &mut body);
         }
-        body.push_str("' ver='");
-        body.push_str(VERSION);
-        body.push_str("' wait='");
-        body.push_str(&c.wait.to_string());
-        body.push_str("' xml:lang='");
+        let _ = write!(body, "' ver='{VERSION}' wait='{}' xml:lang='", c.wait);
         crate::xml::escape_attr(&c.lang, &mut body);
         body.push_str("' xmpp:version='1.0' xmlns='");
         body.push_str(crate::ns::HTTPBIND);
@@ -327,11 +540,13 @@ impl Session {
             attempt: None,
             resend_at: Some(Duration::ZERO),
             failures: 0,
+            attempts: 0,
             response: None,
         });
     }
 
-    /// Queues one serialised stanza for the next body.
+    /// Queues one serialised stanza (exactly one well-formed element) for the
+    /// next body. Ignored once the session is closed or its terminate left.
     pub fn send(&mut self, now: Duration, stanza: String) {
         if self.state == State::Closed || self.terminating {
             return;
@@ -342,23 +557,55 @@ impl Session {
         self.queue.push(stanza);
     }
 
-    /// Asks for a stream restart (`xmpp:restart='true'`) in the next body,
-    /// which carries nothing else.
+    /// Asks for a stream restart (`xmpp:restart='true'`, XEP-0206 §5) in the
+    /// next body, which carries nothing else and leaves when no other request
+    /// is outstanding.
     pub fn restart(&mut self) {
         if self.state != State::Closed {
             self.restart_pending = true;
         }
     }
 
-    /// Stops sending new bodies; the queue keeps filling.
+    /// Stops sending new bodies; the queue keeps filling. See the module
+    /// documentation for what still leaves.
     pub fn pause(&mut self) {
         self.paused = true;
     }
 
-    /// Sends what queued while paused.
+    /// Sends what queued while paused (in one body, window permitting) and
+    /// ends a [`Session::pause_session`]: the next request restores the
+    /// server's normal inactivity period.
     pub fn resume(&mut self) {
         self.paused = false;
+        self.pause_pending = None;
+        self.server_pause = None;
         self.flush_now = true;
+    }
+
+    /// Asks the connection manager to pause the session for `seconds`
+    /// (XEP-0124 §10), e.g. when the page is hidden or being left: a request
+    /// with `pause='N'` (capped to the advertised `maxpause`, at least 1) that
+    /// may go one over the window and is marked [`Transmit::keepalive`]. The
+    /// session is then [`Session::pause`]d until [`Session::resume`].
+    ///
+    /// Errors: [`BoshError::PauseNotSupported`] when the server did not
+    /// advertise `maxpause` (or its `ver` predates 1.6), [`BoshError::NotOpen`],
+    /// [`BoshError::Terminating`].
+    pub fn pause_session(&mut self, _now: Duration, seconds: u32) -> Result<(), BoshError> {
+        if self.state != State::Open {
+            return Err(BoshError::NotOpen);
+        }
+        if self.terminate_requested {
+            return Err(BoshError::Terminating);
+        }
+        let params = self.params.as_ref().ok_or(BoshError::NotOpen)?;
+        let max = params.maxpause.ok_or(BoshError::PauseNotSupported)?;
+        if params.version().is_some_and(|v| v < Version::PAUSE) || max == 0 {
+            return Err(BoshError::PauseNotSupported);
+        }
+        self.paused = true;
+        self.pause_pending = Some(seconds.clamp(1, max));
+        Ok(())
     }
 
     /// Sends the queue now, without waiting for the idle interval.
@@ -366,22 +613,31 @@ impl Session {
         self.flush_now = true;
     }
 
-    /// Ends the session: the next body has `type='terminate'` and carries the
-    /// queued stanzas plus `stanzas` (typically an unavailable presence).
-    /// [`Event::Closed`] follows its answer, or `terminate_timeout`.
+    /// Ends the session (XEP-0124 §13): the next body has `type='terminate'`
+    /// and carries the queued stanzas plus `stanzas` (typically an unavailable
+    /// presence); it may go one over the window and leaves even while paused.
+    /// [`Event::Closed`] follows its answer, or [`Config::terminate_timeout`].
     pub fn terminate(&mut self, stanzas: Vec<String>) {
         match self.state {
             State::Closed => {}
             State::New => self.close(None),
             _ => {
-                if !self.terminating && self.terminate_pending.is_none() {
+                if !self.terminate_requested {
+                    self.terminate_requested = true;
                     self.terminate_pending = Some(stanzas);
                 }
             }
         }
     }
 
-    /// Input: the HTTP response to attempt `id`.
+    // ----- inputs --------------------------------------------------------
+
+    /// Input: the HTTP response to attempt `id`, with its status and text.
+    ///
+    /// 200: the body is read at once (a `type='error'` body or a `report`
+    /// triggers resends now) and processed in rid order. 400, 403 and 404 end
+    /// the session (`bad-request`, `policy-violation`, `item-not-found`).
+    /// Any other status is a failure: the request is resent.
     pub fn handle_response(&mut self, now: Duration, id: u64, status: u16, body: &str) {
         let Some(idx) = self.position_of(id) else {
             return;
@@ -393,13 +649,24 @@ impl Session {
                     self.close(Some("response-too-large".into()));
                     return;
                 }
-                self.in_flight[idx].response = Some(body.to_owned());
-                self.process_in_order(now);
+                match parse_body(body) {
+                    Ok(parsed) => self.on_body(now, idx, parsed),
+                    Err(condition) => self.close(Some(condition.into())),
+                }
             }
             400 => self.close(Some("bad-request".into())),
             403 => self.close(Some("policy-violation".into())),
             404 => self.close(Some("item-not-found".into())),
             _ => self.failed(now, idx),
+        }
+    }
+
+    /// Input: the response to attempt `id` announced a body larger than
+    /// [`Session::max_response_size`] (`Content-Length`), so the shell did
+    /// not read it. Ends the session with `response-too-large`.
+    pub fn handle_oversized_response(&mut self, _now: Duration, id: u64) {
+        if self.position_of(id).is_some() {
+            self.close(Some("response-too-large".into()));
         }
     }
 
@@ -413,15 +680,18 @@ impl Session {
 
     /// Input: the time is now `now`; expire what is due.
     pub fn handle_timeout(&mut self, now: Duration) {
+        if self.state == State::Closed {
+            return;
+        }
+        if self.terminate_deadline.is_some_and(|d| d <= now) {
+            self.close(None);
+            return;
+        }
         let mut i = 0;
         while i < self.in_flight.len() {
-            if let Some((_, deadline)) = self.in_flight[i].attempt {
-                if deadline <= now {
+            if let Some(a) = self.in_flight[i].attempt {
+                if a.deadline <= now {
                     self.in_flight[i].attempt = None;
-                    if self.in_flight[i].kind == Kind::Terminate {
-                        self.close(None);
-                        return;
-                    }
                     self.failed(now, i);
                     if self.state == State::Closed {
                         return;
@@ -432,52 +702,73 @@ impl Session {
         }
     }
 
-    /// Output: the next HTTP request to perform, if any may leave now.
+    // ----- outputs -------------------------------------------------------
+
+    /// Output: the next HTTP request to perform, if any may leave now. In
+    /// order: resends (lowest rid first), the terminate, a pause request, then
+    /// — unless paused — a restart, the queued stanzas, the long poll; while
+    /// paused, only the inactivity keepalive.
     pub fn poll_transmit(&mut self, now: Duration) -> Option<Transmit> {
         if self.state == State::Closed {
             return None;
         }
+        if self.terminate_requested && self.terminate_deadline.is_none() {
+            self.terminate_deadline = Some(now + self.config.terminate_timeout);
+        }
         // 1. (Re)sends of requests that already own a rid, lowest rid first.
-        let timeout = self.config.request_timeout();
-        if let Some(req) = self.in_flight.iter_mut().find(|r| {
-            r.attempt.is_none() && r.response.is_none() && r.resend_at.is_some_and(|t| t <= now)
+        if let Some(idx) = self.in_flight.iter().position(|r| {
+            r.attempt.is_none() && r.unanswered() && r.resend_at.is_some_and(|t| t <= now)
         }) {
-            let id = self.next_id;
-            self.next_id += 1;
-            let deadline = if req.kind == Kind::Terminate {
-                now + self.config.terminate_timeout
-            } else {
-                now + timeout
-            };
-            req.attempt = Some((id, deadline));
-            req.resend_at = None;
-            return Some(Transmit {
-                id,
-                rid: req.rid,
-                url: self.config.url.clone(),
-                body: req.body.clone(),
-                content_type: self.config.content_type.clone(),
-            });
+            return Some(self.launch(now, idx));
         }
         if self.state != State::Open || self.terminating {
             return None;
         }
-        let window = self.params.as_ref().map_or(1, |p| p.requests.max(1)) as usize;
-        // 2. Terminate: allowed one over the window, even while paused.
-        if let Some(extra) = self.terminate_pending.take() {
-            if self.in_flight.len() <= window {
-                let mut payload = std::mem::take(&mut self.queue);
-                payload.extend(extra);
-                self.terminating = true;
-                return Some(self.new_request(now, Kind::Terminate, "type='terminate' ", &payload));
+        if self.next_rid > MAX_RID {
+            self.close(Some("bad-config".into()));
+            return None;
+        }
+        let outstanding = self.outstanding();
+        if outstanding == 0 && self.idle_since.is_none() {
+            self.idle_since = Some(now);
+        }
+        let window = self.window();
+        // 2. Terminate: one over the window, even while paused.
+        if self.terminate_pending.is_some() {
+            if outstanding > window {
+                return None;
             }
-            self.terminate_pending = Some(extra);
+            let mut payload = std::mem::take(&mut self.queue);
+            payload.extend(self.terminate_pending.take().unwrap_or_default());
+            self.terminating = true;
+            return self.new_request(now, Kind::Terminate, "type='terminate' ", &payload);
+        }
+        if self.terminate_requested {
             return None;
         }
-        if self.paused || self.in_flight.len() >= window {
+        // 3. A pause request: one over the window, no payload.
+        if let Some(secs) = self.pause_pending {
+            if outstanding > window {
+                return None;
+            }
+            self.pause_pending = None;
+            let attrs = format!("pause='{secs}' ");
+            let t = self.new_request(now, Kind::Pause, &attrs, &[]);
+            self.server_pause = Some(secs);
+            return t;
+        }
+        if self.paused {
+            // 4. Paused: only the keepalive that §10 requires.
+            if self.config.keepalive_while_paused && outstanding == 0 && self.keepalive_due(now) {
+                self.server_pause = None;
+                return self.new_request(now, Kind::Normal, "", &[]);
+            }
             return None;
         }
-        // 3. A restart leaves alone.
+        if outstanding >= window {
+            return None;
+        }
+        // 5. A restart leaves alone.
         if self.restart_pending {
             if !self.in_flight.is_empty() {
                 return None;
@@ -490,23 +781,35 @@ impl Session {
             extra.push_str("' xmpp:restart='true' xmlns:xmpp='");
             extra.push_str(crate::ns::XBOSH);
             extra.push_str("' ");
-            return Some(self.new_request(now, Kind::Normal, &extra, &[]));
+            return self.new_request(now, Kind::Normal, &extra, &[]);
         }
-        // 4. Queued stanzas, once the idle interval (if any) has passed.
+        // 6. Queued stanzas, once the idle interval (if any) has passed.
         if !self.queue.is_empty() && (self.flush_now || self.idle_due(now)) {
             self.flush_now = false;
             self.queued_since = None;
             let payload = std::mem::take(&mut self.queue);
-            return Some(self.new_request(now, Kind::Normal, "", &payload));
+            let t = self.new_request(now, Kind::Normal, "", &payload);
+            // The payload moved into the body; give the queue its buffer back.
+            self.queue = payload;
+            self.queue.clear();
+            return t;
         }
-        // 5. The long poll: keep one request at the server.
-        if self.long_poll && self.in_flight.is_empty() && self.queue.is_empty() {
-            return Some(self.new_request(now, Kind::Normal, "", &[]));
+        // 7. The long poll (or, without it, the inactivity keepalive).
+        if outstanding == 0 && self.queue.is_empty() {
+            let due = if self.long_poll {
+                self.empty_poll_allowed_at().map_or(true, |t| t <= now) || self.keepalive_due(now)
+            } else {
+                self.keepalive_due(now)
+            };
+            if due {
+                return self.new_request(now, Kind::Normal, "", &[]);
+            }
         }
         None
     }
 
-    /// Output: when `handle_timeout` should be called next.
+    /// Output: when `handle_timeout` (and then `poll_transmit`) should be
+    /// called next.
     pub fn poll_timeout(&self) -> Option<Duration> {
         if self.state == State::Closed {
             return None;
@@ -514,16 +817,41 @@ impl Session {
         let mut next: Option<Duration> = None;
         let mut consider = |t: Duration| next = Some(next.map_or(t, |n: Duration| n.min(t)));
         for r in &self.in_flight {
-            if let Some((_, d)) = r.attempt {
-                consider(d);
+            if let Some(a) = r.attempt {
+                consider(a.deadline);
             }
-            if let Some(t) = r.resend_at {
-                consider(t);
+            if r.unanswered() {
+                if let Some(t) = r.resend_at {
+                    consider(t);
+                }
             }
         }
-        if let (Some(since), Some(iv)) = (self.queued_since, self.config.idle_interval) {
-            if !self.queue.is_empty() && !self.paused {
-                consider(since + iv);
+        if let Some(d) = self.terminate_deadline {
+            consider(d);
+        }
+        let open = self.state == State::Open && !self.terminating && !self.terminate_requested;
+        if open {
+            if let (Some(since), Some(iv)) = (self.queued_since, self.config.idle_interval) {
+                if !self.queue.is_empty() && !self.paused && !self.flush_now {
+                    consider(since + iv);
+                }
+            }
+            if self.outstanding() == 0 && self.pause_pending.is_none() {
+                let keepalive = if self.paused {
+                    self.config.keepalive_while_paused
+                } else {
+                    true
+                };
+                if keepalive {
+                    if let Some(t) = self.keepalive_at() {
+                        consider(t);
+                    }
+                }
+                if !self.paused && self.long_poll && self.queue.is_empty() {
+                    if let Some(t) = self.empty_poll_allowed_at() {
+                        consider(t);
+                    }
+                }
             }
         }
         next
@@ -534,6 +862,13 @@ impl Session {
         self.events.pop_front()
     }
 
+    // ----- internals -----------------------------------------------------
+
+    /// The server's `requests` window (1 before the session exists).
+    fn window(&self) -> usize {
+        self.params.as_ref().map_or(1, |p| p.requests.max(1)) as usize
+    }
+
     fn idle_due(&self, now: Duration) -> bool {
         match (self.config.idle_interval, self.queued_since) {
             (None, _) => true,
@@ -542,25 +877,108 @@ impl Session {
         }
     }
 
-    fn take_rid(&mut self) -> u64 {
-        let rid = self.next_rid;
-        self.next_rid += 1;
-        rid
+    /// When the inactivity keepalive is due: `inactivity` (or the requested
+    /// pause) minus a margin (a quarter of it, at most 10 s) after the server
+    /// last answered and held nothing.
+    fn keepalive_at(&self) -> Option<Duration> {
+        let limit = self
+            .server_pause
+            .or_else(|| self.params.as_ref()?.inactivity)?;
+        let limit = Duration::from_secs(limit.into());
+        let margin = (limit / 4).min(Duration::from_secs(10));
+        Some(self.idle_since? + limit - margin)
     }
 
+    fn keepalive_due(&self, now: Duration) -> bool {
+        self.keepalive_at().is_some_and(|t| t <= now)
+    }
+
+    /// When the next empty request may leave, if it must wait: after an
+    /// empty request answered empty, `polling` seconds (or
+    /// [`MIN_POLL_INTERVAL`]) after that request left (XEP-0124 §11, §12).
+    fn empty_poll_allowed_at(&self) -> Option<Duration> {
+        let last = self.last_empty?;
+        if last.answered_empty != Some(true) {
+            return None;
+        }
+        let interval = self
+            .params
+            .as_ref()
+            .and_then(|p| p.polling)
+            .map_or(MIN_POLL_INTERVAL, |s| Duration::from_secs(s.into()));
+        Some(last.sent_at + interval)
+    }
+
+    fn take_rid(&mut self) -> Option<u64> {
+        if self.next_rid == 0 || self.next_rid > MAX_RID {
+            self.close(Some("bad-config".into()));
+            return None;
+        }
+        let rid = self.next_rid;
+        self.next_rid += 1;
+        Some(rid)
+    }
+
+    /// Starts (or restarts) the attempt of `in_flight[idx]`.
+    fn launch(&mut self, now: Duration, idx: usize) -> Transmit {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut deadline = now + self.request_timeout();
+        if let Some(d) = self.terminate_deadline {
+            deadline = deadline.min(d);
+        }
+        let req = &mut self.in_flight[idx];
+        req.attempt = Some(Attempt {
+            id,
+            sent_at: now,
+            deadline,
+        });
+        req.resend_at = None;
+        let attempt = req.attempts;
+        req.attempts += 1;
+        Transmit {
+            id,
+            rid: req.rid,
+            url: self.config.url.clone(),
+            body: req.body.clone(),
+            content_type: self.config.content_type.clone(),
+            headers: self.config.custom_headers.clone(),
+            with_credentials: self.config.with_credentials,
+            keepalive: req.kind == Kind::Pause,
+            attempt,
+        }
+    }
+
+    /// Builds, records and launches a new request with the next rid.
     fn new_request(
         &mut self,
         now: Duration,
         kind: Kind,
         attrs: &str,
         payload: &[String],
-    ) -> Transmit {
-        let rid = self.take_rid();
+    ) -> Option<Transmit> {
+        // §9.2: acknowledge the responses received so far, while an earlier
+        // request is unanswered.
+        let ack = if self.config.ack {
+            self.in_flight
+                .iter()
+                .find(|r| r.unanswered())
+                .map(|r| r.rid - 1)
+        } else {
+            None
+        };
+        let rid = self.take_rid()?;
         let sid = self.params.as_ref().map(|p| p.sid.as_str()).unwrap_or("");
-        let mut body = String::with_capacity(96 + payload.iter().map(String::len).sum::<usize>());
-        body.push_str("<body rid='");
-        body.push_str(&rid.to_string());
-        body.push_str("' sid='");
+        let size: usize = payload.iter().map(String::len).sum();
+        let mut body = String::with_capacity(160 + attrs.len() + size);
+        body.push_str("<body ");
+        if let Some(a) = ack {
+            let _ = write!(body, "ack='{a}' ");
+        }
+        if let Some(keys) = self.keys.as_mut() {
+            keys.write_next(&mut body);
+        }
+        let _ = write!(body, "rid='{rid}' sid='");
         crate::xml::escape_attr(sid, &mut body);
         body.push_str("' ");
         body.push_str(attrs);
@@ -575,128 +993,162 @@ impl Session {
             }
             body.push_str("</body>");
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        let deadline = if kind == Kind::Terminate {
-            now + self.config.terminate_timeout
-        } else {
-            now + self.config.request_timeout()
-        };
+        let empty = payload.is_empty();
+        if empty && matches!(kind, Kind::Normal) {
+            self.last_empty = Some(LastEmpty {
+                rid,
+                sent_at: now,
+                answered_empty: None,
+            });
+        }
+        if kind != Kind::Pause {
+            // Any request but a pause restores the normal inactivity period.
+            self.server_pause = None;
+        }
         self.in_flight.push_back(Request {
             rid,
             kind,
-            body: body.clone(),
-            attempt: Some((id, deadline)),
+            body,
+            attempt: None,
             resend_at: None,
             failures: 0,
+            attempts: 0,
             response: None,
         });
-        Transmit {
-            id,
-            rid,
-            url: self.config.url.clone(),
-            body,
-            content_type: self.config.content_type.clone(),
-        }
+        let idx = self.in_flight.len() - 1;
+        Some(self.launch(now, idx))
     }
 
     fn position_of(&self, id: u64) -> Option<usize> {
         self.in_flight
             .iter()
-            .position(|r| matches!(r.attempt, Some((a, _)) if a == id))
+            .position(|r| r.attempt.is_some_and(|a| a.id == id))
+    }
+
+    fn backoff(failures: u32) -> Duration {
+        let shift = failures.saturating_sub(1).min(6);
+        (BACKOFF_FIRST * (1u32 << shift)).min(BACKOFF_MAX)
     }
 
     /// A request failed (network, 5xx, timeout): schedule a resend of the
     /// same rid and bytes with bounded exponential backoff, or give up.
     fn failed(&mut self, now: Duration, idx: usize) {
         let max = self.config.max_retries;
+        let deadline = self.terminate_deadline;
         let req = &mut self.in_flight[idx];
-        if req.kind == Kind::Terminate {
-            self.close(None);
-            return;
-        }
         req.failures += 1;
         if req.failures > max {
-            self.close(Some("remote-connection-failed".into()));
+            let condition = if req.kind == Kind::Terminate {
+                None
+            } else {
+                Some("remote-connection-failed".into())
+            };
+            self.close(condition);
             return;
         }
-        let backoff_ms = 250u64 << (req.failures - 1).min(5);
-        req.resend_at = Some(now + Duration::from_millis(backoff_ms.min(8000)));
+        let mut at = now + Self::backoff(req.failures);
+        if let Some(d) = deadline {
+            at = at.min(d);
+        }
+        req.resend_at = Some(at);
     }
 
-    fn process_in_order(&mut self, now: Duration) {
-        while self.state != State::Closed {
-            let Some(front) = self.in_flight.front() else {
-                break;
-            };
-            if front.response.is_none() {
-                break;
+    /// A 200 response to `in_flight[idx]` was read: act on what cannot wait
+    /// (acks, reports, recoverable errors), then process in rid order.
+    fn on_body(&mut self, now: Duration, idx: usize, parsed: ParsedBody) {
+        let rid = self.in_flight[idx].rid;
+        // §9.1: the server's acknowledgement (absent means "this rid").
+        if self.params.as_ref().is_some_and(|p| p.ack.is_some()) {
+            let ack = parsed.ack().unwrap_or(rid);
+            if ack < self.next_rid {
+                self.server_ack = Some(self.server_ack.map_or(ack, |a| a.max(ack)));
             }
-            let Some(req) = self.in_flight.pop_front() else {
-                break;
-            };
-            let text = req.response.as_deref().unwrap_or_default();
-            self.process(now, &req, text);
+        }
+        // §9.2: the server reports a response we never received: resend that
+        // request now, unless our current attempt left after that response.
+        if let (Some(report), Some(time)) = (parsed.report(), parsed.time_ms()) {
+            let answered_at = now.saturating_sub(Duration::from_millis(time));
+            if let Some(r) = self
+                .in_flight
+                .iter_mut()
+                .find(|r| r.rid == report && r.unanswered())
+            {
+                if r.attempt.map_or(true, |a| a.sent_at <= answered_at) {
+                    r.attempt = None;
+                    r.resend_at = Some(now);
+                }
+            }
+        }
+        if parsed.kind.as_deref() == Some("error") {
+            // §17.3: repeat this request and every earlier unanswered one,
+            // byte for byte.
+            self.in_flight[idx].failures += 1;
+            if self.in_flight[idx].failures > self.config.max_retries {
+                self.close(Some("remote-connection-failed".into()));
+                return;
+            }
+            for r in self.in_flight.iter_mut().take(idx + 1) {
+                if r.unanswered() {
+                    r.attempt = None;
+                    r.resend_at = Some(now);
+                }
+            }
+            return;
+        }
+        self.in_flight[idx].response = Some(parsed);
+        self.process_in_order();
+        if self.state != State::Closed && self.outstanding() == 0 {
+            self.idle_since = Some(now);
         }
     }
 
-    fn process(&mut self, now: Duration, req: &Request, text: &str) {
-        let parsed = match parse_body(text) {
-            Ok(p) => p,
-            Err(condition) => {
-                self.close(Some(condition.into()));
-                return;
+    fn process_in_order(&mut self) {
+        while self.state != State::Closed {
+            if self.in_flight.front().map_or(true, Request::unanswered) {
+                break;
             }
-        };
+            let Some(mut req) = self.in_flight.pop_front() else {
+                break;
+            };
+            let Some(parsed) = req.response.take() else {
+                break;
+            };
+            self.process(&req, parsed);
+        }
+    }
+
+    fn process(&mut self, req: &Request, parsed: ParsedBody) {
         if let (Some(sid), Some(params)) = (&parsed.sid, &self.params) {
-            if *sid != params.sid {
+            if req.kind != Kind::Create && sid.trim() != params.sid {
                 self.close(Some("sid-mismatch".into()));
                 return;
             }
         }
-        match parsed.kind.as_deref() {
-            Some("terminate") => {
-                let condition = if self.terminating {
-                    None
-                } else {
-                    Some(parsed.terminate_condition())
-                };
-                for s in parsed.stanzas {
-                    self.events.push_back(Event::Stanza(s));
-                }
-                self.close(condition);
-                return;
+        if let Some(last) = self.last_empty.as_mut() {
+            if last.rid == req.rid {
+                last.answered_empty = Some(parsed.stanzas.is_empty());
             }
-            Some("error") => {
-                // Recoverable binding error (XEP-0124 §17.2): resend every
-                // request the server has not answered, this one included.
-                let mut again = Request {
-                    rid: req.rid,
-                    kind: req.kind,
-                    body: req.body.clone(),
-                    attempt: None,
-                    resend_at: None,
-                    failures: req.failures,
-                    response: None,
-                };
-                again.failures += 1;
-                if again.failures > self.config.max_retries {
-                    self.close(Some("remote-connection-failed".into()));
-                    return;
-                }
-                self.in_flight.push_front(again);
-                for r in self.in_flight.iter_mut() {
-                    r.attempt = None;
-                    r.response = None;
-                    r.resend_at = Some(now);
-                }
-                return;
+        }
+        if parsed.kind.as_deref() == Some("terminate") {
+            let condition = parsed.terminate_condition();
+            let mut stanzas = parsed.stanzas;
+            if condition == "see-other-uri" {
+                let target = stanzas
+                    .iter()
+                    .position(|e| e.local_name() == "uri")
+                    .map(|i| stanzas.remove(i).text());
+                self.redirect = target.and_then(|t| check_redirect(&self.config.url, &t).ok());
             }
-            _ => {}
+            for s in stanzas {
+                self.events.push_back(Event::Stanza(s));
+            }
+            self.close((!self.terminating).then_some(condition));
+            return;
         }
         if req.kind == Kind::Create {
             match parsed.session_params(&self.config) {
                 Ok(params) => {
+                    self.server_ack = params.ack.filter(|a| *a == req.rid);
                     self.params = Some(params.clone());
                     self.state = State::Open;
                     self.events.push_back(Event::Created(params));
@@ -705,6 +1157,18 @@ impl Session {
                     self.close(Some(condition.into()));
                     return;
                 }
+            }
+        } else if let Some(params) = self.params.as_mut() {
+            // §7.2, XEP-0206 §4: these may come in any later response.
+            let b = &parsed.body;
+            if let Some(v) = b.attr("from") {
+                params.from = Some(v.to_owned());
+            }
+            if let Some(v) = b.attr("authid") {
+                params.authid = Some(v.to_owned());
+            }
+            if let Some(v) = parsed.xbosh_attr("version") {
+                params.xmpp_version = Some(v.to_owned());
             }
         }
         for s in parsed.stanzas {
@@ -723,6 +1187,7 @@ impl Session {
         self.state = State::Closed;
         self.in_flight.clear();
         self.queue.clear();
+        self.condition.clone_from(&condition);
         self.events.push_back(Event::Closed { condition });
     }
 }

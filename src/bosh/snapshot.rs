@@ -8,6 +8,7 @@
 //! rid it already answered from its cache (XEP-0124 §14.3) and processes the
 //! others once. Stanzas queued but not yet sent are kept too.
 
+use super::keys::{KeyChain, KeyState};
 use super::{Config, Kind, Request, Session, SessionParams, State};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -48,6 +49,17 @@ pub struct SessionSnapshot {
     pub unanswered: Vec<Unanswered>,
     /// Stanzas queued and not yet sent.
     pub queued: Vec<String>,
+    /// The server's protocol version (`ver`), if it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ver: Option<String>,
+    /// The server's `ack` on the creation response, when it acknowledges
+    /// requests (XEP-0124 §9.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<u64>,
+    /// The key sequence (XEP-0124 §15), when one is in use: as secret as the
+    /// session itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeyState>,
 }
 
 impl Session {
@@ -78,6 +90,9 @@ impl Session {
                 })
                 .collect(),
             queued: self.queue.clone(),
+            ver: p.ver.clone(),
+            ack: p.ack,
+            keys: self.keys.as_ref().map(KeyChain::state),
         })
     }
 
@@ -97,10 +112,19 @@ impl Session {
             polling: snap.polling,
             inactivity: snap.inactivity,
             maxpause: snap.maxpause,
+            ver: snap.ver.clone(),
+            ack: snap.ack,
             ..Default::default()
         };
         let mut s = Session::attached(config, params, snap.next_rid);
+        s.keys = snap.keys.as_ref().and_then(KeyChain::restore);
         for u in &snap.unanswered {
+            // Rids must increase and stay below `next_rid`; a request that
+            // breaks this comes from a corrupt snapshot and is dropped.
+            let fits = u.rid < snap.next_rid && s.in_flight.back().map_or(true, |b| b.rid < u.rid);
+            if !fits {
+                continue;
+            }
             s.in_flight.push_back(Request {
                 rid: u.rid,
                 kind: Kind::Normal,
@@ -108,6 +132,7 @@ impl Session {
                 attempt: None,
                 resend_at: Some(Duration::ZERO),
                 failures: 0,
+                attempts: 0,
                 response: None,
             });
         }

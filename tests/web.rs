@@ -384,7 +384,11 @@ async fn a_throwing_handler_does_not_stop_the_others() {
 }
 
 fn session_storage() -> web_sys::Storage {
-    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+    web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap()
 }
 
 const KEEPALIVE_KEY: &str = "xmpp-wasm:session";
@@ -396,17 +400,28 @@ async fn keepalive_writes_the_snapshot_and_disconnect_removes_it() {
     JsFuture::from(conn.connect("alice@localhost/keep", Some("alice-pass".into()), None))
         .await
         .unwrap();
-    let stored = session_storage().get_item(KEEPALIVE_KEY).unwrap().expect("snapshot written");
+    let stored = session_storage()
+        .get_item(KEEPALIVE_KEY)
+        .unwrap()
+        .expect("snapshot written");
     let v: serde_json::Value = serde_json::from_str(&stored).unwrap();
     assert_eq!(v["v"], 1);
     assert_eq!(v["jid"], "alice@localhost/keep");
     assert_eq!(v["released"], false);
     let unanswered = v["session"]["unanswered"].as_array().unwrap();
-    assert_eq!(unanswered.len(), 1, "the long poll is on the wire: {stored}");
+    assert_eq!(
+        unanswered.len(),
+        1,
+        "the long poll is on the wire: {stored}"
+    );
     let next = v["session"]["next_rid"].as_u64().unwrap();
     assert_eq!(unanswered[0]["rid"].as_u64(), Some(next - 1));
     JsFuture::from(conn.disconnect(None)).await.unwrap();
-    assert_eq!(session_storage().get_item(KEEPALIVE_KEY).unwrap(), None, "removed on disconnect");
+    assert_eq!(
+        session_storage().get_item(KEEPALIVE_KEY).unwrap(),
+        None,
+        "removed on disconnect"
+    );
 }
 
 fn restore_reason(conn: &Connection, jid: Option<&str>) -> String {
@@ -437,7 +452,11 @@ async fn restore_refuses_what_it_cannot_continue() {
     assert_eq!(restore_reason(&conn, Some("bob@localhost")), "jid-mismatch");
     JsFuture::from(live.disconnect(None)).await.unwrap();
     assert_eq!(restore_reason(&conn, None), "no-session");
-    let ws = Connection::new("wss://example.org/xmpp-websocket", options("{\"keepalive\":true}")).unwrap();
+    let ws = Connection::new(
+        "wss://example.org/xmpp-websocket",
+        options("{\"keepalive\":true}"),
+    )
+    .unwrap();
     assert_eq!(restore_reason(&ws, None), "not-bosh");
 }
 
@@ -451,10 +470,77 @@ async fn restore_of_a_session_the_server_dropped_is_attachfail() {
     storage.set_item(KEEPALIVE_KEY, &stored).unwrap();
     let conn = Connection::new(bosh_url(), options("{\"keepalive\":true}")).unwrap();
     let (cb, log) = recorder();
-    let promise = conn.restore(None, Some(cb), None, None, None).expect("a released snapshot is taken");
-    let err = JsFuture::from(promise).await.expect_err("the server does not know the sid");
-    assert_eq!(Reflect::get(&err, &"status".into()).unwrap().as_f64(), Some(12.0));
+    let promise = conn
+        .restore(None, Some(cb), None, None, None)
+        .expect("a released snapshot is taken");
+    let err = JsFuture::from(promise)
+        .await
+        .expect_err("the server does not know the sid");
+    assert_eq!(
+        Reflect::get(&err, &"status".into()).unwrap().as_f64(),
+        Some(12.0)
+    );
     let statuses: Vec<u8> = log.borrow().iter().map(|(s, _)| *s).collect();
-    assert_eq!(statuses, [8, 12, 6], "ATTACHED, ATTACHFAIL, DISCONNECTED: {:?}", log.borrow());
-    assert_eq!(storage.get_item(KEEPALIVE_KEY).unwrap(), None, "a dead session is not kept");
+    assert_eq!(
+        statuses,
+        [8, 12, 6],
+        "ATTACHED, ATTACHFAIL, DISCONNECTED: {:?}",
+        log.borrow()
+    );
+    assert_eq!(
+        storage.get_item(KEEPALIVE_KEY).unwrap(),
+        None,
+        "a dead session is not kept"
+    );
+}
+
+fn attrs(json: &str) -> JsValue {
+    options(json)
+}
+
+#[wasm_bindgen_test]
+fn builder_chains_and_escapes_like_strophe() {
+    use xmpp_wasm::web::{msg, Builder};
+    let b = msg(attrs(r#"{"to":"bob@localhost","type":"chat","id":"a\"b'c"}"#))
+        .unwrap()
+        .c("body", JsValue::UNDEFINED, None)
+        .unwrap()
+        .t("1 < 2 & \"quotes\" 'too'")
+        .up()
+        .c("active", attrs(r#"{"xmlns":"http://jabber.org/protocol/chatstates"}"#), None)
+        .unwrap();
+    let xml = b.to_xml_string();
+    assert_eq!(
+        xml,
+        "<message to='bob@localhost' type='chat' id='a&quot;b&apos;c' xmlns='jabber:client'><body>1 &lt; 2 &amp; \"quotes\" 'too'</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>"
+    );
+    let tree = b.tree().unwrap();
+    assert_eq!(tree.tag_name(), "message");
+    assert_eq!(tree.get_attribute("id").as_deref(), Some("a\"b'c"));
+    assert_eq!(
+        tree.first_element_child().unwrap().text_content().as_deref(),
+        Some("1 < 2 & \"quotes\" 'too'")
+    );
+    // Text given to c() stays in the child and the builder does not move.
+    let b2 = Builder::new("iq", attrs(r#"{"type":"get"}"#))
+        .unwrap()
+        .c("query", attrs(r#"{"xmlns":"jabber:iq:version"}"#), None)
+        .unwrap()
+        .c("name", JsValue::UNDEFINED, Some("x".into()))
+        .unwrap()
+        .c("version", JsValue::UNDEFINED, Some("1".into()))
+        .unwrap()
+        .root()
+        .attrs(attrs(r#"{"type":null,"to":"localhost"}"#))
+        .unwrap();
+    assert_eq!(
+        b2.to_xml_string(),
+        "<iq to='localhost'><query xmlns='jabber:iq:version'><name>x</name><version>1</version></query></iq>"
+    );
+    assert!(Builder::new("bad name", JsValue::UNDEFINED).is_err());
+    assert!(Builder::new("x", attrs(r#"{"a":{"nested":1}}"#)).is_err());
+    // send() takes a Builder.
+    let conn = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
+    let err = conn.send(JsValue::from(b2)).expect_err("not connected yet");
+    assert_eq!(error_field(&err, "condition"), "invalid-state", "the builder was read, then refused for the state");
 }

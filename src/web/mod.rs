@@ -13,6 +13,7 @@
 //!   microtask, so every stanza sent in the same JavaScript task leaves in one
 //!   `<body/>` at the end of that task.
 
+mod builder;
 mod js;
 mod keepalive;
 
@@ -28,6 +29,8 @@ use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+pub use builder::*;
 
 /// Connection status, with the numbers of Strophe.js's `Strophe.Status`.
 #[wasm_bindgen]
@@ -742,6 +745,14 @@ impl Connection {
     }
 }
 
+/// Whether `v` is one of our `Builder` objects (it has `tree` and `up`).
+fn is_builder(v: &JsValue) -> bool {
+    v.is_object()
+        && ["tree", "up", "cnode"]
+            .iter()
+            .all(|k| js_sys::Reflect::get(v, &(*k).into()).is_ok_and(|f| f.is_function()))
+}
+
 /// The XML text of what `send` and friends accept: a DOM `Element` or a
 /// string (checked later to be exactly one well-formed element).
 fn stanza_text(stanza: &JsValue) -> Result<String, JsValue> {
@@ -749,10 +760,14 @@ fn stanza_text(stanza: &JsValue) -> Result<String, JsValue> {
         Ok(s)
     } else if let Some(el) = stanza.dyn_ref::<web_sys::Element>() {
         js::serialize(el)
+    } else if is_builder(stanza) {
+        let to_string = js_sys::Reflect::get(stanza, &"toString".into())?;
+        let f: Function = to_string.dyn_into()?;
+        Ok(f.call0(stanza)?.as_string().unwrap_or_default())
     } else {
         Err(error(
             "TypeError",
-            "expected an Element or an XML string",
+            "expected an Element, a Builder or an XML string",
             "bad-format",
         ))
     }

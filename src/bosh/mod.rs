@@ -657,7 +657,7 @@ impl Session {
             400 => self.close(Some("bad-request".into())),
             403 => self.close(Some("policy-violation".into())),
             404 => self.close(Some("item-not-found".into())),
-            _ => self.failed(now, idx),
+            _ => self.failed(now, idx, true),
         }
     }
 
@@ -674,7 +674,7 @@ impl Session {
     pub fn handle_transport_error(&mut self, now: Duration, id: u64) {
         if let Some(idx) = self.position_of(id) {
             self.in_flight[idx].attempt = None;
-            self.failed(now, idx);
+            self.failed(now, idx, true);
         }
     }
 
@@ -691,8 +691,9 @@ impl Session {
         while i < self.in_flight.len() {
             if let Some(a) = self.in_flight[i].attempt {
                 if a.deadline <= now {
+                    // A timeout already waited 1.1 × wait: resend at once.
                     self.in_flight[i].attempt = None;
-                    self.failed(now, i);
+                    self.failed(now, i, false);
                     if self.state == State::Closed {
                         return;
                     }
@@ -732,10 +733,15 @@ impl Session {
         if outstanding == 0 && self.idle_since.is_none() {
             self.idle_since = Some(now);
         }
+        // The window counts every request whose response is not processed:
+        // a response received ahead of a lost one still occupies a slot, so
+        // that the lost one stays within the server's replay buffer, which
+        // only has to hold `requests` responses (§14.3).
         let window = self.window();
+        let pending = self.in_flight.len();
         // 2. Terminate: one over the window, even while paused.
         if self.terminate_pending.is_some() {
-            if outstanding > window {
+            if pending > window {
                 return None;
             }
             let mut payload = std::mem::take(&mut self.queue);
@@ -748,7 +754,7 @@ impl Session {
         }
         // 3. A pause request: one over the window, no payload.
         if let Some(secs) = self.pause_pending {
-            if outstanding > window {
+            if pending > window {
                 return None;
             }
             self.pause_pending = None;
@@ -765,7 +771,7 @@ impl Session {
             }
             return None;
         }
-        if outstanding >= window {
+        if pending >= window {
             return None;
         }
         // 5. A restart leaves alone.
@@ -1031,8 +1037,10 @@ impl Session {
     }
 
     /// A request failed (network, 5xx, timeout): schedule a resend of the
-    /// same rid and bytes with bounded exponential backoff, or give up.
-    fn failed(&mut self, now: Duration, idx: usize) {
+    /// same rid and bytes — after a bounded exponential backoff when the
+    /// failure was quick (`backoff`), at once after a timeout — or give up
+    /// after [`Config::max_retries`] resends.
+    fn failed(&mut self, now: Duration, idx: usize, backoff: bool) {
         let max = self.config.max_retries;
         let deadline = self.terminate_deadline;
         let req = &mut self.in_flight[idx];
@@ -1046,7 +1054,11 @@ impl Session {
             self.close(condition);
             return;
         }
-        let mut at = now + Self::backoff(req.failures);
+        let mut at = if backoff {
+            now + Self::backoff(req.failures)
+        } else {
+            now
+        };
         if let Some(d) = deadline {
             at = at.min(d);
         }

@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# Sourced by scripts/demo.sh and scripts/test.sh.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# The wasm package for the browser, into $ROOT/pkg. wasm-pack runs the wasm-opt it finds first on
+# PATH: ours is binaryen 132 from npm (tools/, installed by deps.sh), because Debian 12's
+# binaryen 108 writes a module whose externref table export points at the funcref table, so
+# init() throws in every browser. wasm-bindgen comes from deps.sh too; nothing is downloaded.
+build_pkg() {
+  (cd "$ROOT" && PATH="$ROOT/tools/node_modules/.bin:$PATH" wasm-pack build --target web --release --out-dir pkg)
+  node "$ROOT/scripts/check-pkg.mjs" "$ROOT/pkg"
+}
+
+# <statedir>/site = the files of www/ plus pkg/, as symlinks (Prosody's http_files follows them,
+# so a rebuilt pkg/ or an edited page is served without restarting anything).
+populate_site() {
+  local site=$1/site f
+  rm -rf "$site"
+  mkdir -p "$site"
+  for f in "$ROOT"/www/* "$ROOT/pkg"; do
+    [ -e "$f" ] && ln -s "$f" "$site/$(basename "$f")"
+  done
+  # Pages of the JS-level browser tests, on the same origin as /http-bind.
+  ln -s "$ROOT/tests/js/pages" "$site/__test"
+  true
+}

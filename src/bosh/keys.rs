@@ -6,8 +6,9 @@
 //! session creation request carries `newkey = K(n)`; each later request
 //! carries the next key down, `K(n-1)` … `K(1)`. The request that uses `K(1)`
 //! also carries `newkey`, the top of a fresh sequence (§15.5). The fresh seed
-//! is HMAC-SHA-1 of the previous seed and a generation counter, so it stays
-//! secret: an observer only ever sees hashes of seeds.
+//! and length are HMAC-SHA-1 of the previous seed and a generation counter,
+//! so they stay unpredictable: an observer only ever sees hashes of seeds.
+//! The new length lies between half and one and a half times the first one.
 //!
 //! Only worth enabling over plain `http:` (§15.1); over `https:` the session
 //! is already protected.
@@ -102,6 +103,8 @@ pub fn sha1_hex(input: &[u8], out: &mut String) {
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct KeyChain {
     seed: KeySeed,
+    /// The length of the first sequence, around which later ones vary.
+    base: u32,
     generation: u32,
     /// `K(1)`..`K(n)`, 40 characters each, concatenated.
     keys: String,
@@ -123,6 +126,9 @@ impl fmt::Debug for KeyChain {
 pub struct KeyState {
     /// The seed of the current sequence.
     pub seed: KeySeed,
+    /// The length of the first sequence (0: the current one's).
+    #[serde(default)]
+    pub base: u32,
     /// How many sequences came before it.
     pub generation: u32,
     /// The index of the key the next request carries.
@@ -132,6 +138,11 @@ pub struct KeyState {
 impl KeyChain {
     /// Generates the whole sequence of `seed`; the first request uses `K(n)`.
     pub fn new(seed: KeySeed, generation: u32) -> Self {
+        let base = seed.n;
+        Self::with_base(seed, base, generation)
+    }
+
+    fn with_base(seed: KeySeed, base: u32, generation: u32) -> Self {
         let n = seed.n as usize;
         let mut keys = String::with_capacity(40 * n);
         sha1_hex(&seed.seed, &mut keys);
@@ -143,6 +154,7 @@ impl KeyChain {
         KeyChain {
             next: seed.n,
             seed,
+            base,
             generation,
             keys,
         }
@@ -154,7 +166,12 @@ impl KeyChain {
         if state.next == 0 || state.next > state.seed.n {
             return None;
         }
-        let mut chain = KeyChain::new(state.seed.clone(), state.generation);
+        let base = if state.base == 0 {
+            state.seed.n
+        } else {
+            state.base
+        };
+        let mut chain = KeyChain::with_base(state.seed.clone(), base, state.generation);
         chain.next = state.next;
         Some(chain)
     }
@@ -163,6 +180,7 @@ impl KeyChain {
     pub fn state(&self) -> KeyState {
         KeyState {
             seed: self.seed.clone(),
+            base: self.base,
             generation: self.generation,
             next: self.next,
         }
@@ -191,8 +209,12 @@ impl KeyChain {
             self.next -= 1;
             return;
         }
+        // §15.5: new values for both the seed and n.
         let seed = derive_seed(&self.seed.seed, b"next", self.generation);
-        let mut fresh = KeyChain::new(KeySeed::new(seed, self.seed.n), self.generation + 1);
+        let x = derive_seed(&self.seed.seed, b"length", self.generation);
+        let r = u32::from_be_bytes([x[0], x[1], x[2], x[3]]);
+        let n = self.base / 2 + r % (self.base + 1);
+        let mut fresh = KeyChain::with_base(KeySeed::new(seed, n), self.base, self.generation + 1);
         fresh.write_initial(out);
         *self = fresh;
     }
@@ -215,6 +237,25 @@ mod tests {
             sha1_hex(chain.key(i - 1).as_bytes(), &mut h);
             assert_eq!(h, chain.key(i));
         }
+    }
+
+    #[test]
+    fn a_new_sequence_has_a_new_seed_and_length() {
+        let mut chain = KeyChain::new(KeySeed::new([1; 20], 40), 0);
+        let mut out = String::new();
+        chain.write_initial(&mut out);
+        let mut lengths = vec![];
+        for _ in 0..400 {
+            let before = chain.generation;
+            chain.write_next(&mut out);
+            if chain.generation != before {
+                lengths.push(chain.seed.n);
+                assert_ne!(chain.seed.seed, [1; 20]);
+            }
+        }
+        assert!(lengths.len() >= 5);
+        assert!(lengths.iter().all(|n| (20..=60).contains(n)), "{lengths:?}");
+        assert!(lengths.windows(2).any(|w| w[0] != w[1]), "{lengths:?}");
     }
 
     #[test]

@@ -240,6 +240,7 @@ impl BoshError {
 enum Kind {
     Create,
     Normal,
+    Restart,
     Pause,
     Terminate,
 }
@@ -319,6 +320,9 @@ pub struct Session {
     redirect: Option<String>,
     redirects: u32,
     condition: Option<String>,
+    /// After a restore: the first new rid, and when new requests may leave
+    /// (set when the resends leave).
+    restore_gate: Option<(u64, Option<Duration>)>,
 }
 
 impl Session {
@@ -352,6 +356,7 @@ impl Session {
             redirect: None,
             redirects: 0,
             condition: None,
+            restore_gate: None,
         }
     }
 
@@ -752,6 +757,9 @@ impl Session {
         if self.terminate_requested {
             return None;
         }
+        if self.restore_gated(now) {
+            return None;
+        }
         // 3. A pause request: one over the window, no payload.
         if let Some(secs) = self.pause_pending {
             if pending > window {
@@ -774,7 +782,11 @@ impl Session {
         if pending >= window {
             return None;
         }
-        // 5. A restart leaves alone.
+        // 5. A restart leaves alone, and nothing follows it until its answer
+        //    (the new stream's features) is processed.
+        if self.in_flight.iter().any(|r| r.kind == Kind::Restart) {
+            return None;
+        }
         if self.restart_pending {
             if !self.in_flight.is_empty() {
                 return None;
@@ -787,7 +799,7 @@ impl Session {
             extra.push_str("' xmpp:restart='true' xmlns:xmpp='");
             extra.push_str(crate::ns::XBOSH);
             extra.push_str("' ");
-            return self.new_request(now, Kind::Normal, &extra, &[]);
+            return self.new_request(now, Kind::Restart, &extra, &[]);
         }
         // 6. Queued stanzas, once the idle interval (if any) has passed.
         if !self.queue.is_empty() && (self.flush_now || self.idle_due(now)) {
@@ -834,6 +846,9 @@ impl Session {
         }
         if let Some(d) = self.terminate_deadline {
             consider(d);
+        }
+        if let Some((_, Some(until))) = self.restore_gate {
+            consider(until);
         }
         let open = self.state == State::Open && !self.terminating && !self.terminate_requested;
         if open {
@@ -1000,12 +1015,17 @@ impl Session {
             body.push_str("</body>");
         }
         let empty = payload.is_empty();
-        if empty && matches!(kind, Kind::Normal) {
+        if empty && matches!(kind, Kind::Normal | Kind::Restart) {
             self.last_empty = Some(LastEmpty {
                 rid,
                 sent_at: now,
                 answered_empty: None,
             });
+        } else {
+            // §11 is about *consecutive* empty requests: a request with a
+            // payload in between (say, a message that made the server answer
+            // the held poll empty) means the next poll may leave at once.
+            self.last_empty = None;
         }
         if kind != Kind::Pause {
             // Any request but a pause restores the normal inactivity period.

@@ -136,12 +136,47 @@ impl Session {
                 response: None,
             });
         }
+        if !snap.unanswered.is_empty() {
+            s.restore_gate = Some((snap.next_rid, None));
+        }
         s.queue = snap.queued.clone();
         if !s.queue.is_empty() {
             s.queued_since = Some(Duration::ZERO);
             s.flush_now = true;
         }
         s
+    }
+}
+
+impl Session {
+    /// Whether new requests must still wait after a restore.
+    ///
+    /// The resent requests leave first, but on separate HTTP connections, so
+    /// a new request could overtake them. If the server processes rid N+1
+    /// before the resend of rid N, and N was held when the old page died
+    /// (so no answer to N is buffered), the resend of N is out of its window
+    /// and the session is lost (Prosody answers `item-not-found`). So new
+    /// requests wait until the resends are answered or, at most,
+    /// [`Config::restore_settle`] after they left.
+    pub(super) fn restore_gated(&mut self, now: Duration) -> bool {
+        let Some((first_new, until)) = self.restore_gate else {
+            return false;
+        };
+        let old_pending = self
+            .in_flight
+            .iter()
+            .any(|r| r.rid < first_new && r.unanswered());
+        if !old_pending {
+            self.restore_gate = None;
+            return false;
+        }
+        let until = until.unwrap_or(now + self.config.restore_settle);
+        if now >= until {
+            self.restore_gate = None;
+            return false;
+        }
+        self.restore_gate = Some((first_new, Some(until)));
+        true
     }
 }
 
@@ -186,10 +221,26 @@ mod tests {
         let mut r = Session::restore(Config::new("", ""), &back);
         let first = r.poll_transmit(now).expect("resend");
         assert_eq!((first.rid, first.body.as_str()), (100, a.body.as_str()));
-        let second = r.poll_transmit(now).expect("the queued presence");
+        // New requests wait for the resend to reach the server first...
+        assert!(r.poll_transmit(now).is_none());
+        let settle = Config::new("", "").restore_settle;
+        assert_eq!(r.poll_timeout().map(|t| t <= now + settle), Some(true));
+        // ...at most `restore_settle`.
+        let later = now + settle;
+        r.handle_timeout(later);
+        let second = r.poll_transmit(later).expect("the queued presence");
         assert_eq!(second.rid, 101);
         assert!(second.body.contains("<presence"));
-        assert!(r.poll_transmit(now).is_none(), "window of 2 is full");
+        assert!(r.poll_transmit(later).is_none(), "window of 2 is full");
+
+        // Or until the resend is answered, whichever comes first.
+        let mut q = Session::restore(Config::new("", ""), &back);
+        let resend = q.poll_transmit(now).expect("resend");
+        assert!(q.poll_transmit(now).is_none());
+        let body = "<body xmlns='http://jabber.org/protocol/httpbind'/>";
+        q.handle_response(now, resend.id, 200, body);
+        let next = q.poll_transmit(now).expect("the presence, at once");
+        assert_eq!(next.rid, 101);
     }
 
     #[test]

@@ -454,6 +454,9 @@ impl Cm {
                 arrived: now,
                 answered_empty: None,
             });
+        } else if !empty {
+            // §12 is about *consecutive* empty requests.
+            self.last_empty = None;
         }
         if let Some(p) = pause {
             if self.cfg.maxpause.is_none() {

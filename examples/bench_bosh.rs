@@ -1,0 +1,232 @@
+//! A native benchmark of the BOSH core: per-call time (median of many runs)
+//! and heap allocations per call, for
+//!
+//! * reading a 64 KB response body carrying 100 stanzas, through
+//!   `bosh::parse_body` and through the session's response path
+//!   (`handle_response` + draining the events), and
+//! * building a request body of 100 stanzas (`send` × 100 + `poll_transmit`).
+//!
+//! Run: `cargo run --release --example bench_bosh`. It prints figures and
+//! asserts nothing about time. Note the release profile is tuned for wasm size
+//! (`opt-level = "z"`), so these are conservative native numbers.
+//!
+//! The allocation counter is a `#[global_allocator]` that forwards to the
+//! system allocator and counts calls; implementing `GlobalAlloc` is the only
+//! `unsafe` in the repository, and it lives here, outside the library.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+use xmpp_wasm::bosh::{parse_body, Config, Event, Session, SessionParams};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees carry over; the counters are atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(layout.size() as u64, Relaxed);
+        // SAFETY: forwarded as is (see above).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded as is (see above).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Relaxed);
+        BYTES.fetch_add(new_size as u64, Relaxed);
+        // SAFETY: forwarded as is (see above).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const RUNS: usize = 301;
+
+/// Brackets the measured part of one run.
+struct Probe {
+    t0: Instant,
+    a0: u64,
+    b0: u64,
+    result: (Duration, u64, u64),
+}
+
+impl Probe {
+    fn start(&mut self) {
+        self.a0 = ALLOCS.load(Relaxed);
+        self.b0 = BYTES.load(Relaxed);
+        self.t0 = Instant::now();
+    }
+
+    fn stop(&mut self) {
+        let dt = self.t0.elapsed();
+        self.result = (
+            dt,
+            ALLOCS.load(Relaxed) - self.a0,
+            BYTES.load(Relaxed) - self.b0,
+        );
+    }
+}
+
+/// Medians over `RUNS` runs of (elapsed, allocations, bytes allocated)
+/// between `start()` and `stop()`.
+fn measure(mut run: impl FnMut(&mut Probe)) -> (Duration, u64, u64) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut allocs = Vec::with_capacity(RUNS);
+    let mut bytes = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let mut p = Probe {
+            t0: Instant::now(),
+            a0: 0,
+            b0: 0,
+            result: (Duration::ZERO, 0, 0),
+        };
+        run(&mut p);
+        times.push(p.result.0);
+        allocs.push(p.result.1);
+        bytes.push(p.result.2);
+    }
+    times.sort();
+    allocs.sort();
+    bytes.sort();
+    (times[RUNS / 2], allocs[RUNS / 2], bytes[RUNS / 2])
+}
+
+fn report(name: &str, (t, a, b): (Duration, u64, u64)) {
+    println!(
+        "{name:<58} {:>9.1} µs  {a:>6} allocs  {:>8.1} KiB allocated",
+        t.as_secs_f64() * 1e6,
+        b as f64 / 1024.0
+    );
+}
+
+/// A response body of 64 KiB carrying 100 chat messages (the message text is
+/// sized to fill it), with entities to unescape in every message.
+fn response_body() -> String {
+    const TARGET: usize = 64 * 1024;
+    let build = |text: &str| {
+        let mut body = String::from(
+            "<body xmlns='http://jabber.org/protocol/httpbind' \
+             xmlns:stream='http://etherx.jabber.org/streams'>",
+        );
+        for i in 0..100 {
+            body.push_str(&format!(
+                "<message xmlns='jabber:client' from='friend{i}@example.com/phone' \
+                 to='me@example.com/web' type='chat' id='msg-{i:04}'><body>{text}</body>\
+                 <active xmlns='http://jabber.org/protocol/chatstates'/>\
+                 <stanza-id xmlns='urn:xmpp:sid:0' id='{i:08x}-aaaa-bbbb' by='me@example.com'/>\
+                 </message>"
+            ));
+        }
+        body.push_str("</body>");
+        body
+    };
+    let overhead = build("").len();
+    let words = "Lorem ipsum dolor sit amet &amp; consectetur &lt;adipiscing&gt; elit. ";
+    let text: String = words
+        .chars()
+        .cycle()
+        .take((TARGET - overhead) / 100)
+        .collect();
+    // Do not cut an entity in half.
+    let text = match text.rfind('&') {
+        Some(i) if !text[i..].contains(';') => text[..i].to_owned() + &" ".repeat(text.len() - i),
+        _ => text,
+    };
+    build(&text)
+}
+
+fn stanza(i: usize) -> String {
+    format!(
+        "<message xmlns='jabber:client' to='friend{i}@example.com' type='chat' \
+         id='out-{i:04}'><body>Hello there, this is message number {i}.</body></message>"
+    )
+}
+
+fn open_session() -> Session {
+    let params = SessionParams {
+        sid: "bench-sid".into(),
+        wait: 60,
+        requests: 2,
+        hold: 1,
+        ver: Some("1.11".into()),
+        ..Default::default()
+    };
+    let mut config = Config::new("https://cm.example/http-bind", "example.com");
+    config.max_body_size = 1 << 20;
+    Session::attached(config, params, 1_000_000)
+}
+
+fn main() {
+    let body = response_body();
+    let parsed = parse_body(&body).expect("valid body");
+    assert_eq!(parsed.stanzas.len(), 100);
+    println!(
+        "response: {} bytes, {} stanzas; request: 100 stanzas of {} bytes; median of {RUNS} runs\n",
+        body.len(),
+        parsed.stanzas.len(),
+        stanza(0).len()
+    );
+
+    report(
+        "bosh::parse_body (64 KB, 100 stanzas)",
+        measure(|p| {
+            p.start();
+            black_box(parse_body(black_box(&body)).ok());
+            p.stop();
+        }),
+    );
+
+    // The session's response path: the 64 KB answer to the long poll, read,
+    // processed in rid order and drained as events.
+    let mut s = open_session();
+    let now = Duration::ZERO;
+    let mut stanzas = 0;
+    report(
+        "Session::handle_response + poll_event drain (64 KB)",
+        measure(|p| {
+            let t = s.poll_transmit(now).expect("the long poll");
+            p.start();
+            s.handle_response(now, t.id, 200, black_box(&body));
+            while let Some(e) = s.poll_event() {
+                if matches!(e, Event::Stanza(_)) {
+                    stanzas += 1;
+                }
+                black_box(e);
+            }
+            p.stop();
+        }),
+    );
+    assert_eq!(stanzas, 100 * RUNS, "every stanza came out");
+
+    // Building one body of 100 stanzas (the stanzas themselves are made
+    // outside the measured part: they are the caller's).
+    let mut s = open_session();
+    s.set_long_poll(false);
+    let empty = "<body xmlns='http://jabber.org/protocol/httpbind'/>";
+    report(
+        "Session::send x100 + poll_transmit (build the body)",
+        measure(|p| {
+            let batch: Vec<String> = (0..100).map(stanza).collect();
+            p.start();
+            for st in batch {
+                s.send(now, st);
+            }
+            let t = s.poll_transmit(now).expect("the body leaves");
+            p.stop();
+            assert!(t.body.len() > 100 * 100);
+            s.handle_response(now, t.id, 200, empty);
+            while s.poll_event().is_some() {}
+        }),
+    );
+}

@@ -89,3 +89,12 @@ fn xep0206_s2_unqualified_stanzas_are_jabber_client() {
         .iter()
         .any(|e| matches!(e, Event::Processed { .. })));
 }
+
+#[test]
+fn s7_2_bodies_are_utf8_both_ways() {
+    let mut n = Net::open(config(), CmConfig::full());
+    n.send("<message xmlns='jabber:client'><body>héllo ✓ 𝄞</body></message>");
+    assert!(n.cm.forwarded.iter().any(|p| p.contains("héllo ✓ 𝄞")));
+    n.push("<message xmlns='jabber:client'><body>çà ✓</body></message>");
+    assert!(n.stanzas().iter().any(|e| e.child("body").is_some_and(|b| b.text() == "çà ✓")));
+}

@@ -7,7 +7,7 @@ use xmpp_wasm::bosh::{Session, SessionParams};
 use xmpp_wasm::rand::{RandomSource, XorShift};
 
 #[test]
-fn s11_never_more_than_requests_unanswered_under_load() {
+fn s11_never_more_than_requests_pending_under_load() {
     for seed in 1..60 {
         let mut rng = XorShift::new(seed);
         let mut cm = CmConfig::full();

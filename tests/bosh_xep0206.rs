@@ -152,3 +152,34 @@ fn xep0206_restart_without_restartlogic_still_works() {
     n.assert_clean();
     let _ = Session::new(config(), 1);
 }
+
+#[test]
+fn xep0206_s2_s4_tls_and_compression_features_are_ignored() {
+    use std::time::Duration;
+    use xmpp_wasm::connection::{Connection, Options};
+    use xmpp_wasm::rand::XorShift;
+    let options = Options {
+        mechanisms: Some(vec!["PLAIN".into()]),
+        ..Options::default()
+    };
+    let mut c = Connection::new(URL, options, Box::new(XorShift::new(1)));
+    c.connect("alice@example.com", Some("pw")).unwrap();
+    let now = Duration::ZERO;
+    let create = c.poll_transmit(now).expect("creation");
+    c.handle_response(
+        now,
+        create.id,
+        200,
+        &resp(
+            "sid='s' wait='60' requests='2' hold='1' ver='1.11'",
+            "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>\
+             <compression xmlns='http://jabber.org/features/compress'><method>zlib</method></compression>\
+             <mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>\
+             </stream:features>",
+        ),
+    );
+    while c.poll_event().is_some() {}
+    let next = c.poll_transmit(now).expect("the login goes on");
+    assert!(next.body.contains("mechanism='PLAIN'"), "{}", next.body);
+    assert!(!next.body.contains("starttls") && !next.body.contains("compress"));
+}

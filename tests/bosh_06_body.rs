@@ -96,5 +96,8 @@ fn s7_2_bodies_are_utf8_both_ways() {
     n.send("<message xmlns='jabber:client'><body>héllo ✓ 𝄞</body></message>");
     assert!(n.cm.forwarded.iter().any(|p| p.contains("héllo ✓ 𝄞")));
     n.push("<message xmlns='jabber:client'><body>çà ✓</body></message>");
-    assert!(n.stanzas().iter().any(|e| e.child("body").is_some_and(|b| b.text() == "çà ✓")));
+    assert!(n
+        .stanzas()
+        .iter()
+        .any(|e| e.child("body").is_some_and(|b| b.text() == "çà ✓")));
 }

@@ -194,3 +194,23 @@ fn s10_pause_errors_before_open_and_while_terminating() {
     n.s.terminate(vec![]);
     assert_eq!(n.s.pause_session(n.now, 10), Err(BoshError::Terminating));
 }
+
+#[test]
+fn s10_a_due_keepalive_takes_the_queue_along() {
+    let mut c = config();
+    c.idle_interval = Some(secs(30));
+    let mut n = Net::new(c, CmConfig::full()); // inactivity 30: keepalive at 22.5 s
+    n.s.set_long_poll(false);
+    n.run();
+    n.now = secs(20);
+    n.send("<message xmlns='jabber:client' id='late'/>");
+    assert_eq!(n.sent.len(), 1, "waits for the idle interval");
+    n.advance_until(secs(23));
+    let t = n.sent.last().unwrap();
+    assert!(
+        t.body.contains("id='late'"),
+        "left with the keepalive at 22.5 s"
+    );
+    assert_eq!(n.cm.received.last().unwrap().0, ms(22_500));
+    n.assert_clean();
+}

@@ -651,17 +651,17 @@ impl Session {
         match status {
             200 => {
                 if body.len() > self.config.max_body_size {
-                    self.close(Some("response-too-large".into()));
+                    self.fail("response-too-large");
                     return;
                 }
                 match parse_body(body) {
                     Ok(parsed) => self.on_body(now, idx, parsed),
-                    Err(condition) => self.close(Some(condition.into())),
+                    Err(condition) => self.fail(condition),
                 }
             }
-            400 => self.close(Some("bad-request".into())),
-            403 => self.close(Some("policy-violation".into())),
-            404 => self.close(Some("item-not-found".into())),
+            400 => self.fail("bad-request"),
+            403 => self.fail("policy-violation"),
+            404 => self.fail("item-not-found"),
             _ => self.failed(now, idx, true),
         }
     }
@@ -671,7 +671,7 @@ impl Session {
     /// not read it. Ends the session with `response-too-large`.
     pub fn handle_oversized_response(&mut self, _now: Duration, id: u64) {
         if self.position_of(id).is_some() {
-            self.close(Some("response-too-large".into()));
+            self.fail("response-too-large");
         }
     }
 
@@ -801,8 +801,13 @@ impl Session {
             extra.push_str("' ");
             return self.new_request(now, Kind::Restart, &extra, &[]);
         }
-        // 6. Queued stanzas, once the idle interval (if any) has passed.
-        if !self.queue.is_empty() && (self.flush_now || self.idle_due(now)) {
+        // 6. Queued stanzas, once the idle interval (if any) has passed (or
+        //    at once if the inactivity keepalive is due anyway).
+        if !self.queue.is_empty()
+            && (self.flush_now
+                || self.idle_due(now)
+                || (outstanding == 0 && self.keepalive_due(now)))
+        {
             self.flush_now = false;
             self.queued_since = None;
             let payload = std::mem::take(&mut self.queue);
@@ -1210,6 +1215,13 @@ impl Session {
         if req.kind == Kind::Terminate {
             self.close(None);
         }
+    }
+
+    /// Ends the session on a fatal input: with `condition`, or cleanly if our
+    /// own terminate already left (the session is over either way).
+    fn fail(&mut self, condition: &str) {
+        let condition = (!self.terminating).then(|| condition.to_owned());
+        self.close(condition);
     }
 
     fn close(&mut self, condition: Option<String>) {

@@ -729,13 +729,25 @@ impl Net {
         }
     }
 
-    /// Runs until nothing moves at the current time.
+    /// Runs until nothing moves at the current time. Also checks that the
+    /// session never asks to be woken up at a time already past without
+    /// doing something then (a shell would spin on `setTimeout(0)`).
     pub fn run(&mut self) {
+        let mut stuck = 0;
         for _ in 0..10_000 {
             let ts = self.drain();
             if ts.is_empty() {
-                return;
+                match self.s.poll_timeout() {
+                    Some(t) if t <= self.now => {
+                        stuck += 1;
+                        assert!(stuck < 3, "poll_timeout {t:?} stays due at {:?}", self.now);
+                        self.s.handle_timeout(self.now);
+                        continue;
+                    }
+                    _ => return,
+                }
             }
+            stuck = 0;
             for t in &ts {
                 self.deliver(t);
             }

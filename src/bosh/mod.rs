@@ -28,8 +28,11 @@
 //!   same rid and byte-identical body; rids are consecutive, with no gap;
 //! * responses are processed strictly in rid order, whatever order they
 //!   arrive in;
-//! * never more than the server's `requests` unanswered, plus one for a
+//! * never more than the server's `requests` requests whose response is not
+//!   yet processed (a response received ahead of a lost one keeps its slot, so
+//!   the lost one stays in the server's replay buffer), plus one for a
 //!   terminate or a pause request;
+//! * nothing new leaves while a restart request is unanswered;
 //! * no server input panics: a malformed, oversized or unexpected response is
 //!   a condition that closes the session;
 //! * a closed session stays closed: every later command is ignored.
@@ -55,7 +58,7 @@ mod version;
 
 pub use body::{parse_body, ParsedBody};
 pub use config::{timeout_for_wait, Config, DEFAULT_CONTENT_TYPE};
-pub use keys::{KeySeed, KeyState};
+pub use keys::{KeySeed, KeyState, MAX_KEYS, MIN_KEYS};
 pub use redirect::{check_redirect, MAX_REDIRECTS};
 pub use snapshot::{SessionSnapshot, Unanswered};
 pub use version::Version;

@@ -44,6 +44,10 @@ run "wasm-pack test --headless --chrome (BOSH $XMPP_WASM_TEST_BOSH)" \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
 run "www end-to-end ($HTTP_ORIGIN/index.html)" \
   node tests/js/www.test.mjs
+run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.mjs)" \
+  node tests/js/bosh.test.mjs
+run "attach/restore/keepalive end-to-end (tests/js/keepalive.test.mjs)" \
+  node tests/js/keepalive.test.mjs
 
 step "stop Prosody"
 scripts/prosody.sh stop "$STATE"   # now, so the summary below is the last line of the run

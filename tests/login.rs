@@ -272,3 +272,35 @@ fn invalid_jid_is_an_error_and_nothing_is_sent() {
     h.run();
     assert!(h.server.requests.is_empty());
 }
+
+#[test]
+fn a_message_between_two_empty_polls_does_not_delay_the_next_poll() {
+    // Prosody advertises polling='5'; the scripted server does too. The held
+    // poll is answered empty when a message request arrives; once that is
+    // answered, the next poll must leave at once (the polls are not
+    // consecutive), or incoming stanzas would wait for seconds.
+    let mut h = login(&["PLAIN"], Quirks::default());
+    h.conn
+        .send_xml(
+            h.now,
+            "<message to='bob@localhost' id='x1'><body>hi</body></message>",
+        )
+        .unwrap();
+    h.run();
+    // The message request is now the one held; the poll before it was
+    // answered empty. A stanza for us answers the held message request...
+    let replies = h.server.push(
+        "<message xmlns='jabber:client' from='bob@localhost/b' id='r1'><body>re</body></message>",
+    );
+    let sent = h.transmits.len();
+    h.deliver(replies);
+    assert_eq!(h.stanzas().len(), 1);
+    // ...and the next poll leaves at once, with no timer.
+    assert_eq!(h.transmits.len(), sent + 1, "one new request");
+    assert!(
+        h.transmits[sent].body.ends_with("/>"),
+        "an empty long poll: {}",
+        h.transmits[sent].body
+    );
+    assert_eq!(h.now, std::time::Duration::ZERO);
+}

@@ -501,14 +501,20 @@ fn attrs(json: &str) -> JsValue {
 #[wasm_bindgen_test]
 fn builder_chains_and_escapes_like_strophe() {
     use xmpp_wasm::web::{msg, Builder};
-    let b = msg(attrs(r#"{"to":"bob@localhost","type":"chat","id":"a\"b'c"}"#))
-        .unwrap()
-        .c("body", JsValue::UNDEFINED, None)
-        .unwrap()
-        .t("1 < 2 & \"quotes\" 'too'")
-        .up()
-        .c("active", attrs(r#"{"xmlns":"http://jabber.org/protocol/chatstates"}"#), None)
-        .unwrap();
+    let b = msg(attrs(
+        r#"{"to":"bob@localhost","type":"chat","id":"a\"b'c"}"#,
+    ))
+    .unwrap()
+    .c("body", JsValue::UNDEFINED, None)
+    .unwrap()
+    .t("1 < 2 & \"quotes\" 'too'")
+    .up()
+    .c(
+        "active",
+        attrs(r#"{"xmlns":"http://jabber.org/protocol/chatstates"}"#),
+        None,
+    )
+    .unwrap();
     let xml = b.to_xml_string();
     assert_eq!(
         xml,
@@ -518,7 +524,10 @@ fn builder_chains_and_escapes_like_strophe() {
     assert_eq!(tree.tag_name(), "message");
     assert_eq!(tree.get_attribute("id").as_deref(), Some("a\"b'c"));
     assert_eq!(
-        tree.first_element_child().unwrap().text_content().as_deref(),
+        tree.first_element_child()
+            .unwrap()
+            .text_content()
+            .as_deref(),
         Some("1 < 2 & \"quotes\" 'too'")
     );
     // Text given to c() stays in the child and the builder does not move.
@@ -542,5 +551,9 @@ fn builder_chains_and_escapes_like_strophe() {
     // send() takes a Builder.
     let conn = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
     let err = conn.send(JsValue::from(b2)).expect_err("not connected yet");
-    assert_eq!(error_field(&err, "condition"), "invalid-state", "the builder was read, then refused for the state");
+    assert_eq!(
+        error_field(&err, "condition"),
+        "invalid-state",
+        "the builder was read, then refused for the state"
+    );
 }

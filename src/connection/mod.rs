@@ -119,6 +119,9 @@ pub struct Options {
     /// Keep a snapshot of the session in `sessionStorage` so that a reloaded
     /// page can `restore()` it.
     pub keepalive: bool,
+    /// Extra HTTP headers on every request (`{name: value}`). Note that a
+    /// cross-origin service must allow them in its CORS preflight.
+    pub custom_headers: std::collections::BTreeMap<String, String>,
 }
 
 /// The version of [`Snapshot`]'s stored format.
@@ -152,6 +155,7 @@ impl Default for Options {
             with_credentials: false,
             explicit_resource_binding: false,
             keepalive: false,
+            custom_headers: Default::default(),
         }
     }
 }
@@ -471,7 +475,44 @@ impl Connection {
         config.lang = o.lang.clone();
         config.idle_interval =
             (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
+        config.with_credentials = o.with_credentials;
+        config.custom_headers = o
+            .custom_headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         config
+    }
+
+    /// Asks the server to keep the session for `seconds` without requests
+    /// (XEP-0124 §10), for a page that is going away; only when it
+    /// advertised `maxpause`. The pause request is a [`Transmit`] with
+    /// `keepalive` set.
+    pub fn pause_session(&mut self, now: Duration, seconds: u32) -> Result<(), CommandError> {
+        match self.session.as_mut() {
+            Some(s) => s
+                .pause_session(now, seconds)
+                .map_err(|_| CommandError::InvalidState("the server does not allow pausing")),
+            None => Err(CommandError::InvalidState("no session")),
+        }
+    }
+
+    /// The largest response body accepted; check `Content-Length` against it
+    /// and call [`Connection::handle_oversized_response`] instead of reading
+    /// a larger one.
+    pub fn max_response_size(&self) -> usize {
+        self.session
+            .as_ref()
+            .map_or(self.options.max_body_size, Session::max_response_size)
+    }
+
+    /// Input: the response to `id` announced a body larger than
+    /// [`Connection::max_response_size`]; it was not read.
+    pub fn handle_oversized_response(&mut self, now: Duration, id: u64) {
+        if let Some(s) = self.session.as_mut() {
+            s.handle_oversized_response(now, id);
+        }
+        self.pump();
     }
 
     /// Queues a stanza. Top-level `message`, `presence` and `iq` without a

@@ -119,7 +119,10 @@ impl Builder {
 impl Builder {
     /// A builder whose root is `<name attrs…/>`.
     #[wasm_bindgen(constructor)]
-    pub fn new(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
+    pub fn new(
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+    ) -> Result<Builder, JsValue> {
         check_name(name)?;
         let mut root = Element::new(name);
         apply(&mut root, read_attrs(&attrs)?)?;
@@ -134,7 +137,7 @@ impl Builder {
     pub fn c(
         mut self,
         name: &str,
-        attrs: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Attrs | null | undefined")] attrs: JsValue,
         text: Option<String>,
     ) -> Result<Builder, JsValue> {
         check_name(name)?;
@@ -152,7 +155,10 @@ impl Builder {
 
     /// Adds a copy of a DOM element (or of another builder's tree) as a
     /// child and moves into it.
-    pub fn cnode(mut self, node: JsValue) -> Result<Builder, JsValue> {
+    pub fn cnode(
+        mut self,
+        #[wasm_bindgen(unchecked_param_type = "Element")] node: JsValue,
+    ) -> Result<Builder, JsValue> {
         let text = if let Some(el) = node.dyn_ref::<web_sys::Element>() {
             js::serialize(el)?
         } else {
@@ -175,7 +181,10 @@ impl Builder {
     }
 
     /// Sets attributes of the current element; `null`/`undefined` removes.
-    pub fn attrs(mut self, attrs: JsValue) -> Result<Builder, JsValue> {
+    pub fn attrs(
+        mut self,
+        #[wasm_bindgen(unchecked_param_type = "Attrs")] attrs: JsValue,
+    ) -> Result<Builder, JsValue> {
         let list = read_attrs(&attrs)?;
         apply(self.current(), list)?;
         Ok(self)
@@ -207,7 +216,10 @@ impl Builder {
 
 /// `new Builder(name, attrs)`.
 #[wasm_bindgen(js_name = "$build")]
-pub fn build(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
+pub fn build(
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+) -> Result<Builder, JsValue> {
     Builder::new(name, attrs)
 }
 
@@ -221,19 +233,25 @@ fn stanza(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
 
 /// A `<message xmlns='jabber:client'/>` builder.
 #[wasm_bindgen(js_name = "$msg")]
-pub fn msg(attrs: JsValue) -> Result<Builder, JsValue> {
+pub fn msg(
+    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+) -> Result<Builder, JsValue> {
     stanza("message", attrs)
 }
 
 /// An `<iq xmlns='jabber:client'/>` builder.
 #[wasm_bindgen(js_name = "$iq")]
-pub fn iq(attrs: JsValue) -> Result<Builder, JsValue> {
+pub fn iq(
+    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+) -> Result<Builder, JsValue> {
     stanza("iq", attrs)
 }
 
 /// A `<presence xmlns='jabber:client'/>` builder.
 #[wasm_bindgen(js_name = "$pres")]
-pub fn pres(attrs: JsValue) -> Result<Builder, JsValue> {
+pub fn pres(
+    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+) -> Result<Builder, JsValue> {
     stanza("presence", attrs)
 }
 

@@ -60,12 +60,12 @@ pub async fn post_accept(
 /// POSTs `body` to `url`; returns the status and the response text, or the
 /// JavaScript error for a network failure or an abort.
 pub async fn post(
-    url: &str,
-    body: &str,
-    content_type: &str,
+    t: &crate::bosh::Transmit,
     signal: Option<&web_sys::AbortSignal>,
-    with_credentials: bool,
-) -> Result<(u16, String), JsValue> {
+    max_size: usize,
+) -> Result<Answer, JsValue> {
+    let (url, body, content_type, with_credentials) =
+        (&t.url, &t.body, &t.content_type, t.with_credentials);
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
@@ -80,10 +80,34 @@ pub async fn post(
     }
     let headers = web_sys::Headers::new()?;
     headers.set("Content-Type", content_type)?;
+    for (k, v) in &t.headers {
+        headers.set(k, v)?;
+    }
     init.set_headers(&headers);
+    if t.keepalive {
+        js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
+    }
     let req = web_sys::Request::new_with_str_and_init(url, &init)?;
     let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)).await?.dyn_into()?;
     let status = resp.status();
+    let declared = resp
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max_size) {
+        // Not read: the body is left to be discarded with the response.
+        return Ok(Answer::Oversized);
+    }
     let text = JsFuture::from(resp.text()?).await?;
-    Ok((status, text.as_string().unwrap_or_default()))
+    Ok(Answer::Body(status, text.as_string().unwrap_or_default()))
+}
+
+/// What came back for a BOSH request.
+pub enum Answer {
+    /// The status and the body text.
+    Body(u16, String),
+    /// The body announced itself larger than allowed and was not read.
+    Oversized,
 }

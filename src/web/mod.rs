@@ -32,6 +32,98 @@ use wasm_bindgen_futures::JsFuture;
 
 pub use builder::*;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Options of `new Connection(service, options)`. Unknown keys throw. */
+export interface ConnectionOptions {
+  /** SASL mechanisms to use, in order of preference (default: strongest first). */
+  mechanisms?: string[];
+  /** BOSH `wait` in seconds (default 60). */
+  wait?: number;
+  /** BOSH `hold` (default 1). */
+  hold?: number;
+  /** BOSH `route` (`xmpp:host:port`). */
+  route?: string;
+  /** Content-Type of requests (default `text/xml; charset=utf-8`; `text/plain` avoids a CORS preflight). */
+  contentType?: string;
+  /** Largest response body accepted, in bytes (default 4 MiB). */
+  maxBodySize?: number;
+  /** Resends of one request before the session counts as lost (default 5). */
+  maxRetries?: number;
+  /** Milliseconds to coalesce stanzas before a body leaves (default 0: end of the current task). */
+  idleInterval?: number;
+  /** `xml:lang` of the session (default `en`). */
+  lang?: string;
+  /** Send cookies with cross-origin requests. */
+  withCredentials?: boolean;
+  /** Stop at BINDREQUIRED after authentication; then call `bind()`. */
+  explicitResourceBinding?: boolean;
+  /** Keep the session in sessionStorage so a reloaded page can `restore()` it. */
+  keepalive?: boolean;
+  /** Extra HTTP headers on every request. */
+  customHeaders?: Record<string, string>;
+}
+
+/** `callback(status, condition)` of connect/attach/restore/prebind. */
+export type StatusCallback = (status: Status, condition?: string) => void;
+
+/** A stanza handler: gets the stanza as a DOM Element; return `true` to stay registered. */
+export type StanzaHandler = (stanza: Element) => boolean;
+
+/** Options of `addHandler`. */
+export interface HandlerOptions {
+  /** Compare only the bare JID of `from`. */
+  matchBareFromJid?: boolean;
+  /** Ignore a `#fragment` of namespaces. */
+  ignoreNamespaceFragment?: boolean;
+}
+
+/** Options of `prebind(url, callback, options)`. */
+export interface PrebindOptions {
+  /** Ask the service for JSON `{jid, sid, rid}` instead of a BOSH-like XML body. */
+  json?: boolean;
+  /** The XMPP domain to send in the request. */
+  to?: string;
+  /** BOSH `wait` for the session. */
+  wait?: number;
+  /** BOSH `hold` for the session. */
+  hold?: number;
+}
+
+/** What `send` and friends take: a DOM Element, a Builder, or a string of exactly one well-formed element. */
+export type Stanza = Element | Builder | string;
+
+/** Attribute values for `$build`, `c`, `attrs`: `null`/`undefined` removes the attribute. */
+export type Attrs = Record<string, string | number | boolean | null | undefined>;
+
+/** Rejection of connect/attach/restore/prebind. */
+export interface ConnectionError extends Error {
+  name: 'ConnectionError';
+  status: Status;
+  condition: string;
+}
+
+/** Thrown by `restore()` when there is no session this page may continue. */
+export interface SessionError extends Error {
+  name: 'SessionError';
+  reason: 'no-storage' | 'no-session' | 'bad-snapshot' | 'jid-mismatch' | 'session-in-use' | 'not-bosh';
+  condition: string;
+}
+
+/** Rejection of sendIQAsync/sendPresenceAsync for an error answer. */
+export interface StanzaError extends Error {
+  name: 'StanzaError';
+  condition: string;
+  stanza: Element | null;
+}
+
+/** Rejection of sendIQAsync/sendPresenceAsync without an answer. */
+export interface NoAnswerError extends Error {
+  name: 'TimeoutError' | 'DisconnectedError';
+  condition: 'timeout' | 'disconnected';
+}
+"#;
+
 /// Connection status, with the numbers of Strophe.js's `Strophe.Status`.
 #[wasm_bindgen]
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -112,7 +204,6 @@ struct Inner {
     drain_scheduled: Cell<bool>,
     timer: Cell<Option<i32>>,
     timer_cb: RefCell<Option<Closure<dyn FnMut()>>>,
-    with_credentials: bool,
     /// Write snapshots to sessionStorage.
     keepalive: bool,
     /// `pagehide` happened: the snapshot is released, write no more.
@@ -185,7 +276,10 @@ impl Connection {
     /// `/http-bind`). `options` is an object of [`Options`] in camelCase;
     /// an unknown key or a wrong type throws a `TypeError`.
     #[wasm_bindgen(constructor)]
-    pub fn new(service: &str, options: JsValue) -> Result<Connection, JsValue> {
+    pub fn new(
+        service: &str,
+        #[wasm_bindgen(unchecked_param_type = "ConnectionOptions | undefined")] options: JsValue,
+    ) -> Result<Connection, JsValue> {
         let opts = if options.is_undefined() || options.is_null() {
             Options::default()
         } else {
@@ -195,7 +289,6 @@ impl Connection {
             serde_json::from_str::<Options>(&text)
                 .map_err(|e| error("TypeError", &format!("invalid options: {e}"), "bad-options"))?
         };
-        let with_credentials = opts.with_credentials;
         let keepalive = opts.keepalive;
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Connection::new(service, opts, Box::new(CryptoRandom))),
@@ -208,7 +301,6 @@ impl Connection {
             drain_scheduled: Cell::new(false),
             timer: Cell::new(None),
             timer_cb: RefCell::new(None),
-            with_credentials,
             keepalive,
             released: Cell::new(false),
             last_written: RefCell::new(None),
@@ -236,11 +328,12 @@ impl Connection {
     /// anonymously). `callback(status, condition)` sees every status change.
     /// The promise resolves on CONNECTED and rejects with an error carrying
     /// `status` and `condition` on failure.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn connect(
         &self,
         jid: &str,
         password: Option<String>,
-        callback: Option<Function>,
+        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
     ) -> Promise {
         let inner = self.inner.clone();
         let result = inner.core.borrow_mut().connect(jid, password.as_deref());
@@ -263,12 +356,13 @@ impl Connection {
     /// The promise resolves when the server has answered that request, and
     /// rejects with ATTACHFAIL if it rejected it (fall back to `connect`).
     #[allow(clippy::too_many_arguments)] // Strophe.js's signature, kept for porting
+    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn attach(
         &self,
         jid: &str,
         sid: &str,
-        rid: JsValue,
-        callback: Option<Function>,
+        #[wasm_bindgen(unchecked_param_type = "number | string")] rid: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
         wait: Option<u32>,
         hold: Option<u32>,
         wind: Option<u32>,
@@ -304,10 +398,11 @@ impl Connection {
     /// bytes, so nothing is lost or duplicated. `wait`, `hold` and `wind`
     /// are accepted for Strophe.js compatibility; the stored, negotiated
     /// values are used.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn restore(
         &self,
         jid: Option<String>,
-        callback: Option<Function>,
+        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
         _wait: Option<u32>,
         _hold: Option<u32>,
         _wind: Option<u32>,
@@ -328,7 +423,13 @@ impl Connection {
     /// BOSH-like `<body/>` POST (or asking for JSON). Any failure rejects with
     /// a `PrebindError` and reports ATTACHFAIL to `callback`; nothing is left
     /// half open.
-    pub fn prebind(&self, url: String, callback: Option<Function>, options: JsValue) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
+    pub fn prebind(
+        &self,
+        url: String,
+        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
+        #[wasm_bindgen(unchecked_param_type = "PrebindOptions | undefined")] options: JsValue,
+    ) -> Promise {
         let this = Connection {
             inner: self.inner.clone(),
         };
@@ -408,7 +509,10 @@ impl Connection {
 
     /// Sends a stanza: a DOM `Element` or a string holding exactly one
     /// well-formed element. Anything else throws and nothing is sent.
-    pub fn send(&self, stanza: JsValue) -> Result<(), JsValue> {
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
+    ) -> Result<(), JsValue> {
         let text = stanza_text(&stanza)?;
         let now = self.inner.now();
         self.inner
@@ -427,13 +531,14 @@ impl Connection {
     #[allow(clippy::too_many_arguments)] // Strophe.js's signature, kept for porting
     pub fn add_handler(
         &self,
-        handler: Function,
+        #[wasm_bindgen(unchecked_param_type = "StanzaHandler")] handler: Function,
         ns: Option<String>,
         name: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "string | string[] | null | undefined")]
         r#type: JsValue,
         id: Option<String>,
         from: Option<String>,
-        options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "HandlerOptions | undefined")] options: JsValue,
     ) -> Result<f64, JsValue> {
         let types = if r#type.is_undefined() || r#type.is_null() {
             None
@@ -488,9 +593,10 @@ impl Connection {
     #[wasm_bindgen(js_name = sendIQ)]
     pub fn send_iq(
         &self,
-        stanza: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "((stanza: Element) => void) | null")]
         callback: Option<Function>,
-        errback: Option<Function>,
+        #[wasm_bindgen(unchecked_param_type = "((stanza: Element | null) => void) | null")] errback: Option<Function>,
         timeout: Option<f64>,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
@@ -506,7 +612,12 @@ impl Connection {
     /// `error` answer, a `TimeoutError` after `timeout` milliseconds, or a
     /// `DisconnectedError`.
     #[wasm_bindgen(js_name = sendIQAsync)]
-    pub fn send_iq_async(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Element>")]
+    pub fn send_iq_async(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
+        timeout: Option<f64>,
+    ) -> Promise {
         self.track_promise(stanza, timeout)
     }
 
@@ -516,9 +627,10 @@ impl Connection {
     #[wasm_bindgen(js_name = sendPresence)]
     pub fn send_presence(
         &self,
-        stanza: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "((stanza: Element) => void) | null")]
         callback: Option<Function>,
-        errback: Option<Function>,
+        #[wasm_bindgen(unchecked_param_type = "((stanza: Element | null) => void) | null")] errback: Option<Function>,
         timeout: Option<f64>,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
@@ -531,14 +643,23 @@ impl Connection {
 
     /// Promise form of `sendPresence`, settled like `sendIQAsync`.
     #[wasm_bindgen(js_name = sendPresenceAsync)]
-    pub fn send_presence_async(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Element>")]
+    pub fn send_presence_async(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
+        timeout: Option<f64>,
+    ) -> Promise {
         self.track_promise(stanza, timeout)
     }
 
     /// Calls `handler()` every `period` milliseconds while it returns `true`.
     /// Returns a reference for `deleteTimedHandler`.
     #[wasm_bindgen(js_name = addTimedHandler)]
-    pub fn add_timed_handler(&self, period: f64, handler: Function) -> Result<f64, JsValue> {
+    pub fn add_timed_handler(
+        &self,
+        period: f64,
+        #[wasm_bindgen(unchecked_param_type = "() => boolean")] handler: Function,
+    ) -> Result<f64, JsValue> {
         if !(period.is_finite() && period >= 0.0) {
             return Err(error(
                 "TypeError",
@@ -589,6 +710,7 @@ impl Connection {
 
     /// Ends the session (an unavailable presence rides in the terminate
     /// body). Resolves once DISCONNECTED.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn disconnect(&self, reason: Option<String>) -> Promise {
         let inner = self.inner.clone();
         if matches!(inner.core.borrow().status(), CoreStatus::Disconnected) {
@@ -661,13 +783,23 @@ impl Connection {
 
     /// Called with the text of every response body received.
     #[wasm_bindgen(setter, js_name = rawInput)]
-    pub fn set_raw_input(&self, f: Option<Function>) {
+    pub fn set_raw_input(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((xml: string) => void) | null")] f: Option<
+            Function,
+        >,
+    ) {
         self.inner.callbacks.borrow_mut().raw_input = f;
     }
 
     /// Called with the text of every request body sent.
     #[wasm_bindgen(setter, js_name = rawOutput)]
-    pub fn set_raw_output(&self, f: Option<Function>) {
+    pub fn set_raw_output(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((xml: string) => void) | null")] f: Option<
+            Function,
+        >,
+    ) {
         self.inner.callbacks.borrow_mut().raw_output = f;
     }
 }
@@ -905,6 +1037,20 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
         if inner.released.get() {
             return;
         }
+        // Ask the server to hold the session while the next page loads,
+        // if it allows pausing (never terminate: a reload continues it).
+        let maxpause = inner
+            .core
+            .borrow()
+            .session()
+            .and_then(|s| s.params())
+            .and_then(|p| p.maxpause);
+        if let Some(secs) = maxpause {
+            let now = inner.now();
+            if inner.core.borrow_mut().pause_session(now, secs).is_ok() {
+                drive(&inner);
+            }
+        }
         let snapshot = inner.core.borrow().snapshot();
         if let Some(snap) = snapshot {
             let _ = keepalive::write(&keepalive::encode(snap, true));
@@ -1138,14 +1284,8 @@ fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
     let inner = inner.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let signal = controller.as_ref().map(|c| c.signal());
-        let outcome = js::post(
-            &t.url,
-            &t.body,
-            &t.content_type,
-            signal.as_ref(),
-            inner.with_credentials,
-        )
-        .await;
+        let max = inner.core.borrow().max_response_size();
+        let outcome = js::post(&t, signal.as_ref(), max).await;
         {
             let mut reqs = inner.requests.borrow_mut();
             if let (Some(mine), Some(cur)) = (&controller, reqs.get(&t.rid)) {
@@ -1154,9 +1294,19 @@ fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
                 }
             }
         }
+        if inner.released.get() {
+            // After pagehide the page no longer consumes answers: the stored
+            // snapshot still lists this rid, and the next page gets the
+            // server's copy. (Back from the bfcache, the request times out
+            // and is resent, and the server replays it.)
+            return;
+        }
         let now = inner.now();
         match outcome {
-            Ok((status, text)) => {
+            Ok(js::Answer::Oversized) => {
+                inner.core.borrow_mut().handle_oversized_response(now, t.id)
+            }
+            Ok(js::Answer::Body(status, text)) => {
                 if status == 200 {
                     let raw_input = inner.callbacks.borrow().raw_input.clone();
                     if let Some(f) = raw_input {

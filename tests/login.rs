@@ -304,3 +304,48 @@ fn a_message_between_two_empty_polls_does_not_delay_the_next_poll() {
     );
     assert_eq!(h.now, std::time::Duration::ZERO);
 }
+
+#[test]
+fn see_other_uri_during_login_continues_at_the_new_url() {
+    let target = "http://cm.example/other-node/http-bind";
+    let h = login(
+        &["PLAIN"],
+        Quirks {
+            redirect_on_auth: Some(target.into()),
+            ..Default::default()
+        },
+    );
+    let st = h.statuses();
+    assert!(
+        st.contains(&(Status::Redirect, Some(target.into()))),
+        "{st:?}"
+    );
+    assert_eq!(h.conn.status(), Status::Connected, "{st:?}");
+    assert_eq!(h.conn.service(), target);
+    // Every request after the redirect went to the new URL, starting with a
+    // fresh session creation.
+    let i = h
+        .transmits
+        .iter()
+        .position(|t| t.url == target)
+        .expect("used the new URL");
+    assert!(h.transmits[i].body.contains("ver='1.11'") && !h.transmits[i].body.contains("sid="));
+    assert!(h.transmits[i..].iter().all(|t| t.url == target));
+}
+
+#[test]
+fn see_other_uri_to_another_host_over_plain_http_is_refused() {
+    let h = login(
+        &["PLAIN"],
+        Quirks {
+            redirect_on_auth: Some("http://evil.example/http-bind".into()),
+            ..Default::default()
+        },
+    );
+    let st = h.statuses();
+    assert!(
+        st.contains(&(Status::ConnFail, Some("see-other-uri".into()))),
+        "{st:?}"
+    );
+    assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
+}

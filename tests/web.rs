@@ -557,3 +557,36 @@ fn builder_chains_and_escapes_like_strophe() {
         "the builder was read, then refused for the state"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_storage_error_is_reported_and_never_breaks_the_connection() {
+    // sessionStorage.setItem throws (quota exceeded, storage disabled).
+    let break_storage = Function::new_no_args(
+        "window.__setItem = Storage.prototype.setItem; Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };",
+    );
+    let repair_storage = Function::new_no_args("Storage.prototype.setItem = window.__setItem;");
+    break_storage.call0(&JsValue::NULL).unwrap();
+    let conn = Connection::new(bosh_url(), options("{\"keepalive\":true}")).unwrap();
+    let connected =
+        JsFuture::from(conn.connect("alice@localhost/full", Some("alice-pass".into()), None)).await;
+    let jid = conn.jid().unwrap_or_default();
+    let token = format!("storage-{}", js_sys::Math::random());
+    let waiting = wait_for_message(&conn, &token);
+    conn.send(JsValue::from_str(&format!(
+        "<message to='{jid}' type='chat'><body>{token}</body></message>"
+    )))
+    .unwrap();
+    let echoed = waiting.await;
+    repair_storage.call0(&JsValue::NULL).unwrap();
+    assert!(connected.is_ok(), "login works without storage");
+    assert!(echoed.contains(&token), "and so does the session");
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+fn a_relative_service_url_is_resolved_against_the_page() {
+    // The snapshot and redirects need an absolute URL.
+    let conn = Connection::new("/http-bind", JsValue::UNDEFINED).unwrap();
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    assert_eq!(conn.service(), format!("{origin}/http-bind"));
+}

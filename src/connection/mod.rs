@@ -207,6 +207,9 @@ pub enum CommandError {
     /// The stanza is not exactly one well-formed element.
     #[error("not one well-formed element: {0}")]
     BadStanza(String),
+    /// An option is unusable (a malformed URL, header or content type).
+    #[error("bad option: {0}")]
+    BadOption(String),
 }
 
 impl CommandError {
@@ -216,6 +219,7 @@ impl CommandError {
             CommandError::InvalidJid(_) => "jid-malformed",
             CommandError::InvalidState(_) => "invalid-state",
             CommandError::BadStanza(_) => "bad-format",
+            CommandError::BadOption(_) => "bad-options",
         }
     }
 }
@@ -358,6 +362,9 @@ impl Connection {
         }
         let jid = Jid::parse(jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
         let config = self.bosh_config(jid.domain());
+        config
+            .validate()
+            .map_err(|e| CommandError::BadOption(e.to_string()))?;
         let mut session = Session::new(config, self.rng.next_u64());
         session.start();
         self.credentials = Credentials {
@@ -406,6 +413,9 @@ impl Connection {
             return Err(CommandError::InvalidState("rid out of range"));
         }
         let mut config = self.bosh_config(jid.domain());
+        config
+            .validate()
+            .map_err(|e| CommandError::BadOption(e.to_string()))?;
         config.wait = wait.unwrap_or(config.wait);
         config.hold = hold.unwrap_or(config.hold);
         let params = bosh::SessionParams {
@@ -734,6 +744,12 @@ impl Connection {
             return;
         }
         let was_disconnecting = matches!(self.phase, Phase::Disconnecting);
+        if condition.as_deref() == Some("see-other-uri")
+            && !was_disconnecting
+            && self.follow_redirect()
+        {
+            return;
+        }
         if let (Some(c), false) = (condition, was_disconnecting || self.failed) {
             let status = if self.attaching {
                 Status::AttachFail
@@ -751,6 +767,42 @@ impl Connection {
             });
         }
         self.set_status(Status::Disconnected, None);
+    }
+
+    /// `see-other-uri`: when the login can be replayed (we have the
+    /// credentials: a `connect`, not an attached session), continue at the
+    /// new URL from scratch, with status REDIRECT(url). `false` when the
+    /// session cannot follow.
+    fn follow_redirect(&mut self) -> bool {
+        if self.attaching || self.credentials.domain.is_empty() {
+            return false;
+        }
+        let rid = self.rng.next_u64();
+        let Some(mut next) = self.session.as_ref().and_then(|s| s.redirected(rid)) else {
+            return false;
+        };
+        let url = next.config().url.clone();
+        next.start();
+        self.url = url.clone();
+        self.session = Some(next);
+        self.mechanism = None;
+        self.mechanism_name = None;
+        self.session_required = false;
+        self.failed = false;
+        if let Some(bare) = self.jid.as_ref().map(Jid::bare) {
+            // Keep the requested resource: it was not bound yet, or it will
+            // be bound again.
+            let requested = self.jid.as_ref().and_then(Jid::resource).map(str::to_owned);
+            self.jid = match requested {
+                Some(r) => bare.with_resource(&r).ok().or(Some(bare)),
+                None => Some(bare),
+            };
+        }
+        self.phase = Phase::Features {
+            authenticated: false,
+        };
+        self.set_status(Status::Redirect, Some(url));
+        true
     }
 
     /// A login failure: report `status`, then end the session.

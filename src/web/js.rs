@@ -23,6 +23,17 @@ extern "C" {
     fn fetch_with_request(req: &web_sys::Request) -> Promise;
 }
 
+/// `url` resolved against the page's location (unchanged outside a window
+/// or when it cannot be resolved).
+pub fn absolute_url(url: &str) -> String {
+    let Some(base) = web_sys::window().and_then(|w| w.location().href().ok()) else {
+        return url.to_owned();
+    };
+    web_sys::Url::new_with_base(url, &base)
+        .map(|u| u.href())
+        .unwrap_or_else(|_| url.to_owned())
+}
+
 /// Serialises a DOM element to XML text.
 pub fn serialize(el: &web_sys::Element) -> Result<String, JsValue> {
     web_sys::XmlSerializer::new()?.serialize_to_string(el)

@@ -290,6 +290,9 @@ impl Connection {
                 .map_err(|e| error("TypeError", &format!("invalid options: {e}"), "bad-options"))?
         };
         let keepalive = opts.keepalive;
+        // An absolute URL, so that redirect rules see the scheme and host.
+        let service = js::absolute_url(service);
+        let service = service.as_str();
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Connection::new(service, opts, Box::new(CryptoRandom))),
             handlers: RefCell::new(Handlers::default()),
@@ -743,6 +746,13 @@ impl Connection {
     pub fn flush(&self) {
         self.inner.core.borrow_mut().flush();
         drive(&self.inner);
+    }
+
+    /// The BOSH service URL (absolute; it changes after a `see-other-uri`
+    /// redirect).
+    #[wasm_bindgen(getter)]
+    pub fn service(&self) -> String {
+        self.inner.core.borrow().service().to_owned()
     }
 
     /// The JID: as given to `connect`, then the bound full JID.

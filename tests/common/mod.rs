@@ -32,6 +32,9 @@ pub struct Quirks {
     pub bind_conflict: bool,
     /// Require the legacy session IQ.
     pub session_required: bool,
+    /// Answer the first SASL `<auth/>` with a `see-other-uri` terminate to
+    /// this URL, then accept a fresh session (as the other node would).
+    pub redirect_on_auth: Option<String>,
 }
 
 pub struct Server {
@@ -54,6 +57,8 @@ pub struct Server {
     /// Ids of stanzas received from the client, to count duplicates.
     pub received_ids: Vec<String>,
     pub terminated: bool,
+    /// Where the server sent the client with `see-other-uri`.
+    pub redirected_to: Option<String>,
 }
 
 struct ScramState {
@@ -84,6 +89,7 @@ impl Server {
             cache: std::collections::HashMap::new(),
             received_ids: Vec::new(),
             terminated: false,
+            redirected_to: None,
         }
     }
 
@@ -208,6 +214,26 @@ impl Server {
                 "a restart body carries nothing else"
             );
             self.outbox.push(self.features_bind());
+        }
+        if body.elements().any(|s| s.local_name() == "auth") {
+            if let Some(uri) = self.quirks.redirect_on_auth.take() {
+                let held: Vec<(u64, u64)> = self.held.drain(..).collect();
+                for (id, _) in held {
+                    replies.push((id, 200, self.body("", &[])));
+                }
+                replies.push((
+                    t.id,
+                    200,
+                    self.body(
+                        "type='terminate' condition='see-other-uri'",
+                        &[format!("<uri>{uri}</uri>")],
+                    ),
+                ));
+                self.next_rid = None;
+                self.sid = format!("{}-2", self.sid);
+                self.redirected_to = Some(uri);
+                return replies;
+            }
         }
         for stanza in body.elements() {
             if let Some(id) = stanza.attr("id") {

@@ -1,35 +1,80 @@
 #!/usr/bin/env bash
-# make demo: build pkg/, serve www/ + pkg/ and BOSH from one local Prosody, wait for Ctrl-C.
+# make demo: build pkg/, serve www/ + pkg/ and BOSH from one local Prosody, start the prebind
+# example (examples/prebind.rs, logged in as bob@localhost) beside it, wait for Ctrl-C.
 # PROSODY_HTTP_PORT=8080 make demo   picks the port (default: a free one).
+# PREBIND_LISTEN=127.0.0.1:5291 make demo   moves the prebind service (default 127.0.0.1:5290,
+#                                         the page's default prebind URL).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 STATE=$ROOT/.state/demo
+PREBIND_LISTEN=${PREBIND_LISTEN:-127.0.0.1:5290}
+PREBIND_LOG=$STATE/prebind.log
 
 scripts/deps.sh
 build_pkg
 populate_site "$STATE"
+# Built now, in the foreground, so that compiler output and errors show up here.
+cargo build --release --example prebind
 
+prebind_pid=
 # shellcheck disable=SC2317  # called by the trap
-cleanup() { trap - EXIT INT TERM; scripts/prosody.sh stop "$STATE"; }
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$prebind_pid" ] && kill -0 "$prebind_pid" 2>/dev/null; then
+    kill -TERM "$prebind_pid" 2>/dev/null || true
+    wait "$prebind_pid" 2>/dev/null || true
+  fi
+  scripts/prosody.sh stop "$STATE"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 scripts/prosody.sh start "$STATE"
 # shellcheck disable=SC1091
 . "$STATE/env"
 
+# The prebind service logs in over the same BOSH endpoint on the page's behalf. Started as
+# the binary (not through `cargo run`), so that $prebind_pid is the service itself.
+target/release/examples/prebind --listen "$PREBIND_LISTEN" --bosh "$BOSH_URL" \
+  --jid bob@localhost --password bob-pass >"$PREBIND_LOG" 2>&1 &
+prebind_pid=$!
+for _ in $(seq 1 50); do   # up to 5 s until it listens
+  grep -q listening "$PREBIND_LOG" 2>/dev/null && break
+  kill -0 "$prebind_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -q listening "$PREBIND_LOG" 2>/dev/null; then
+  PREBIND_URL="http://$PREBIND_LISTEN/prebind"
+else
+  echo "demo: the prebind example did not start (port $PREBIND_LISTEN taken?):" >&2
+  cat "$PREBIND_LOG" >&2
+  prebind_pid=
+  PREBIND_URL="(not running)"
+fi
+PAGE_URL=$HTTP_ORIGIN/
+# The page's default prebind URL is http://127.0.0.1:5290/prebind; tell it about another one.
+[ "$PREBIND_LISTEN" = 127.0.0.1:5290 ] || PAGE_URL="$HTTP_ORIGIN/?prebind=http://$PREBIND_LISTEN/prebind"
+
 cat <<MSG
 
-  xmpp-wasm demo:   $HTTP_ORIGIN/
+  xmpp-wasm demo:   $PAGE_URL
   BOSH endpoint:    $BOSH_URL
   Accounts:         alice@localhost / alice-pass,  bob@localhost / bob-pass
-  Anonymous login:  JID anon.localhost, no password (SASL ANONYMOUS)
+  Anonymous login:  domain anon.localhost, no password (SASL ANONYMOUS)
+  Prebind service:  $PREBIND_URL  (examples/prebind.rs, logs in as bob@localhost;
+                    the page's "Prebind" tab; log: $PREBIND_LOG)
   Prosody log:      $STATE/prosody.log
 
-  Ctrl-C stops the server.
+  Ctrl-C stops everything.
 MSG
 
-while scripts/prosody.sh status "$STATE"; do sleep 1; done
+while scripts/prosody.sh status "$STATE"; do
+  if [ -n "$prebind_pid" ] && ! kill -0 "$prebind_pid" 2>/dev/null; then
+    echo "demo: the prebind service exited; see $PREBIND_LOG" >&2
+    prebind_pid=
+  fi
+  sleep 1
+done
 echo "demo: Prosody exited on its own; see $STATE/prosody.log" >&2
 exit 1

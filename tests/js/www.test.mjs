@@ -3,22 +3,39 @@
 //   HTTP_ORIGIN=http://127.0.0.1:PORT node tests/js/www.test.mjs
 //
 // HTTP_ORIGIN is the local Prosody started by scripts/prosody.sh, which serves the site
-// (www/ + pkg/) and BOSH (/http-bind) on one port. Steps: open the page, log in as
-// alice@localhost, wait for CONNECTED, send a message to itself and see it arrive, take a
-// screenshot (.state/test/www.png, or $WWW_SCREENSHOT), log out and see DISCONNECTED; then a
-// wrong password (AUTHFAIL) and an anonymous login on anon.localhost.
-// Exits non-zero on failure and always closes the browser.
+// (www/ + pkg/) and BOSH (/http-bind) on one port. Steps:
+//   1. open the page: restore() finds no session, the login form shows;
+//   2. log in as alice@localhost with PLAIN: CONNECTED, and the page reports 4 HTTP requests;
+//   3. the XML console shows both directions; the roster loads; alice adds bob@localhost
+//      (removed first if an earlier run left him there);
+//   4. bob logs in on a second page with the default mechanism (SCRAM-SHA-1: 5 HTTP requests),
+//      accepts alice's request and asks for hers; alice sees him online and accepts;
+//   5. a message from alice to herself and one from bob arrive on alice's page;
+//   6. reload: the session is restored (ATTACHED, same JID, no login form, messages and bob's
+//      presence kept) and works (a second message to herself arrives);
+//   7. screenshot (.state/test/www.png, or $WWW_SCREENSHOT) and a check of what it shows;
+//   8. log out (DISCONNECTED; a reload then shows the login form again);
+//   9. a wrong password (AUTHFAIL, with an explanation); an anonymous login on anon.localhost;
+//  10. prebind: an unreachable service shows a clear error; then examples/prebind.rs (started
+//      here with cargo, as bob@localhost) hands a session over: ATTACHED, roster loads.
+//      WWW_PREBIND=0 skips the part that needs cargo.
+// Exits non-zero on failure and always closes the browser and the prebind service.
 import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORIGIN = process.env.HTTP_ORIGIN;
+const BOSH_URL = process.env.BOSH_URL || `${ORIGIN}/http-bind`;
 const SCREENSHOT = process.env.WWW_SCREENSHOT || resolve(ROOT, '.state/test/www.png');
 const TIMEOUT = Number(process.env.WWW_TIMEOUT_MS || 20000);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const JID = 'alice@localhost';
+const PREBIND = process.env.WWW_PREBIND !== '0';
+const ALICE = 'alice@localhost';
+const BOB = 'bob@localhost';
 
 if (!ORIGIN) {
   console.error('www.test: HTTP_ORIGIN is not set (source .state/test/env from scripts/prosody.sh)');
@@ -32,20 +49,85 @@ let passed = 0;
 let failed = 0;
 const seen = []; // browser console lines and page errors, printed when something fails
 
-function ok(what) {
-  passed++;
-  console.log(`ok   ${what}`);
-}
-
 async function check(what, fn) {
   try {
     const detail = await fn();
-    ok(detail ? `${what}: ${detail}` : what);
+    passed++;
+    console.log(`ok   ${detail ? `${what}: ${detail}` : what}`);
   } catch (err) {
     failed++;
     console.log(`FAIL ${what}: ${err?.message?.split('\n')[0] ?? err}`);
     throw err;
   }
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+// A page of the demo, with the steps the test takes on it.
+async function openPage(browser, who) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('console', (msg) => seen.push(`[${who}] console.${msg.type()}: ${msg.text()}`));
+  page.on('pageerror', (err) => seen.push(`[${who}] pageerror: ${err.message}`));
+  page.on('requestfailed', (req) => seen.push(`[${who}] requestfailed: ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
+
+  const text = (sel) => page.locator(sel).innerText();
+  const log = async () => (await text('#log')).replace(/\n/g, ' | ').slice(-400);
+  const p = {
+    page,
+    text,
+    log,
+    // The status log since the page was last (re)loaded.
+    logSinceLoad: async () => (await text('#log')).split('— page loaded —').pop(),
+    statusIs: (name) => page.waitForFunction(
+      (n) => document.getElementById('status')?.textContent === n, name, { timeout: TIMEOUT })
+      .catch(async () => { throw new Error(`[${who}] #status is ${await text('#status')}, not ${name}; #log: ${await log()}`); }),
+    loginEnabled: () => page.waitForFunction(
+      () => !document.getElementById('login').disabled && !document.getElementById('account').hidden, null, { timeout: TIMEOUT })
+      .catch(async () => { throw new Error(`[${who}] no usable login form; #status=${await text('#status')}; #log: ${await log()}`); }),
+    requestCount: () => page.locator('#login-requests').getAttribute('data-count').then(Number),
+    stats: async () => `${await text('#login-how')}, ${await text('#login-time')}, ${await text('#login-requests')}`,
+    async logIn(mode, fill) {
+      await page.click(`label.tab:has(#mode-${mode})`); // the radio itself is visually hidden
+      if (!(await page.isChecked(`#mode-${mode}`))) throw new Error(`the ${mode} tab is not selected`);
+      for (const [sel, value] of Object.entries(fill)) {
+        if (sel === '#mechanism') await page.selectOption(sel, value);
+        else await page.fill(sel, value);
+      }
+      await page.click('#login');
+    },
+    async logOut() {
+      await page.click('#logout');
+      await p.statusIs('DISCONNECTED');
+      await p.loginEnabled();
+    },
+    async rosterLoaded() {
+      await page.locator('#roster').waitFor();
+      await page.waitForFunction(() => !/Loading/.test(document.getElementById('roster-list').textContent));
+    },
+    contact: (jid) => page.locator(`#roster-list li[data-jid="${jid}"]`),
+    async send(to, body) {
+      await page.fill('#to', to);
+      await page.fill('#body', body);
+      await page.click('#send');
+    },
+    async received(body) {
+      const item = page.locator('#messages li.in', { hasText: body }).first();
+      await item.waitFor({ timeout: TIMEOUT });
+      return (await item.innerText()).replace(/\n/g, ' ');
+    },
+  };
+  return p;
 }
 
 let browser;
@@ -64,37 +146,31 @@ try {
   process.exit(1);
 }
 
-let page;
+let alice;
+let bob;
+let prebind;
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on('console', (msg) => seen.push(`console.${msg.type()}: ${msg.text()}`));
-  page.on('pageerror', (err) => seen.push(`pageerror: ${err.message}`));
-  page.on('requestfailed', (req) => seen.push(`requestfailed: ${req.method()} ${req.url()} ${req.failure()?.errorText}`));
+  alice = await openPage(browser, 'alice');
+  const { page } = alice;
 
-  const text = (sel) => page.locator(sel).innerText();
-  const statusIs = (name) => page.waitForFunction(
-    (n) => document.getElementById('status')?.textContent === n, name, { timeout: TIMEOUT });
-
-  await check('page loads and the wasm package initialises', async () => {
+  await check('page loads, the wasm package initialises, restore() finds nothing: login form', async () => {
     const resp = await page.goto(`${ORIGIN}/index.html`);
     if (!resp.ok()) throw new Error(`GET /index.html: HTTP ${resp.status()}`);
-    await page.waitForFunction(() => !document.getElementById('login').disabled, null, { timeout: TIMEOUT })
-      .catch(async (e) => { throw new Error(`Log in never enabled; #status=${await text('#status')} (${e.message})`); });
-    return `#status=${await text('#status')}`;
+    await alice.loginEnabled();
+    if (!/no session to restore \(no-session\)/.test(await alice.logSinceLoad())) throw new Error(`#log: ${await alice.log()}`);
+    return `#status=${await alice.text('#status')}`;
   });
 
-  await check(`log in as ${JID}`, async () => {
-    await page.fill('#user', JID);
-    await page.fill('#password', 'alice-pass');
-    await page.click('#login');
-    await statusIs('CONNECTED').catch(async () => {
-      throw new Error(`#status is ${await text('#status')}, not CONNECTED; #log: ${(await text('#log')).replace(/\n/g, ' | ')}`);
-    });
-    const jid = await text('#jid');
-    if (!jid.startsWith(`${JID}/`)) throw new Error(`#jid is "${jid}", expected ${JID}/<resource>`);
-    return `#jid=${jid}; status changes: ${(await text('#log')).replace(/\n/g, ' | ')}`;
+  let jid;
+  await check(`log in as ${ALICE} with PLAIN: CONNECTED in 4 HTTP requests`, async () => {
+    await alice.logIn('password', { '#user': ALICE, '#password': 'alice-pass', '#mechanism': 'PLAIN' });
+    await alice.statusIs('CONNECTED');
+    jid = await alice.text('#jid');
+    if (!jid.startsWith(`${ALICE}/`)) throw new Error(`#jid is "${jid}", expected ${ALICE}/<resource>`);
+    const n = await alice.requestCount();
+    if (n !== 4) throw new Error(`the page counted ${n} requests (${await alice.stats()}), expected 4 for PLAIN`);
+    if (!(await page.isHidden('#account'))) throw new Error('the login form is still shown');
+    return `#jid=${jid}; ${await alice.stats()}`;
   });
 
   await check('raw XML is shown in #console (in and out)', async () => {
@@ -106,66 +182,181 @@ try {
     return `${counts.out} out, ${counts.in} in`;
   });
 
-  const body = `ping from www.test ${Date.now()}`;
-  await check('a message to itself arrives in #messages', async () => {
-    const self = await text('#jid'); // the full JID: delivered to this very session
-    await page.fill('#to', self);
-    await page.fill('#body', body);
-    await page.click('#send');
-    await page.locator('#messages li.in', { hasText: body }).first().waitFor({ timeout: TIMEOUT });
-    return (await page.locator('#messages li.in', { hasText: body }).first().innerText()).replace(/\n/g, ' ');
+  await check(`the roster loads; alice adds ${BOB}`, async () => {
+    await alice.rosterLoaded();
+    if (await alice.contact(BOB).count()) { // left by an earlier run: start from scratch
+      await page.click(`#roster-list li[data-jid="${BOB}"] .remove`, { force: true });
+      await alice.contact(BOB).waitFor({ state: 'detached' });
+    }
+    await page.fill('#contact-jid', BOB);
+    await page.click('#add-contact-btn');
+    await alice.contact(BOB).filter({ hasText: 'request sent' }).waitFor();
+    return (await alice.contact(BOB).innerText()).replace(/\n/g, ' ');
+  });
+
+  await check(`${BOB} logs in on a second page (default: SCRAM-SHA-1 in 5 HTTP requests) and accepts`, async () => {
+    bob = await openPage(browser, 'bob');
+    await bob.page.goto(`${ORIGIN}/`);
+    await bob.loginEnabled();
+    await bob.logIn('password', { '#user': BOB, '#password': 'bob-pass', '#mechanism': '' });
+    await bob.statusIs('CONNECTED');
+    const how = await bob.text('#login-how');
+    const n = await bob.requestCount();
+    if (!how.includes('SCRAM-SHA-1') || n !== 5) throw new Error(`${await bob.stats()}; expected SCRAM-SHA-1 in 5 requests`);
+    const request = bob.page.locator('#requests li', { hasText: `${ALICE} wants to see your presence` });
+    await request.waitFor();
+    await request.locator('button', { hasText: 'Accept' }).click();
+    await bob.contact(ALICE).waitFor(); // the subscription back put alice in bob's roster
+    return await bob.stats();
+  });
+
+  await check(`alice sees ${BOB} online and accepts his request`, async () => {
+    await alice.contact(BOB).and(page.locator('[data-show="available"]')).waitFor();
+    const request = page.locator('#requests li', { hasText: `${BOB} wants to see your presence` });
+    await request.waitFor();
+    await request.locator('button', { hasText: 'Accept' }).click();
+    await bob.contact(ALICE).and(bob.page.locator('[data-show="available"]')).waitFor();
+    return `alice: ${(await alice.contact(BOB).innerText()).replace(/\n/g, ' ')}; bob: ${(await bob.contact(ALICE).innerText()).replace(/\n/g, ' ')}`;
+  });
+
+  const toSelf = `ping from www.test ${Date.now()}`;
+  const fromBob = `hi alice, bob here ${Date.now()}`;
+  await check('a message to herself and one from bob arrive on alice\'s page', async () => {
+    await alice.send(jid, toSelf); // the full JID: delivered to this very session
+    const a = await alice.received(toSelf);
+    await bob.send(ALICE, fromBob);
+    const b = await alice.received(fromBob);
+    return `${a} / ${b}`;
+  });
+
+  await check('reload: the session is restored (ATTACHED, same JID, no login form, view kept)', async () => {
+    await page.reload();
+    await alice.statusIs('ATTACHED');
+    const now = await alice.text('#jid');
+    if (now !== jid) throw new Error(`#jid is "${now}", was "${jid}"`);
+    if (!(await page.isHidden('#account'))) throw new Error('the login form is shown');
+    await alice.received(toSelf);
+    await alice.received(fromBob);
+    await alice.contact(BOB).and(page.locator('[data-show="available"]')).waitFor();
+    return `#jid=${now}; ${await alice.stats()}; since the reload: ${(await alice.logSinceLoad()).trim().replace(/\n/g, ' | ')}`;
+  });
+
+  const afterReload = `after the reload ${Date.now()}`;
+  await check('the restored session works: a second message to herself arrives', async () => {
+    await alice.send(jid, afterReload);
+    return alice.received(afterReload);
   });
 
   await check('screenshot', async () => {
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.locator('#body').blur();
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     return SCREENSHOT;
   });
 
-  await check('log out', async () => {
-    await page.click('#logout');
-    await statusIs('DISCONNECTED').catch(async () => {
-      throw new Error(`#status is ${await text('#status')}, not DISCONNECTED; #log: ${(await text('#log')).replace(/\n/g, ' | ')}`);
-    });
-    return `status changes: ${(await text('#log')).replace(/\n/g, ' | ')}`;
+  await check('the screenshot shows the status line, bob online in the roster, the messages, the console', async () => {
+    const size = await page.evaluate(() => ({ w: document.documentElement.scrollWidth, h: document.documentElement.scrollHeight }));
+    const shown = async (locator, what) => {
+      const box = await locator.boundingBox();
+      if (!box || !(await locator.isVisible())) throw new Error(`${what} is not visible`);
+      if (box.x < 0 || box.y < 0 || box.x + box.width > size.w + 1 || box.y + box.height > size.h + 1) {
+        throw new Error(`${what} lies outside the page (${JSON.stringify(box)}, page ${size.w}x${size.h})`);
+      }
+    };
+    await shown(page.locator('#status', { hasText: 'ATTACHED' }), 'the status ATTACHED');
+    await shown(page.locator('#jid', { hasText: jid }), 'the JID');
+    await shown(page.locator('#roster'), 'the roster section');
+    await shown(alice.contact(BOB).and(page.locator('[data-show="available"]')), 'bob, online, in the roster');
+    for (const b of [toSelf, fromBob, afterReload]) await shown(page.locator('#messages li.in', { hasText: b }).first(), `the message "${b}"`);
+    await shown(page.locator('#console .xml').last(), 'the XML console');
+    if (await page.isVisible('#login-form')) throw new Error('the login form is visible');
+    return `page ${size.w}x${size.h}`;
   });
 
-  await check('a wrong password shows AUTHFAIL', async () => {
-    await page.fill('#password', 'not-the-password');
-    await page.click('#login');
+  await check('log out: DISCONNECTED, the login form is back; a reload does not restore', async () => {
+    await alice.logOut();
+    await bob.contact(ALICE).and(bob.page.locator('[data-show="offline"]')).waitFor(); // bob saw her go
+    await page.reload();
+    await alice.loginEnabled();
+    if (!/no session to restore \(no-session\)/.test(await alice.logSinceLoad())) throw new Error(`#log: ${await alice.log()}`);
+    if ((await page.locator('#messages li.in').count()) !== 0) throw new Error('old messages are still shown');
+    await bob.logOut();
+    return `#status=${await alice.text('#status')}`;
+  });
+
+  await check('a wrong password shows AUTHFAIL and says why', async () => {
+    await alice.logIn('password', { '#user': ALICE, '#password': 'not-the-password' });
     await page.waitForFunction(() => /AUTHFAIL/.test(document.getElementById('log').textContent), null, { timeout: TIMEOUT })
-      .catch(async () => { throw new Error(`no AUTHFAIL; #log: ${(await text('#log')).replace(/\n/g, ' | ')}`); });
-    await page.waitForFunction(() => !document.getElementById('login').disabled, null, { timeout: TIMEOUT });
-    return `#status=${await text('#status')}`;
+      .catch(async () => { throw new Error(`no AUTHFAIL; #log: ${await alice.log()}`); });
+    await alice.loginEnabled();
+    const error = await alice.text('#login-error');
+    if (!/not-authorized/.test(error)) throw new Error(`#login-error is "${error}"`);
+    return `#login-error="${error}"`;
   });
 
   await check('anonymous login on anon.localhost, then log out', async () => {
-    await page.fill('#user', 'anon.localhost');
-    await page.fill('#password', '');
-    await page.click('#login');
-    await statusIs('CONNECTED').catch(async () => {
-      throw new Error(`#status is ${await text('#status')}; #log: ${(await text('#log')).slice(-300).replace(/\n/g, ' | ')}`);
-    });
-    const jid = await text('#jid');
-    if (!/@anon\.localhost\//.test(jid)) throw new Error(`#jid is "${jid}"`);
-    await page.click('#logout');
-    await statusIs('DISCONNECTED');
-    return `#jid=${jid}`;
+    await alice.logIn('anonymous', { '#anon-domain': 'anon.localhost' });
+    await alice.statusIs('CONNECTED');
+    const anon = await alice.text('#jid');
+    if (!/@anon\.localhost\//.test(anon)) throw new Error(`#jid is "${anon}"`);
+    const shown = await alice.stats();
+    await alice.logOut();
+    return `#jid=${anon}; ${shown}`;
   });
+
+  await check('prebind from a service that is not there: a clear error', async () => {
+    const port = await freePort(); // nothing listens there
+    await alice.logIn('prebind', { '#prebind-url': `http://127.0.0.1:${port}/prebind` });
+    const error = page.locator('#login-error', { hasText: 'Prebind failed' });
+    await error.waitFor();
+    await alice.loginEnabled();
+    return `#login-error="${await error.innerText()}"`;
+  });
+
+  if (PREBIND) {
+    await check(`prebind from examples/prebind.rs (${BOB}): ATTACHED, roster loads`, async () => {
+      const port = await freePort();
+      prebind = spawn('cargo', ['run', '--quiet', '--example', 'prebind', '--', '--listen', `127.0.0.1:${port}`,
+        '--bosh', BOSH_URL, '--jid', BOB, '--password', 'bob-pass'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      prebind.stdout.on('data', (d) => { out += d; });
+      const exited = new Promise((res) => prebind.on('exit', (code) => res(`exit ${code}`)));
+      let poll;
+      const listening = new Promise((res) => {
+        poll = setInterval(() => { if (out.includes('listening')) res(null); }, 50);
+      });
+      let timer;
+      const late = new Promise((res) => { timer = setTimeout(() => res('timed out'), 300000); });
+      const why = await Promise.race([listening, exited, late]);
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (why) throw new Error(`the prebind example did not start (${why})`);
+      await alice.logIn('prebind', { '#prebind-url': `http://127.0.0.1:${port}/prebind` });
+      await alice.statusIs('ATTACHED');
+      const who = await alice.text('#jid');
+      if (!who.startsWith(`${BOB}/`)) throw new Error(`#jid is "${who}"`);
+      await alice.rosterLoaded();
+      await alice.contact(ALICE).waitFor(); // bob's roster, from the first steps
+      const shown = await alice.stats();
+      await alice.logOut();
+      return `#jid=${who}; ${shown}`;
+    });
+  }
 } catch (err) {
   if (!failed) {
     failed++;
     console.log(`FAIL ${err?.message ?? err}`);
   }
-  if (page) {
-    const shot = FAIL_SHOT;
+  if (alice) {
     try {
-      mkdirSync(dirname(shot), { recursive: true });
-      await page.screenshot({ path: shot, fullPage: true });
-      console.log(`     screenshot of the failure: ${shot}`);
+      mkdirSync(dirname(FAIL_SHOT), { recursive: true });
+      await alice.page.screenshot({ path: FAIL_SHOT, fullPage: true });
+      console.log(`     screenshot of the failure: ${FAIL_SHOT}`);
     } catch { /* the page may be gone */ }
   }
 } finally {
+  if (prebind) prebind.kill('SIGTERM');
   await browser.close().catch(() => {});
 }
 

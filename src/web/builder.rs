@@ -36,8 +36,13 @@ fn read_attrs(attrs: &JsValue) -> Result<Vec<(String, Option<String>)>, JsValue>
             None
         } else if let Some(s) = v.as_string() {
             Some(s)
-        } else if let Some(n) = v.as_f64() {
-            Some(n.to_string())
+        } else if v.as_f64().is_some() {
+            // JavaScript's own number formatting (no float formatter in the wasm).
+            Some(String::from(
+                js_sys::Number::from(v.clone())
+                    .to_string_with_radix(10)
+                    .unwrap_or_default(),
+            ))
         } else if let Some(b) = v.as_bool() {
             Some(b.to_string())
         } else {

@@ -14,12 +14,17 @@ use wasm_bindgen::JsValue;
 /// The `sessionStorage` key.
 pub const KEY: &str = "xmpp-wasm:session";
 
-/// What is stored: the snapshot and whether its page let go of it.
+/// What is stored: the snapshot's fields and whether its page let go of it.
+/// (Spelled out rather than `#[serde(flatten)]`, which would pull serde's
+/// buffering machinery into the wasm.)
 #[derive(Serialize, Deserialize)]
 pub struct Stored {
-    /// The connection snapshot.
-    #[serde(flatten)]
-    pub snapshot: Snapshot,
+    /// Format version.
+    pub v: u32,
+    /// The bound full JID.
+    pub jid: String,
+    /// The BOSH session.
+    pub session: crate::bosh::SessionSnapshot,
     /// Written by `pagehide`: the page is gone, another may take over.
     #[serde(default)]
     pub released: bool,
@@ -85,17 +90,27 @@ pub fn read(jid: Option<&str>) -> Result<Snapshot, Refusal> {
     let stored: Stored = serde_json::from_str(&text).map_err(|_| Refusal::BadSnapshot)?;
     if let Some(want) = jid {
         let want = crate::jid::get_bare_jid_from_jid(want);
-        if crate::jid::get_bare_jid_from_jid(&stored.snapshot.jid) != want {
+        if crate::jid::get_bare_jid_from_jid(&stored.jid) != want {
             return Err(Refusal::JidMismatch);
         }
     }
     if !stored.released {
         return Err(Refusal::InUse);
     }
-    Ok(stored.snapshot)
+    Ok(Snapshot {
+        v: stored.v,
+        jid: stored.jid,
+        session: stored.session,
+    })
 }
 
 /// Serialises a snapshot for storage.
 pub fn encode(snapshot: Snapshot, released: bool) -> String {
-    serde_json::to_string(&Stored { snapshot, released }).unwrap_or_default()
+    let stored = Stored {
+        v: snapshot.v,
+        jid: snapshot.jid,
+        session: snapshot.session,
+        released,
+    };
+    serde_json::to_string(&stored).unwrap_or_default()
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install what building, the demo and the tests need; idempotent, and quick (~1 s) when all is there.
-#   Debian:    chromium chromium-driver (browser tests), prosody (XMPP server), curl
+#   Debian:    chromium chromium-driver firefox-esr (browser tests), prosody (XMPP server), curl
 #   rustup:    target wasm32-unknown-unknown
-#   cargo:     wasm-bindgen-cli =0.2.130 (must equal the wasm-bindgen pinned in Cargo.toml), wasm-pack
+#   cargo:     wasm-bindgen-cli =0.2.130 (must equal the wasm-bindgen pinned in Cargo.toml), wasm-pack,
+#              geckodriver =0.37.1 (wasm-pack test --firefox; ~6 min to build the first time)
 #   npm:       tools/ (binaryen 132: wasm-opt for wasm-pack build; Debian's binaryen 108 breaks the
 #              package, see scripts/lib.sh), tests/js/ (playwright-core, which drives Debian's
-#              Chromium; it downloads no browser)
+#              Chromium; it downloads no browser), examples/vite/ (vite, vite-plugin-wasm) and
+#              examples/ts/ (typescript); both link ../../pkg-bundler, which may not exist yet
 # Nothing here downloads a prebuilt binary: everything comes from apt, crates.io or npm.
 # Works unattended (no stdin, CI=true).
 set -euo pipefail
@@ -13,7 +15,8 @@ cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # keep equal to `wasm-bindgen = "=..."` in Cargo.toml
 WASM_PACK_VERSION=0.15.1       # installed only when no wasm-pack is on PATH
-APT_PACKAGES=(chromium chromium-driver prosody curl)
+GECKODRIVER_VERSION=0.37.1     # installed only when no geckodriver is on PATH
+APT_PACKAGES=(chromium chromium-driver firefox-esr prosody curl)
 
 export PATH="$HOME/.cargo/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
@@ -64,8 +67,16 @@ if ! command -v wasm-pack >/dev/null; then
     cargo install wasm-pack --version "=$WASM_PACK_VERSION" </dev/null
 fi
 
-# --- npm packages: build tools, browser test -------------------------------------------------
-for dir in tools tests/js; do
+# --- geckodriver (for wasm-pack test --firefox; wasm-pack would otherwise download one) --------
+if ! command -v geckodriver >/dev/null; then
+  say "cargo install geckodriver $GECKODRIVER_VERSION; takes about 6 minutes"
+  cargo install geckodriver --version "=$GECKODRIVER_VERSION" --locked </dev/null ||
+    cargo install geckodriver --version "=$GECKODRIVER_VERSION" </dev/null
+fi
+
+# --- npm packages: build tools, browser test, examples ---------------------------------------
+# (npm ci of the examples works before pkg-bundler/ exists: the link just dangles until then.)
+for dir in tools tests/js examples/vite examples/ts; do
   stamp=$dir/node_modules/.deps-stamp
   want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
@@ -76,4 +87,5 @@ for dir in tools tests/js; do
 done
 
 say "ok (wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-pack --version)," \
+  "$(geckodriver --version | head -n1), $(firefox-esr --version 2>/dev/null | sed 's/Mozilla //')," \
   "binaryen $(sed -n 's/^ *"version": "\(.*\)",$/\1/p' tools/node_modules/binaryen/package.json), node $(node --version))"

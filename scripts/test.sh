@@ -3,7 +3,13 @@
 #   1. cargo test                               (native)
 #   2. wasm-pack test --headless --chrome       (wasm tests in Chromium; they read the BOSH URL
 #                                                at compile time from XMPP_WASM_TEST_BOSH)
+#      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
+#                                                from deps.sh)
 #   3. node tests/js/www.test.mjs               (the demo page www/ driven by Playwright)
+#   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
+#      pkg-no-modules/): tsc --strict --noEmit on examples/ts/, and node tests/js/package.test.mjs
+#      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
+#      examples/script-tag/ logging in; served on the Prosody origin under /examples/)
 # Prosody is always stopped at the end, also when a step fails or the run is interrupted.
 # Exits non-zero if any step failed; a failing test suite does not stop the later ones (a failing
 # install or build does).
@@ -15,21 +21,33 @@ STATE=$ROOT/.state/test
 
 step() { echo; echo "==> $*"; }
 
-passed=0 failed=0 failures=()
-run() {  # run <name> <command...>: record the outcome, keep going
-  local name=$1; shift
+passed=0 failed=0 failures=() timings=()
+run() {  # run <name> <command...>: record the outcome and the time, keep going
+  local name=$1 start=$SECONDS outcome; shift
   step "$name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+  if "$@"; then passed=$((passed + 1)); outcome=ok; else failed=$((failed + 1)); failures+=("$name"); outcome=FAILED; fi
+  timings+=("$(printf '%4ds %-6s %s' $((SECONDS - start)) "$outcome" "$name")")
+}
+built() {  # built <name> <start>: the time of a build step (they stop the run when they fail)
+  timings+=("$(printf '%4ds %-6s %s' $((SECONDS - $2)) build "$1")")
 }
 
 step "dependencies"
-scripts/deps.sh
+t=$SECONDS; scripts/deps.sh; built "scripts/deps.sh" "$t"
 
 run "cargo test (native)" cargo test
 
 step "wasm-pack build --target web --release"   # no package, no browser tests: stop here
-build_pkg
+t=$SECONDS; build_pkg; built "pkg/ (--target web)" "$t"
 populate_site "$STATE"
+
+step "npm packages (scripts/build-npm.sh: pkg-bundler/, pkg-no-modules/) and the Vite example"
+t=$SECONDS; scripts/build-npm.sh bundler no-modules; built "pkg-bundler/, pkg-no-modules/" "$t"
+t=$SECONDS; (cd examples/vite && node_modules/.bin/vite build --logLevel warn); built "examples/vite: vite build" "$t"
+# The examples on the Prosody origin, next to /pkg/ (populate_site) and /http-bind:
+# /examples/script-tag/*.html, /examples/vite/dist/ (the built app), /pkg-no-modules/.
+ln -sfn "$ROOT/examples" "$STATE/site/examples"
+ln -sfn "$ROOT/pkg-no-modules" "$STATE/site/pkg-no-modules"
 
 step "Prosody"
 trap 'scripts/prosody.sh stop "$STATE"' EXIT
@@ -42,17 +60,25 @@ export XMPP_WASM_TEST_BOSH=$BOSH_URL
 
 run "wasm-pack test --headless --chrome (BOSH $XMPP_WASM_TEST_BOSH)" \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
+run "wasm-pack test --headless --firefox (BOSH $XMPP_WASM_TEST_BOSH)" \
+  wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
 run "www end-to-end ($HTTP_ORIGIN/index.html)" \
   node tests/js/www.test.mjs
 run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.mjs)" \
   node tests/js/bosh.test.mjs
 run "attach/restore/keepalive end-to-end (tests/js/keepalive.test.mjs)" \
   node tests/js/keepalive.test.mjs
+run "TypeScript: tsc --strict --noEmit on examples/ts/ against pkg-bundler/xmpp_wasm.d.ts" \
+  bash -c 'cd examples/ts && node_modules/.bin/tsc -p . --strict --noEmit'
+run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package.test.mjs)" \
+  node tests/js/package.test.mjs
 
 step "stop Prosody"
 scripts/prosody.sh stop "$STATE"   # now, so the summary below is the last line of the run
 
 echo
+printf '%s\n' "${timings[@]}"
+echo "total ${SECONDS}s"
 if [ "$failed" -gt 0 ]; then
   echo "FAILED: ${failures[*]} (Prosody log: $STATE/prosody.log)"
 fi

@@ -169,6 +169,7 @@ function setLive(on) {
   $('account').hidden = on;
   $('roster').hidden = !on;
   $('logout').disabled = !on;
+  $('logout').hidden = !on;
   for (const id of ['send', 'raw-send', 'add-contact-btn']) $(id).disabled = !on;
   $('jid').textContent = on ? conn.jid : '';
   if (!on) {

@@ -3,7 +3,7 @@
 #   Debian:    chromium chromium-driver firefox-esr (browser tests), prosody (XMPP server), curl
 #   rustup:    target wasm32-unknown-unknown
 #   cargo:     wasm-bindgen-cli =0.2.130 (must equal the wasm-bindgen pinned in Cargo.toml), wasm-pack,
-#              geckodriver =0.37.1 (wasm-pack test --firefox; ~6 min to build the first time)
+#              geckodriver =0.37.1 (wasm-pack test --firefox; builds in ~2 min on 2 idle cores, ~6 under load)
 #   npm:       tools/ (binaryen 132: wasm-opt for wasm-pack build; Debian's binaryen 108 breaks the
 #              package, see scripts/lib.sh), tests/js/ (playwright-core, which drives Debian's
 #              Chromium; it downloads no browser), examples/vite/ (vite, vite-plugin-wasm) and
@@ -69,7 +69,7 @@ fi
 
 # --- geckodriver (for wasm-pack test --firefox; wasm-pack would otherwise download one) --------
 if ! command -v geckodriver >/dev/null; then
-  say "cargo install geckodriver $GECKODRIVER_VERSION; takes about 6 minutes"
+  say "cargo install geckodriver $GECKODRIVER_VERSION; takes 2-6 minutes"
   cargo install geckodriver --version "=$GECKODRIVER_VERSION" --locked </dev/null ||
     cargo install geckodriver --version "=$GECKODRIVER_VERSION" </dev/null
 fi

@@ -38,7 +38,8 @@ export function sendAll(conn: Connection, to: string): void {
   try {
     conn.send('<message/><message/>'); // two elements: throws, nothing is sent
   } catch (e: unknown) {
-    console.assert(e instanceof TypeError, 'send refuses what is not exactly one element');
+    // An Error named 'TypeError' with a `condition` ('bad-format'); not an instance of TypeError.
+    console.assert(e instanceof Error && e.name === 'TypeError', 'send refuses what is not exactly one element');
   }
 }
 

@@ -9,6 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # init() throws in every browser. wasm-bindgen comes from deps.sh too; nothing is downloaded.
 build_pkg() {
   (cd "$ROOT" && PATH="$ROOT/tools/node_modules/.bin:$PATH" wasm-pack build --target web --release --out-dir pkg)
+  node "$ROOT/scripts/dollar-exports.mjs" "$ROOT/pkg"
   node "$ROOT/scripts/check-pkg.mjs" "$ROOT/pkg"
 }
 

@@ -176,3 +176,36 @@ fn restore_resends_an_unanswered_message_exactly_once() {
         assert_eq!(p.conn.status(), Status::Attached);
     }
 }
+
+#[test]
+fn an_attached_session_is_confirmed_at_once_even_when_the_app_sends_nothing() {
+    let mut h = connected();
+    let snap = h.conn.snapshot().unwrap();
+    // The old page's long poll is answered (say, the wait expired) and processed.
+    let replies = h.server.release_held();
+    h.deliver(replies);
+    // (The next empty poll waits `polling` seconds: nothing is in flight.)
+    let snap_after = h.conn.snapshot().unwrap();
+    assert!(snap_after.session.unanswered.is_empty());
+    assert_eq!(snap_after.session.next_rid, snap.session.next_rid);
+    let mut p = new_page(h);
+    p.conn.restore(&snap_after).unwrap();
+    assert!(p.conn.attaching());
+    p.run();
+    // The confirming ping rode in the first new request and was answered:
+    // no timer, no `wait` seconds.
+    assert!(!p.conn.attaching(), "confirmed");
+    assert_eq!(p.now, std::time::Duration::ZERO);
+    let first_new = p
+        .transmits
+        .iter()
+        .find(|t| t.rid >= snap_after.session.next_rid)
+        .expect("a new request");
+    assert!(
+        first_new.body.contains("urn:xmpp:ping"),
+        "{}",
+        first_new.body
+    );
+    // It is the library's own ping: the application sees no answer for it.
+    assert!(!p.events.iter().any(|e| matches!(e, Event::Answer { .. })));
+}

@@ -262,6 +262,9 @@ pub struct Connection {
     /// Attached or restored, and no response processed yet: a failure now
     /// is ATTACHFAIL.
     attaching: bool,
+    /// The id of the ping that confirms an attached session (its answer is
+    /// not the application's).
+    confirm_ping: Option<String>,
     events: VecDeque<Event>,
     tracker: tracker::Tracker,
     timers: tracker::Timers,
@@ -295,6 +298,7 @@ impl Connection {
             session_required: false,
             failed: false,
             attaching: false,
+            confirm_ping: None,
             events: VecDeque::new(),
             tracker: tracker::Tracker::default(),
             timers: tracker::Timers::default(),
@@ -471,6 +475,18 @@ impl Connection {
         self.attaching = true;
         self.phase = Phase::Connected;
         self.set_status(Status::Attached, None);
+        // Confirm the session at once: a ping to our server rides in the
+        // first request (with whatever the application sends in reaction),
+        // and its answer comes back without waiting for `wait` seconds the
+        // way an empty long poll would.
+        let ping = Element::new("iq")
+            .with_attr("type", "get")
+            .with_attr("to", self.jid.as_ref().map(Jid::domain).unwrap_or_default())
+            .with_child(Element::new("ping").with_attr("xmlns", ns::PING));
+        self.confirm_ping = self.send_tracked(Duration::ZERO, ping, None).ok();
+        if let Some(s) = self.session.as_mut() {
+            s.flush();
+        }
     }
 
     fn bosh_config(&self, domain: &str) -> bosh::Config {
@@ -760,7 +776,11 @@ impl Connection {
         }
         self.attaching = false;
         self.phase = Phase::Disconnected;
+        let internal = self.confirm_ping.take();
         for id in self.tracker.drain() {
+            if Some(&id) == internal.as_ref() {
+                continue;
+            }
             self.events.push_back(Event::NoAnswer {
                 id,
                 reason: "disconnected",
@@ -878,6 +898,7 @@ impl Connection {
                 self.phase = Phase::Connected;
                 let own = self.jid.as_ref().map(Jid::to_string);
                 match self.tracker.answer(&el, own.as_deref()) {
+                    Some(id) if self.confirm_ping.as_ref() == Some(&id) => self.confirm_ping = None,
                     Some(id) => self.events.push_back(Event::Answer { id, stanza: el }),
                     None => self.events.push_back(Event::Stanza(el)),
                 }

@@ -219,8 +219,12 @@ impl Builder {
     }
 }
 
-/// `new Builder(name, attrs)`.
-#[wasm_bindgen(js_name = "$build")]
+// `$build`, `$msg`, `$iq` and `$pres` are these four under Strophe's names:
+// wasm-bindgen 0.2.130 drops exports whose name starts with `$`, so
+// `scripts/dollar-exports.mjs` adds the aliases to the generated package.
+
+/// `new Builder(name, attrs)` (also exported as `$build`).
+#[wasm_bindgen(js_name = "build")]
 pub fn build(
     name: &str,
     #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
@@ -236,24 +240,24 @@ fn stanza(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
     Ok(b)
 }
 
-/// A `<message xmlns='jabber:client'/>` builder.
-#[wasm_bindgen(js_name = "$msg")]
+/// A `<message xmlns='jabber:client'/>` builder (also exported as `$msg`).
+#[wasm_bindgen(js_name = "msg")]
 pub fn msg(
     #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
     stanza("message", attrs)
 }
 
-/// An `<iq xmlns='jabber:client'/>` builder.
-#[wasm_bindgen(js_name = "$iq")]
+/// An `<iq xmlns='jabber:client'/>` builder (also exported as `$iq`).
+#[wasm_bindgen(js_name = "iq")]
 pub fn iq(
     #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
     stanza("iq", attrs)
 }
 
-/// A `<presence xmlns='jabber:client'/>` builder.
-#[wasm_bindgen(js_name = "$pres")]
+/// A `<presence xmlns='jabber:client'/>` builder (also exported as `$pres`).
+#[wasm_bindgen(js_name = "pres")]
 pub fn pres(
     #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {

@@ -1,0 +1,43 @@
+// Adds Strophe's names $build, $msg, $iq and $pres to a wasm-pack output
+// directory, as aliases of build, msg, iq and pres (wasm-bindgen 0.2.130
+// drops exports whose JS name starts with `$`). Idempotent.
+//
+//   node scripts/dollar-exports.mjs <pkgdir>
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) {
+  console.error('usage: dollar-exports.mjs <pkgdir>');
+  process.exit(2);
+}
+const MARK = '/* xmpp-wasm: Strophe-style builder names */';
+const names = [['build', '$build'], ['msg', '$msg'], ['iq', '$iq'], ['pres', '$pres']];
+const list = names.map(([a, b]) => `${a} as ${b}`).join(', ');
+
+function append(file, text) {
+  const path = join(dir, file);
+  if (!existsSync(path)) return false;
+  const src = readFileSync(path, 'utf8');
+  if (!src.includes(MARK)) writeFileSync(path, `${src.trimEnd()}\n${MARK}\n${text}\n`);
+  return true;
+}
+
+const js = readFileSync(join(dir, 'xmpp_wasm.js'), 'utf8');
+if (js.includes('let wasm_bindgen')) {
+  // --target no-modules: a global object.
+  append('xmpp_wasm.js', names.map(([a, b]) => `wasm_bindgen.${b} = wasm_bindgen.${a};`).join('\n'));
+} else if (/export \* from ["']\.\/xmpp_wasm_bg\.js["']/.test(js)) {
+  // --target bundler: the functions live in xmpp_wasm_bg.js.
+  append('xmpp_wasm.js', `export { ${list} } from "./xmpp_wasm_bg.js";`);
+} else {
+  // --target web: the functions are defined in xmpp_wasm.js itself.
+  append('xmpp_wasm.js', `export { ${list} };`);
+}
+if (js.includes('let wasm_bindgen')) {
+  append('xmpp_wasm.d.ts',
+    `declare namespace wasm_bindgen {\n${names.map(([a, b]) => `  export const ${b}: typeof ${a};`).join('\n')}\n}`);
+} else {
+  append('xmpp_wasm.d.ts', `export { ${list} };`);
+}
+console.log(`dollar-exports: ${dir}: ${names.map(([, b]) => b).join(' ')}`);

@@ -10,8 +10,11 @@ const dir = resolve(process.argv[2] || 'pkg-no-modules');
 const ctx = vm.createContext({ console, WebAssembly, TextDecoder, TextEncoder, bytes: readFileSync(`${dir}/xmpp_wasm_bg.wasm`) });
 // `let wasm_bindgen` is a global binding of the script, not a property of the global object: use
 // it from code run in the same realm, as a page's next classic <script> does.
-const ok = vm.runInContext(`${readFileSync(`${dir}/xmpp_wasm.js`, 'utf8')}
+const r = vm.runInContext(`${readFileSync(`${dir}/xmpp_wasm.js`, 'utf8')}
 ;wasm_bindgen.initSync({ module: bytes });
-wasm_bindgen.Status.CONNECTED === 5 && typeof wasm_bindgen.Connection === 'function'`, ctx);
-if (!ok) throw new Error(`${dir}: no global wasm_bindgen with Status and Connection`);
-console.log(`check-no-modules: ${dir} instantiates (global wasm_bindgen, Status.CONNECTED = 5)`);
+({
+  ok: wasm_bindgen.Status.CONNECTED === 5 && typeof wasm_bindgen.Connection === 'function',
+  dollars: ['$build', '$msg', '$iq', '$pres'].filter((n) => typeof wasm_bindgen[n] === 'function'),
+})`, ctx);
+if (!r.ok) throw new Error(`${dir}: no global wasm_bindgen with Status and Connection`);
+console.log(`check-no-modules: ${dir} instantiates (global wasm_bindgen, Status.CONNECTED = 5${r.dollars.length ? `, ${r.dollars.join(' ')}` : ', no $-builders'})`);

@@ -1,6 +1,6 @@
 // Handlers get DOM Elements; stanzas are built with Builder or written as XML; waiting calls have
 // callback and Promise forms, whose errors are told apart by `name`.
-import { Builder, Connection, getBareJidFromJid, getResourceFromJid, escapeNode, unescapeNode } from 'xmpp-wasm';
+import { $iq, $msg, Builder, Connection, getBareJidFromJid, getResourceFromJid, escapeNode, unescapeNode } from 'xmpp-wasm';
 import type { HandlerOptions, NoAnswerError, Stanza, StanzaError, StanzaHandler } from 'xmpp-wasm';
 
 /** Every error the package rejects or throws with, told apart by `name`. */
@@ -24,8 +24,9 @@ export function listen(conn: Connection, onChat: (from: string, text: string) =>
 }
 
 export function chat(to: string, text: string): Builder {
-  // <message to=… type='chat'><body>text</body><active xmlns=…/></message>; text is escaped.
-  return new Builder('message', { to, type: 'chat', xmlns: 'jabber:client' })
+  // <message to=… type='chat' xmlns='jabber:client'><body>text</body><active xmlns=…/></message>;
+  // text is escaped.
+  return $msg({ to, type: 'chat' })
     .c('body', null, null).t(text).up()
     .c('active', { xmlns: 'http://jabber.org/protocol/chatstates' }, null);
 }
@@ -44,8 +45,7 @@ export function sendAll(conn: Connection, to: string): void {
 }
 
 export function pingWithCallbacks(conn: Connection, domain: string): string {
-  const iq = new Builder('iq', { type: 'get', to: domain, xmlns: 'jabber:client' })
-    .c('ping', { xmlns: 'urn:xmpp:ping' }, null);
+  const iq = $iq({ type: 'get', to: domain }).c('ping', { xmlns: 'urn:xmpp:ping' }, null);
   return conn.sendIQ(
     iq,
     (result: Element) => console.log('pong', result.getAttribute('id')),

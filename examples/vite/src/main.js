@@ -1,6 +1,6 @@
 // The package imported by its npm name, as in any bundled app. Vite (with vite-plugin-wasm)
 // instantiates the .wasm before this module runs: no init() call.
-import { Connection, Status } from 'xmpp-wasm';
+import { Connection, Status, $pres } from 'xmpp-wasm';
 
 const $ = (id) => document.getElementById(id);
 const log = (line) => { $('log').textContent += `${line}\n`; };
@@ -21,7 +21,7 @@ $('login').addEventListener('submit', async (ev) => {
       log(`status ${Status[status]}${condition ? ` (${condition})` : ''}`);
     });
     $('jid').textContent = conn.jid ?? '';
-    conn.send('<presence/>');   // available: others see us online
+    conn.send($pres());   // available: others see us online
     $('disconnect').disabled = false;
   } catch (e) {
     log(`${e.name}: ${e.message}`);

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130   # keep equal to `wasm-bindgen = "=..."` in Cargo.toml
 WASM_PACK_VERSION=0.15.1       # installed only when no wasm-pack is on PATH
 GECKODRIVER_VERSION=0.37.1     # installed only when no geckodriver is on PATH
-APT_PACKAGES=(chromium chromium-driver firefox-esr prosody curl)
+APT_PACKAGES=(chromium chromium-driver firefox-esr prosody ejabberd curl)
 
 export PATH="$HOME/.cargo/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
@@ -41,6 +41,12 @@ fi
 if [[ " ${missing[*]} " == *" prosody "* ]]; then
   (command -v systemctl >/dev/null && $SUDO systemctl disable --now prosody) >/dev/null 2>&1 || true
   (command -v service >/dev/null && $SUDO service prosody stop) >/dev/null 2>&1 || true
+fi
+# Same for ejabberd (5222/5269/5280/5443, node ejabberd@localhost, epmd): scripts/ejabberd.sh runs
+# a private node without epmd; ~30 s to install (43 packages, 32 MB).
+if [[ " ${missing[*]} " == *" ejabberd "* ]]; then
+  (command -v systemctl >/dev/null && $SUDO systemctl disable --now ejabberd) >/dev/null 2>&1 || true
+  (command -v service >/dev/null && $SUDO service ejabberd stop) >/dev/null 2>&1 || true
 fi
 
 # --- Rust target -----------------------------------------------------------------------------

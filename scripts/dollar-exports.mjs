@@ -27,7 +27,7 @@ const js = readFileSync(join(dir, 'xmpp_wasm.js'), 'utf8');
 if (js.includes('let wasm_bindgen')) {
   // --target no-modules: a global object.
   append('xmpp_wasm.js', names.map(([a, b]) => `wasm_bindgen.${b} = wasm_bindgen.${a};`).join('\n'));
-} else if (/export \* from ["']\.\/xmpp_wasm_bg\.js["']/.test(js)) {
+} else if (existsSync(join(dir, 'xmpp_wasm_bg.js'))) {
   // --target bundler: the functions live in xmpp_wasm_bg.js.
   append('xmpp_wasm.js', `export { ${list} } from "./xmpp_wasm_bg.js";`);
 } else {

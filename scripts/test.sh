@@ -18,6 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 STATE=$ROOT/.state/test
+EJ_STATE=$ROOT/.state/test-ejabberd
 
 step() { echo; echo "==> $*"; }
 
@@ -50,7 +51,7 @@ ln -sfn "$ROOT/examples" "$STATE/site/examples"
 ln -sfn "$ROOT/pkg-no-modules" "$STATE/site/pkg-no-modules"
 
 step "Prosody"
-trap 'scripts/prosody.sh stop "$STATE"' EXIT
+trap 'scripts/prosody.sh stop "$STATE"; scripts/ejabberd.sh stop "$EJ_STATE"' EXIT
 trap 'exit 130' INT TERM
 scripts/prosody.sh start "$STATE"
 # shellcheck disable=SC1091
@@ -73,6 +74,18 @@ run "TypeScript: tsc --strict --noEmit on examples/ts/ against pkg-bundler/xmpp_
 run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package.test.mjs)" \
   node tests/js/package.test.mjs
 
+step "ejabberd (hosts with SCRAM-SHA-256 and SCRAM-SHA-512 credentials)"
+if scripts/ejabberd.sh start "$EJ_STATE"; then
+  # shellcheck disable=SC1091
+  . "$EJ_STATE/env"
+  export EJABBERD_BOSH_URL EJABBERD_SHA256_DOMAIN EJABBERD_SHA512_DOMAIN
+  run "SCRAM-SHA-256/512 logins against ejabberd (tests/js/ejabberd.test.mjs)" \
+    node tests/js/ejabberd.test.mjs
+  scripts/ejabberd.sh stop "$EJ_STATE"
+else
+  failed=$((failed + 1)); failures+=("ejabberd start")
+fi
+
 step "stop Prosody"
 scripts/prosody.sh stop "$STATE"   # now, so the summary below is the last line of the run
 
@@ -80,7 +93,7 @@ echo
 printf '%s\n' "${timings[@]}"
 echo "total ${SECONDS}s"
 if [ "$failed" -gt 0 ]; then
-  echo "FAILED: ${failures[*]} (Prosody log: $STATE/prosody.log)"
+  echo "FAILED: ${failures[*]} (Prosody log: $STATE/prosody.log; ejabberd log: $EJ_STATE/logs/ejabberd.log)"
 fi
 echo "suites: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -362,6 +362,28 @@ async fn iq_result_error_and_timeout_with_promises_and_callbacks() {
 async fn a_throwing_handler_does_not_stop_the_others() {
     let conn = connected("alice@localhost/throw-test").await;
     let jid = conn.jid().unwrap();
+    // The report goes to the log hook (instead of the console).
+    let logged = Rc::new(RefCell::new(Vec::<(u8, String)>::new()));
+    let l = logged.clone();
+    let hook = Closure::<dyn FnMut(u8, String)>::new(move |level: u8, msg: String| {
+        l.borrow_mut().push((level, msg));
+    });
+    conn.set_log(Some(hook.into_js_value().unchecked_into()));
+    // xmlInput/xmlOutput see every body as a DOM element.
+    let bodies = Rc::new(RefCell::new((0u32, 0u32)));
+    let (bi, bo) = (bodies.clone(), bodies.clone());
+    let on_in = Closure::<dyn FnMut(web_sys::Element)>::new(move |el: web_sys::Element| {
+        if el.local_name() == "body" {
+            bi.borrow_mut().0 += 1;
+        }
+    });
+    let on_out = Closure::<dyn FnMut(web_sys::Element)>::new(move |el: web_sys::Element| {
+        if el.local_name() == "body" {
+            bo.borrow_mut().1 += 1;
+        }
+    });
+    conn.set_xml_input(Some(on_in.into_js_value().unchecked_into()));
+    conn.set_xml_output(Some(on_out.into_js_value().unchecked_into()));
     let thrower = Function::new_no_args("throw new Error('handler bug (expected by the test)')");
     conn.add_handler(
         thrower,
@@ -380,6 +402,15 @@ async fn a_throwing_handler_does_not_stop_the_others() {
     .unwrap();
     let got = waiting.await;
     assert!(got.contains("after-throw"));
+    let logged = logged.borrow().clone();
+    assert!(
+        logged.iter().any(|(level, m)| *level == 3
+            && m.contains("exception in a stanza handler")
+            && m.contains("handler bug")),
+        "{logged:?}"
+    );
+    let (ins, outs) = *bodies.borrow();
+    assert!(ins >= 1 && outs >= 1, "xmlInput {ins}, xmlOutput {outs}");
     JsFuture::from(conn.disconnect(None)).await.unwrap();
 }
 

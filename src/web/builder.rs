@@ -126,7 +126,7 @@ impl Builder {
     #[wasm_bindgen(constructor)]
     pub fn new(
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
     ) -> Result<Builder, JsValue> {
         check_name(name)?;
         let mut root = Element::new(name);
@@ -142,8 +142,8 @@ impl Builder {
     pub fn c(
         mut self,
         name: &str,
-        #[wasm_bindgen(unchecked_param_type = "Attrs | null | undefined")] attrs: JsValue,
-        text: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Attrs | null")] attrs: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] text: Option<String>,
     ) -> Result<Builder, JsValue> {
         check_name(name)?;
         let mut child = Element::new(name);
@@ -227,7 +227,7 @@ impl Builder {
 #[wasm_bindgen(js_name = "build")]
 pub fn build(
     name: &str,
-    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
     Builder::new(name, attrs)
 }
@@ -243,7 +243,7 @@ fn stanza(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
 /// A `<message xmlns='jabber:client'/>` builder (also exported as `$msg`).
 #[wasm_bindgen(js_name = "msg")]
 pub fn msg(
-    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
     stanza("message", attrs)
 }
@@ -251,7 +251,7 @@ pub fn msg(
 /// An `<iq xmlns='jabber:client'/>` builder (also exported as `$iq`).
 #[wasm_bindgen(js_name = "iq")]
 pub fn iq(
-    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
     stanza("iq", attrs)
 }
@@ -259,7 +259,7 @@ pub fn iq(
 /// A `<presence xmlns='jabber:client'/>` builder (also exported as `$pres`).
 #[wasm_bindgen(js_name = "pres")]
 pub fn pres(
-    #[wasm_bindgen(unchecked_param_type = "Attrs | undefined")] attrs: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
     stanza("presence", attrs)
 }

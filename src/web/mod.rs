@@ -159,6 +159,23 @@ pub enum Status {
     RECONNECTING = 13,
 }
 
+/// Log levels, with Strophe.js's numbers (`Strophe.LogLevel`).
+#[wasm_bindgen]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    /// Everything.
+    DEBUG = 0,
+    /// Informational.
+    INFO = 1,
+    /// Something went wrong but the connection goes on (default threshold).
+    WARN = 2,
+    /// An exception in application code, a failed conversion.
+    ERROR = 3,
+    /// Unrecoverable.
+    FATAL = 4,
+}
+
 /// The browser's CSPRNG.
 struct CryptoRandom;
 
@@ -186,6 +203,9 @@ struct Callbacks {
     connect: Option<Function>,
     raw_input: Option<Function>,
     raw_output: Option<Function>,
+    xml_input: Option<Function>,
+    xml_output: Option<Function>,
+    log: Option<Function>,
     connect_promise: Option<(Function, Function)>,
     disconnect_promise: Vec<Function>,
 }
@@ -212,6 +232,8 @@ struct Inner {
     last_written: RefCell<Option<String>>,
     /// A storage error was reported already.
     storage_warned: Cell<bool>,
+    /// Messages below this level are not logged.
+    log_level: Cell<u8>,
     /// The connect/attach/restore promise resolves when the server has
     /// confirmed an attached session.
     confirm_attach: Cell<bool>,
@@ -278,7 +300,7 @@ impl Connection {
     #[wasm_bindgen(constructor)]
     pub fn new(
         service: &str,
-        #[wasm_bindgen(unchecked_param_type = "ConnectionOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ConnectionOptions")] options: JsValue,
     ) -> Result<Connection, JsValue> {
         let opts = if options.is_undefined() || options.is_null() {
             Options::default()
@@ -308,6 +330,7 @@ impl Connection {
             released: Cell::new(false),
             last_written: RefCell::new(None),
             storage_warned: Cell::new(false),
+            log_level: Cell::new(LogLevel::WARN as u8),
             confirm_attach: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
         });
@@ -335,8 +358,10 @@ impl Connection {
     pub fn connect(
         &self,
         jid: &str,
-        password: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] password: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
+            Function,
+        >,
     ) -> Promise {
         let inner = self.inner.clone();
         let result = inner.core.borrow_mut().connect(jid, password.as_deref());
@@ -365,10 +390,12 @@ impl Connection {
         jid: &str,
         sid: &str,
         #[wasm_bindgen(unchecked_param_type = "number | string")] rid: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
-        wait: Option<u32>,
-        hold: Option<u32>,
-        wind: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
+            Function,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<u32>,
     ) -> Promise {
         let rid = rid
             .as_f64()
@@ -404,12 +431,16 @@ impl Connection {
     #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn restore(
         &self,
-        jid: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
-        _wait: Option<u32>,
-        _hold: Option<u32>,
-        _wind: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] jid: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
+            Function,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<u32>,
     ) -> Result<Promise, JsValue> {
+        // Accepted for Strophe.js compatibility; the stored values are used.
+        let _ = (wait, hold, wind);
         let service = self.inner.core.borrow().service().to_owned();
         if service.starts_with("ws:") || service.starts_with("wss:") {
             return Err(session_error(&keepalive::Refusal::NotBosh));
@@ -430,8 +461,10 @@ impl Connection {
     pub fn prebind(
         &self,
         url: String,
-        #[wasm_bindgen(unchecked_param_type = "StatusCallback | null")] callback: Option<Function>,
-        #[wasm_bindgen(unchecked_param_type = "PrebindOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
+            Function,
+        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "PrebindOptions")] options: JsValue,
     ) -> Promise {
         let this = Connection {
             inner: self.inner.clone(),
@@ -473,7 +506,7 @@ impl Connection {
                             condition.into(),
                         ],
                     ) {
-                        report("the prebind callback", &e);
+                        report(&this.inner, "the prebind callback", &e);
                     }
                 }
                 error("PrebindError", &message, condition)
@@ -535,13 +568,12 @@ impl Connection {
     pub fn add_handler(
         &self,
         #[wasm_bindgen(unchecked_param_type = "StanzaHandler")] handler: Function,
-        ns: Option<String>,
-        name: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "string | string[] | null | undefined")]
-        r#type: JsValue,
-        id: Option<String>,
-        from: Option<String>,
-        #[wasm_bindgen(unchecked_param_type = "HandlerOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] ns: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] name: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | string[] | null")] r#type: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] id: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] from: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "HandlerOptions")] options: JsValue,
     ) -> Result<f64, JsValue> {
         let types = if r#type.is_undefined() || r#type.is_null() {
             None
@@ -597,10 +629,13 @@ impl Connection {
     pub fn send_iq(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "((stanza: Element) => void) | null")]
+        #[wasm_bindgen(unchecked_optional_param_type = "((stanza: Element) => void) | null")]
         callback: Option<Function>,
-        #[wasm_bindgen(unchecked_param_type = "((stanza: Element | null) => void) | null")] errback: Option<Function>,
-        timeout: Option<f64>,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "((stanza: Element | null) => void) | null"
+        )]
+        errback: Option<Function>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
             callback,
@@ -619,7 +654,7 @@ impl Connection {
     pub fn send_iq_async(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        timeout: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
     ) -> Promise {
         self.track_promise(stanza, timeout)
     }
@@ -631,10 +666,13 @@ impl Connection {
     pub fn send_presence(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "((stanza: Element) => void) | null")]
+        #[wasm_bindgen(unchecked_optional_param_type = "((stanza: Element) => void) | null")]
         callback: Option<Function>,
-        #[wasm_bindgen(unchecked_param_type = "((stanza: Element | null) => void) | null")] errback: Option<Function>,
-        timeout: Option<f64>,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "((stanza: Element | null) => void) | null"
+        )]
+        errback: Option<Function>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
             callback,
@@ -650,7 +688,7 @@ impl Connection {
     pub fn send_presence_async(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        timeout: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
     ) -> Promise {
         self.track_promise(stanza, timeout)
     }
@@ -811,6 +849,88 @@ impl Connection {
         >,
     ) {
         self.inner.callbacks.borrow_mut().raw_output = f;
+    }
+
+    /// The `rawInput` hook.
+    #[wasm_bindgen(getter, js_name = rawInput)]
+    #[wasm_bindgen(unchecked_return_type = "((xml: string) => void) | undefined")]
+    pub fn raw_input(&self) -> Option<Function> {
+        self.inner.callbacks.borrow().raw_input.clone()
+    }
+
+    /// The `rawOutput` hook.
+    #[wasm_bindgen(getter, js_name = rawOutput)]
+    #[wasm_bindgen(unchecked_return_type = "((xml: string) => void) | undefined")]
+    pub fn raw_output(&self) -> Option<Function> {
+        self.inner.callbacks.borrow().raw_output.clone()
+    }
+
+    /// Called with every response `<body/>` received, as a DOM element (it
+    /// costs a parse per body: set it only when needed).
+    #[wasm_bindgen(setter, js_name = xmlInput)]
+    pub fn set_xml_input(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((body: Element) => void) | null")] f: Option<
+            Function,
+        >,
+    ) {
+        self.inner.callbacks.borrow_mut().xml_input = f;
+    }
+
+    /// Called with every request `<body/>` sent, as a DOM element.
+    #[wasm_bindgen(setter, js_name = xmlOutput)]
+    pub fn set_xml_output(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((body: Element) => void) | null")] f: Option<
+            Function,
+        >,
+    ) {
+        self.inner.callbacks.borrow_mut().xml_output = f;
+    }
+
+    /// The `xmlInput` hook.
+    #[wasm_bindgen(getter, js_name = xmlInput)]
+    #[wasm_bindgen(unchecked_return_type = "((body: Element) => void) | undefined")]
+    pub fn xml_input(&self) -> Option<Function> {
+        self.inner.callbacks.borrow().xml_input.clone()
+    }
+
+    /// The `xmlOutput` hook.
+    #[wasm_bindgen(getter, js_name = xmlOutput)]
+    #[wasm_bindgen(unchecked_return_type = "((body: Element) => void) | undefined")]
+    pub fn xml_output(&self) -> Option<Function> {
+        self.inner.callbacks.borrow().xml_output.clone()
+    }
+
+    /// Replaces the console as the destination of the library's messages:
+    /// `log(level, message)`.
+    #[wasm_bindgen(setter)]
+    pub fn set_log(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "((level: LogLevel, message: string) => void) | null"
+        )]
+        f: Option<Function>,
+    ) {
+        self.inner.callbacks.borrow_mut().log = f;
+    }
+
+    /// Messages below this level are not logged (default `LogLevel.WARN`).
+    #[wasm_bindgen(getter, js_name = logLevel)]
+    pub fn log_level(&self) -> LogLevel {
+        match self.inner.log_level.get() {
+            0 => LogLevel::DEBUG,
+            1 => LogLevel::INFO,
+            2 => LogLevel::WARN,
+            3 => LogLevel::ERROR,
+            _ => LogLevel::FATAL,
+        }
+    }
+
+    /// Sets the threshold of `logLevel`.
+    #[wasm_bindgen(setter, js_name = logLevel)]
+    pub fn set_log_level(&self, level: LogLevel) {
+        self.inner.log_level.set(level as u8);
     }
 }
 
@@ -1026,8 +1146,10 @@ fn persist(inner: &Rc<Inner>) {
     };
     if let Err(e) = result {
         if !inner.storage_warned.replace(true) {
-            web_sys::console::warn_2(
-                &"xmpp-wasm: cannot write the keepalive snapshot to sessionStorage; restore() will not work:".into(),
+            log(
+                inner,
+                LogLevel::WARN,
+                "cannot write the keepalive snapshot to sessionStorage; restore() will not work",
                 &e,
             );
         }
@@ -1118,8 +1240,49 @@ fn call(f: &Function, args: &[JsValue]) -> Result<JsValue, JsValue> {
     }
 }
 
-fn report(context: &str, err: &JsValue) {
-    web_sys::console::error_2(&format!("xmpp-wasm: exception in {context}:").into(), err);
+/// An exception thrown by application code we called: logged at ERROR.
+fn report(inner: &Inner, context: &str, err: &JsValue) {
+    log(
+        inner,
+        LogLevel::ERROR,
+        &format!("exception in {context}"),
+        err,
+    );
+}
+
+/// Logs through the `log` hook, or the console, if `level` is at least the
+/// connection's `logLevel`.
+fn log(inner: &Inner, level: LogLevel, message: &str, detail: &JsValue) {
+    if (level as u8) < inner.log_level.get() {
+        return;
+    }
+    let hook = inner.callbacks.borrow().log.clone();
+    if let Some(f) = hook {
+        let text = if detail.is_undefined() {
+            message.to_owned()
+        } else {
+            let d: String = js_sys::JSON::stringify(detail)
+                .ok()
+                .and_then(|s| s.as_string())
+                .filter(|s| s != "{}")
+                .or_else(|| detail.as_string())
+                .unwrap_or_else(|| format!("{detail:?}"));
+            format!("{message}: {d}")
+        };
+        // A throwing log hook is ignored: there is nowhere left to report it.
+        let _ = f.call2(
+            &JsValue::NULL,
+            &JsValue::from(level as u8),
+            &JsValue::from_str(&text),
+        );
+        return;
+    }
+    let msg = JsValue::from_str(&format!("xmpp-wasm: {message}"));
+    match level {
+        LogLevel::DEBUG | LogLevel::INFO => web_sys::console::log_2(&msg, detail),
+        LogLevel::WARN => web_sys::console::warn_2(&msg, detail),
+        LogLevel::ERROR | LogLevel::FATAL => web_sys::console::error_2(&msg, detail),
+    }
 }
 
 fn deliver(inner: &Rc<Inner>, ev: Event) {
@@ -1132,7 +1295,7 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
                     .map(JsValue::from)
                     .unwrap_or(JsValue::UNDEFINED);
                 if let Err(e) = call(&cb, &[JsValue::from(status as u8), cond]) {
-                    report("the connect callback", &e);
+                    report(inner, "the connect callback", &e);
                 }
             }
             let settle = match status {
@@ -1179,14 +1342,14 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
             let dom: JsValue = match js::to_dom(&stanza.to_xml()) {
                 Ok(d) => d.into(),
                 Err(e) => {
-                    report("converting a stanza to DOM", &e);
+                    report(inner, "converting a stanza to DOM", &e);
                     JsValue::NULL
                 }
             };
             let f = if is_error { &w.errback } else { &w.callback };
             if let Some(f) = f {
                 if let Err(e) = f.call1(&JsValue::NULL, &dom) {
-                    report("a sendIQ/sendPresence callback", &e);
+                    report(inner, "a sendIQ/sendPresence callback", &e);
                 }
             }
             if let Some((resolve, reject)) = w.promise {
@@ -1209,7 +1372,7 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
             };
             if let Some(f) = &w.errback {
                 if let Err(e) = f.call1(&JsValue::NULL, &JsValue::NULL) {
-                    report("a sendIQ/sendPresence errback", &e);
+                    report(inner, "a sendIQ/sendPresence errback", &e);
                 }
             }
             if let Some((_, reject)) = w.promise {
@@ -1233,7 +1396,7 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
             let keep = match f.call0(&JsValue::NULL) {
                 Ok(v) => v.is_truthy(),
                 Err(e) => {
-                    report("a timed handler", &e);
+                    report(inner, "a timed handler", &e);
                     false
                 }
             };
@@ -1257,7 +1420,7 @@ fn dispatch(inner: &Rc<Inner>, el: Element) {
     let dom = match js::to_dom(&el.to_xml()) {
         Ok(d) => d,
         Err(e) => {
-            report("converting a stanza to DOM", &e);
+            report(inner, "converting a stanza to DOM", &e);
             return;
         }
     };
@@ -1270,7 +1433,7 @@ fn dispatch(inner: &Rc<Inner>, el: Element) {
             Err(e) => {
                 // A throwing handler is reported and removed, like Strophe.js;
                 // the other handlers still run.
-                report("a stanza handler", &e);
+                report(inner, "a stanza handler", &e);
                 inner.handlers.borrow_mut().remove(id);
             }
         }
@@ -1278,10 +1441,21 @@ fn dispatch(inner: &Rc<Inner>, el: Element) {
 }
 
 fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
+    let xml_output = inner.callbacks.borrow().xml_output.clone();
+    if let Some(f) = xml_output {
+        match js::to_dom(&t.body) {
+            Ok(el) => {
+                if let Err(e) = f.call1(&JsValue::NULL, &el) {
+                    report(inner, "xmlOutput", &e);
+                }
+            }
+            Err(e) => report(inner, "converting a body to DOM", &e),
+        }
+    }
     let raw_output = inner.callbacks.borrow().raw_output.clone();
     if let Some(f) = raw_output {
         if let Err(e) = f.call1(&JsValue::NULL, &JsValue::from_str(&t.body)) {
-            report("rawOutput", &e);
+            report(inner, "rawOutput", &e);
         }
     }
     let controller = web_sys::AbortController::new().ok();
@@ -1321,7 +1495,17 @@ fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
                     let raw_input = inner.callbacks.borrow().raw_input.clone();
                     if let Some(f) = raw_input {
                         if let Err(e) = f.call1(&JsValue::NULL, &JsValue::from_str(&text)) {
-                            report("rawInput", &e);
+                            report(&inner, "rawInput", &e);
+                        }
+                    }
+                    let xml_input = inner.callbacks.borrow().xml_input.clone();
+                    if let Some(f) = xml_input {
+                        // A body that is not XML reaches the core as is and
+                        // becomes a condition there; the hook just skips it.
+                        if let Ok(el) = js::to_dom(&text) {
+                            if let Err(e) = f.call1(&JsValue::NULL, &el) {
+                                report(&inner, "xmlInput", &e);
+                            }
                         }
                     }
                 }

@@ -209,3 +209,92 @@ fn an_attached_session_is_confirmed_at_once_even_when_the_app_sends_nothing() {
     // It is the library's own ping: the application sees no answer for it.
     assert!(!p.events.iter().any(|e| matches!(e, Event::Answer { .. })));
 }
+
+#[test]
+fn a_tampered_snapshot_is_refused() {
+    let h = connected();
+    let good = h.conn.snapshot().unwrap();
+    let mut cases = Vec::new();
+    let mut s = good.clone();
+    s.session.next_rid = 0;
+    cases.push(("next rid 0", s));
+    let mut s = good.clone();
+    s.session.next_rid = 1 << 53;
+    cases.push(("next rid past 2^53 - 1", s));
+    let mut s = good.clone();
+    s.session.unanswered = (1..5000)
+        .map(|i| xmpp_wasm::bosh::Unanswered {
+            rid: s.session.next_rid - 5000 + i,
+            body: "<body/>".into(),
+        })
+        .collect();
+    cases.push(("thousands of unanswered requests", s));
+    let mut s = good.clone();
+    s.session.unanswered = vec![xmpp_wasm::bosh::Unanswered {
+        rid: 0,
+        body: "<body/>".into(),
+    }];
+    cases.push(("rid 0", s));
+    let mut s = good.clone();
+    s.session.url = "http://elsewhere.example/http-bind".into();
+    cases.push(("another service", s));
+    let mut s = good.clone();
+    s.session.requests = 0;
+    cases.push(("no window", s));
+    for (what, snap) in cases {
+        let mut c = Connection::new(
+            "http://cm.example/http-bind",
+            Options::default(),
+            Box::new(XorShift::new(9)),
+        );
+        assert!(c.restore(&snap).is_err(), "{what}");
+        assert!(
+            c.poll_transmit(std::time::Duration::ZERO).is_none(),
+            "{what}: nothing sent"
+        );
+    }
+    let mut c = Connection::new(
+        "http://cm.example/http-bind",
+        Options::default(),
+        Box::new(XorShift::new(9)),
+    );
+    assert!(c.restore(&good).is_ok(), "the untouched snapshot is fine");
+}
+
+#[test]
+fn running_out_of_rids_ends_the_session_instead_of_hanging() {
+    let mut c = Connection::new(
+        "http://cm.example/http-bind",
+        Options::default(),
+        Box::new(XorShift::new(9)),
+    );
+    assert!(c
+        .attach("alice@localhost/web", "sid", 1 << 53, None, None, None)
+        .is_err());
+    c.attach(
+        "alice@localhost/web",
+        "sid",
+        xmpp_wasm::bosh::MAX_RID,
+        None,
+        None,
+        None,
+    )
+    .unwrap();
+    let now = std::time::Duration::ZERO;
+    let first = c.poll_transmit(now).expect("the last rid is usable");
+    assert_eq!(first.rid, xmpp_wasm::bosh::MAX_RID);
+    c.handle_response(
+        now,
+        first.id,
+        200,
+        "<body xmlns='http://jabber.org/protocol/httpbind'/>",
+    );
+    while c.poll_transmit(now).is_some() {}
+    let mut statuses = Vec::new();
+    while let Some(e) = c.poll_event() {
+        if let Event::Status { status, .. } = e {
+            statuses.push(status);
+        }
+    }
+    assert_eq!(statuses.last(), Some(&Status::Disconnected), "{statuses:?}");
+}

@@ -621,3 +621,69 @@ fn a_relative_service_url_is_resolved_against_the_page() {
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     assert_eq!(conn.service(), format!("{origin}/http-bind"));
 }
+
+#[wasm_bindgen_test]
+async fn connect_again_from_the_disconnected_callback() {
+    // The Strophe.js reconnect pattern: connect() inside the callback that
+    // reports DISCONNECTED. The new session's promise and requests must not
+    // be settled or aborted by the old session's last events.
+    let conn = Rc::new(Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap());
+    let slot: Rc<RefCell<Option<Promise>>> = Rc::new(RefCell::new(None));
+    let (c2, s2) = (conn.clone(), slot.clone());
+    let cb = Closure::<dyn FnMut(u8, JsValue)>::new(move |status: u8, _c: JsValue| {
+        if status == Status::DISCONNECTED as u8 && s2.borrow().is_none() {
+            let p = c2.connect("alice@localhost/again2", Some("alice-pass".into()), None);
+            *s2.borrow_mut() = Some(p);
+        }
+    });
+    JsFuture::from(conn.connect(
+        "alice@localhost/again1",
+        Some("alice-pass".into()),
+        Some(cb.into_js_value().unchecked_into()),
+    ))
+    .await
+    .expect("first login");
+    JsFuture::from(conn.disconnect(None))
+        .await
+        .expect("disconnect resolves");
+    let again = slot
+        .borrow_mut()
+        .take()
+        .expect("the callback connected again");
+    let status = JsFuture::from(again)
+        .await
+        .expect("the second login is not rejected by the first session's end");
+    assert_eq!(status.as_f64(), Some(Status::CONNECTED as u8 as f64));
+    assert_eq!(conn.jid().as_deref(), Some("alice@localhost/again2"));
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_second_iq_with_a_waiting_id_is_refused_and_bad_numbers_throw() {
+    let conn = connected("alice@localhost/ids").await;
+    let iq = "<iq type='get' to='localhost' id='same'><ping xmlns='urn:xmpp:ping'/></iq>";
+    let first = conn.send_iq_async(JsValue::from_str(iq), Some(10_000.0));
+    let second = JsFuture::from(conn.send_iq_async(JsValue::from_str(iq), Some(10_000.0)))
+        .await
+        .expect_err("the id is taken");
+    assert_eq!(error_field(&second, "condition"), "conflict");
+    let pong: web_sys::Element = JsFuture::from(first).await.unwrap().unchecked_into();
+    assert_eq!(pong.get_attribute("type").as_deref(), Some("result"));
+    // NaN, negative and fractional numbers are refused, not wrapped.
+    let other = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
+    for (wait, hold) in [(f64::NAN, 1.0), (60.0, -1.0), (60.5, 1.0), (1e12, 1.0)] {
+        let err = JsFuture::from(other.attach(
+            "a@b/c",
+            "sid",
+            JsValue::from(5.0),
+            None,
+            Some(wait),
+            Some(hold),
+            None,
+        ))
+        .await
+        .expect_err("bad numbers");
+        assert_eq!(error_field(&err, "condition"), "bad-options");
+    }
+    JsFuture::from(conn.disconnect(None)).await.unwrap();
+}

@@ -163,7 +163,11 @@ impl KeyChain {
     /// Continues a sequence from a snapshot (`None` if the state is
     /// inconsistent).
     pub fn restore(state: &KeyState) -> Option<Self> {
-        if state.next == 0 || state.next > state.seed.n {
+        // A snapshot comes from storage a page can tamper with: only
+        // lengths `KeySeed::new` could have made are taken.
+        let n_ok = (MIN_KEYS..=MAX_KEYS).contains(&state.seed.n);
+        let base_ok = state.base == 0 || (MIN_KEYS..=MAX_KEYS).contains(&state.base);
+        if !n_ok || !base_ok || state.next == 0 || state.next > state.seed.n {
             return None;
         }
         let base = if state.base == 0 {
@@ -213,8 +217,12 @@ impl KeyChain {
         let seed = derive_seed(&self.seed.seed, b"next", self.generation);
         let x = derive_seed(&self.seed.seed, b"length", self.generation);
         let r = u32::from_be_bytes([x[0], x[1], x[2], x[3]]);
-        let n = self.base / 2 + r % (self.base + 1);
-        let mut fresh = KeyChain::with_base(KeySeed::new(seed, n), self.base, self.generation + 1);
+        let n = self.base / 2 + r % self.base.saturating_add(1).max(1);
+        let mut fresh = KeyChain::with_base(
+            KeySeed::new(seed, n),
+            self.base,
+            self.generation.saturating_add(1),
+        );
         fresh.write_initial(out);
         *self = fresh;
     }

@@ -482,6 +482,9 @@ impl Session {
             config.keys = Some(seed.derive(self.redirects + 1));
         }
         let mut s = Session::new(config, initial_rid);
+        // Attempt ids go on from ours: a late answer to an old request must
+        // not match a new one.
+        s.next_id = self.next_id;
         s.redirects = self.redirects + 1;
         s.long_poll = self.long_poll;
         Some(s)

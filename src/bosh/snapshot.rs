@@ -62,6 +62,40 @@ pub struct SessionSnapshot {
     pub keys: Option<KeyState>,
 }
 
+impl SessionSnapshot {
+    /// Checks what a tampered or corrupted snapshot could use to break the
+    /// session: the next rid in range, at most `requests` + 1 unanswered
+    /// requests (a window's worth, plus a terminate or pause), their rids
+    /// increasing and below the next one, and key-sequence lengths in range.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        if self.sid.is_empty() {
+            return Err("no sid");
+        }
+        if self.next_rid == 0 || self.next_rid > super::MAX_RID {
+            return Err("next rid out of range");
+        }
+        if self.requests == 0 || self.requests > 64 || self.hold > 64 {
+            return Err("requests/hold out of range");
+        }
+        if self.unanswered.len() > self.requests as usize + 1 {
+            return Err("more unanswered requests than the window holds");
+        }
+        let mut last = 0;
+        for u in &self.unanswered {
+            if u.rid <= last || u.rid >= self.next_rid {
+                return Err("unanswered rids out of order");
+            }
+            last = u.rid;
+        }
+        if let Some(k) = &self.keys {
+            if KeyChain::restore(k).is_none() {
+                return Err("bad key sequence");
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Session {
     /// The snapshot of an open session; `None` before it is created or after
     /// it closed, and while a terminate is on its way (nothing to continue).

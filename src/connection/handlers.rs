@@ -105,6 +105,11 @@ impl<F: Clone> Handlers<F> {
         id
     }
 
+    /// Whether the handler is still registered.
+    pub fn contains(&self, id: HandlerId) -> bool {
+        self.list.iter().any(|(h, _, _)| *h == id)
+    }
+
     /// Removes a handler; `false` when it was not there.
     pub fn remove(&mut self, id: HandlerId) -> bool {
         let before = self.list.len();

@@ -413,7 +413,7 @@ impl Connection {
         if sid.is_empty() {
             return Err(CommandError::InvalidState("attach needs a sid"));
         }
-        if rid == 0 || rid > (1 << 53) {
+        if rid == 0 || rid > bosh::MAX_RID {
             return Err(CommandError::InvalidState("rid out of range"));
         }
         let mut config = self.bosh_config(jid.domain());
@@ -425,7 +425,7 @@ impl Connection {
         let params = bosh::SessionParams {
             sid: sid.to_owned(),
             wait: config.wait,
-            requests: wind.unwrap_or(config.hold + 1).max(1),
+            requests: wind.unwrap_or(config.hold.saturating_add(1)).max(1),
             hold: config.hold,
             ..Default::default()
         };
@@ -446,9 +446,17 @@ impl Connection {
         if snapshot.v != SNAPSHOT_VERSION {
             return Err(CommandError::InvalidState("snapshot of another version"));
         }
+        snapshot
+            .session
+            .validate()
+            .map_err(CommandError::InvalidState)?;
+        if snapshot.session.url != self.url {
+            // Never send this connection's headers and cookies elsewhere
+            // because stored data says so.
+            return Err(CommandError::InvalidState("snapshot of another service"));
+        }
         let jid = Jid::parse(&snapshot.jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
         let config = self.bosh_config(jid.domain());
-        self.url = snapshot.session.url.clone();
         self.session = Some(Session::restore(config, &snapshot.session));
         self.begin_attached(jid);
         Ok(())
@@ -715,7 +723,11 @@ impl Connection {
 
     /// Output: the next HTTP request to perform.
     pub fn poll_transmit(&mut self, now: Duration) -> Option<Transmit> {
-        self.session.as_mut()?.poll_transmit(now)
+        let t = self.session.as_mut()?.poll_transmit(now);
+        // The session may close while building a request (rid exhausted,
+        // bad configuration): report it now.
+        self.pump();
+        t
     }
 
     /// Output: when to call [`Connection::handle_timeout`] next.

@@ -64,7 +64,7 @@ pub fn parse_prebind_response(text: &str) -> Result<PrebindTokens, String> {
     if tokens.sid.is_empty() || tokens.jid.is_empty() {
         return Err("empty jid or sid".into());
     }
-    if tokens.rid == 0 || tokens.rid > (1 << 53) {
+    if tokens.rid == 0 || tokens.rid > crate::bosh::MAX_RID {
         return Err("rid out of range".into());
     }
     Ok(tokens)

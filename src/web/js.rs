@@ -19,8 +19,8 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(handle: i32);
 
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_request(req: &web_sys::Request) -> Promise;
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn fetch_with_request(req: &web_sys::Request) -> Result<Promise, JsValue>;
 }
 
 /// `url` resolved against the page's location (unchanged outside a window
@@ -62,7 +62,9 @@ pub async fn post_accept(
     headers.set("Accept", accept)?;
     init.set_headers(&headers);
     let req = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)).await?.dyn_into()?;
+    let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)?)
+        .await?
+        .dyn_into()?;
     let status = resp.status();
     let text = JsFuture::from(resp.text()?).await?;
     Ok((status, text.as_string().unwrap_or_default()))
@@ -99,7 +101,9 @@ pub async fn post(
         js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE)?;
     }
     let req = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)).await?.dyn_into()?;
+    let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)?)
+        .await?
+        .dyn_into()?;
     let status = resp.status();
     let declared = resp
         .headers()
@@ -112,6 +116,15 @@ pub async fn post(
         return Ok(Answer::Oversized);
     }
     let text = JsFuture::from(resp.text()?).await?;
+    // A body without Content-Length (chunked, compressed) is measured
+    // before it is copied into wasm memory: UTF-8 needs at least one byte
+    // per UTF-16 unit.
+    let len = text
+        .dyn_ref::<js_sys::JsString>()
+        .map_or(0, |s| s.length() as usize);
+    if len > max_size {
+        return Ok(Answer::Oversized);
+    }
     Ok(Answer::Body(status, text.as_string().unwrap_or_default()))
 }
 

@@ -276,6 +276,18 @@ fn error(name: &str, message: &str, condition: &str) -> JsValue {
     e.into()
 }
 
+/// A whole number from 0 to 65535 given by JavaScript (NaN, negative,
+/// fractional or huge values are refused, not wrapped).
+fn small_uint(v: Option<f64>) -> Result<Option<u32>, ()> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && (0.0..=65535.0).contains(&x) && x.fract() == 0.0 => {
+            Ok(Some(x as u32))
+        }
+        Some(_) => Err(()),
+    }
+}
+
 fn status_error(status: CoreStatus, condition: Option<&str>) -> JsValue {
     let cond = condition.unwrap_or("");
     let e = error(
@@ -307,7 +319,9 @@ impl Connection {
         } else {
             let text = js_sys::JSON::stringify(&options)
                 .map_err(|_| error("TypeError", "options must be a plain object", "bad-options"))?;
-            let text: String = text.into();
+            let text = text.as_string().ok_or_else(|| {
+                error("TypeError", "options must be a plain object", "bad-options")
+            })?;
             serde_json::from_str::<Options>(&text)
                 .map_err(|e| error("TypeError", &format!("invalid options: {e}"), "bad-options"))?
         };
@@ -364,6 +378,7 @@ impl Connection {
         >,
     ) -> Promise {
         let inner = self.inner.clone();
+        flush_events(&inner);
         let result = inner.core.borrow_mut().connect(jid, password.as_deref());
         if let Err(e) = result {
             return Promise::reject(&error("ConnectionError", &e.to_string(), e.condition()));
@@ -393,9 +408,9 @@ impl Connection {
         #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
             Function,
         >,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<u32>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<u32>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<f64>,
     ) -> Promise {
         let rid = rid
             .as_f64()
@@ -409,6 +424,17 @@ impl Connection {
                 "bad-options",
             ));
         };
+        let (wait, hold, wind) = match (small_uint(wait), small_uint(hold), small_uint(wind)) {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            _ => {
+                return Promise::reject(&error(
+                    "TypeError",
+                    "wait, hold and wind must be whole numbers from 0 to 65535",
+                    "bad-options",
+                ))
+            }
+        };
+        flush_events(&self.inner);
         let result = self
             .inner
             .core
@@ -435,9 +461,9 @@ impl Connection {
         #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
             Function,
         >,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<u32>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<u32>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<u32>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<f64>,
     ) -> Result<Promise, JsValue> {
         // Accepted for Strophe.js compatibility; the stored values are used.
         let _ = (wait, hold, wind);
@@ -446,8 +472,16 @@ impl Connection {
             return Err(session_error(&keepalive::Refusal::NotBosh));
         }
         let snapshot = keepalive::read(jid.as_deref()).map_err(|r| session_error(&r))?;
-        let result = self.inner.core.borrow_mut().restore(&snapshot);
-        Ok(self.begin_attached(result, callback))
+        flush_events(&self.inner);
+        if self.inner.core.borrow_mut().restore(&snapshot).is_err() {
+            // Unusable (another service, a tampered snapshot): drop it.
+            let _ = keepalive::remove();
+            return Err(session_error(&keepalive::Refusal::BadSnapshot));
+        }
+        // Claim it at once: a second restore (another call, a tab
+        // duplicated right now) must see a session in use.
+        let _ = keepalive::write(&keepalive::encode(snapshot, false));
+        Ok(self.begin_attached(Ok(()), callback))
     }
 
     /// Gets a session from a prebind service at `url` and attaches to it.
@@ -478,8 +512,15 @@ impl Connection {
                 None
             }
         };
-        let wait = get("wait").and_then(|v| v.as_f64()).map(|v| v as u32);
-        let hold = get("hold").and_then(|v| v.as_f64()).map(|v| v as u32);
+        let wait = small_uint(get("wait").and_then(|v| v.as_f64()));
+        let hold = small_uint(get("hold").and_then(|v| v.as_f64()));
+        let (Ok(wait), Ok(hold)) = (wait, hold) else {
+            return Promise::reject(&error(
+                "TypeError",
+                "wait and hold must be whole numbers from 0 to 65535",
+                "bad-options",
+            ));
+        };
         let to = get("to").and_then(|v| v.as_string());
         let json = get("json").is_some_and(|v| v.is_truthy());
         let mut body = String::from("<body xmlns='http://jabber.org/protocol/httpbind'");
@@ -531,6 +572,7 @@ impl Connection {
             };
             let tokens = crate::connection::prebind::parse_prebind_response(&text)
                 .map_err(|m| fail(&callback, "bad-format", format!("prebind answer: {m}")))?;
+            flush_events(&this.inner);
             let result = this.inner.core.borrow_mut().attach(
                 &tokens.jid,
                 &tokens.sid,
@@ -978,6 +1020,15 @@ impl Connection {
                 ))
             }
         };
+        if let Some(id) = el.attr("id") {
+            if self.inner.waiting.borrow().contains_key(id) {
+                return Err(error(
+                    "TypeError",
+                    &format!("a stanza with id {id:?} is already waiting for its answer"),
+                    "conflict",
+                ));
+            }
+        }
         let now = self.inner.now();
         let id = self
             .inner
@@ -1123,11 +1174,14 @@ fn confirm_attached(inner: &Rc<Inner>) {
 /// session is over. Storage errors are reported once and never break the
 /// connection.
 fn persist(inner: &Rc<Inner>) {
-    if !inner.keepalive || inner.released.get() {
+    if !inner.keepalive {
         return;
     }
     let snapshot = inner.core.borrow().snapshot();
     let result = match snapshot {
+        // After pagehide the stored snapshot is the next page's: no more
+        // writes (but a session that ended is still removed, below).
+        Some(_) if inner.released.get() => return,
         Some(snap) => {
             let text = keepalive::encode(snap, false);
             if inner.last_written.borrow().as_deref() == Some(text.as_str()) {
@@ -1196,8 +1250,22 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
             .is_some_and(|p| p.persisted());
         let Some(inner) = weak.upgrade() else { return };
         if persisted && inner.released.replace(false) {
+            // Back from the back-forward cache: lift the pause asked for on
+            // pagehide, and resend what was on the wire (its answers were
+            // ignored while hidden; the server replays them).
+            inner.core.borrow_mut().resume();
+            let aborts: Vec<_> = inner
+                .requests
+                .borrow_mut()
+                .drain()
+                .map(|(_, c)| c)
+                .collect();
+            for ctl in aborts {
+                ctl.abort();
+            }
             *inner.last_written.borrow_mut() = None;
             persist(&inner);
+            drive(&inner);
         }
     });
     for (name, cb) in [("pagehide", hide), ("pageshow", show)] {
@@ -1214,6 +1282,20 @@ fn session_error(refusal: &keepalive::Refusal) -> JsValue {
     );
     let _ = js_sys::Reflect::set(&e, &"reason".into(), &refusal.reason().into());
     e
+}
+
+/// Delivers what the core has already queued (to the callbacks it was meant
+/// for) before a new connect/attach/restore replaces them: called from a
+/// status callback, the old session's last events must not reach the new
+/// session's callback or promise.
+fn flush_events(inner: &Rc<Inner>) {
+    loop {
+        let event = inner.core.borrow_mut().poll_event();
+        match event {
+            Some(ev) => deliver(inner, ev),
+            None => break,
+        }
+    }
 }
 
 /// Drains events now, and the requests in a later task: after attach or
@@ -1288,16 +1370,10 @@ fn log(inner: &Inner, level: LogLevel, message: &str, detail: &JsValue) {
 fn deliver(inner: &Rc<Inner>, ev: Event) {
     match ev {
         Event::Status { status, condition } => {
-            let cb = inner.callbacks.borrow().connect.clone();
-            if let Some(cb) = cb {
-                let cond = condition
-                    .as_deref()
-                    .map(JsValue::from)
-                    .unwrap_or(JsValue::UNDEFINED);
-                if let Err(e) = call(&cb, &[JsValue::from(status as u8), cond]) {
-                    report(inner, "the connect callback", &e);
-                }
-            }
+            // Take everything this status settles *before* calling the
+            // application: its callback may start a new session (connect in
+            // the DISCONNECTED or ATTACHFAIL callback), whose promise and
+            // requests must not be settled or aborted here.
             let settle = match status {
                 CoreStatus::Connected => Some(true),
                 CoreStatus::Attached => {
@@ -1312,24 +1388,45 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
                 | CoreStatus::Disconnected => Some(false),
                 _ => None,
             };
-            if let Some(ok) = settle {
-                let pending = inner.callbacks.borrow_mut().connect_promise.take();
-                if let Some((resolve, reject)) = pending {
-                    let _ = if ok {
-                        resolve.call1(&JsValue::NULL, &JsValue::from(status as u8))
-                    } else {
-                        reject.call1(&JsValue::NULL, &status_error(status, condition.as_deref()))
-                    };
+            let pending = if settle.is_some() {
+                inner.callbacks.borrow_mut().connect_promise.take()
+            } else {
+                None
+            };
+            let (waiting, aborts) = if status == CoreStatus::Disconnected {
+                let waiting = std::mem::take(&mut inner.callbacks.borrow_mut().disconnect_promise);
+                let aborts: Vec<_> = inner
+                    .requests
+                    .borrow_mut()
+                    .drain()
+                    .map(|(_, c)| c)
+                    .collect();
+                (waiting, aborts)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            for ctl in aborts {
+                ctl.abort();
+            }
+            let cb = inner.callbacks.borrow().connect.clone();
+            if let Some(cb) = cb {
+                let cond = condition
+                    .as_deref()
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::UNDEFINED);
+                if let Err(e) = call(&cb, &[JsValue::from(status as u8), cond]) {
+                    report(inner, "the connect callback", &e);
                 }
             }
-            if status == CoreStatus::Disconnected {
-                let waiting = std::mem::take(&mut inner.callbacks.borrow_mut().disconnect_promise);
-                for resolve in waiting {
-                    let _ = resolve.call0(&JsValue::NULL);
-                }
-                for (_, ctl) in inner.requests.borrow_mut().drain() {
-                    ctl.abort();
-                }
+            if let (Some(ok), Some((resolve, reject))) = (settle, pending) {
+                let _ = if ok {
+                    resolve.call1(&JsValue::NULL, &JsValue::from(status as u8))
+                } else {
+                    reject.call1(&JsValue::NULL, &status_error(status, condition.as_deref()))
+                };
+            }
+            for resolve in waiting {
+                let _ = resolve.call0(&JsValue::NULL);
             }
         }
         Event::Stanza(el) => dispatch(inner, el),
@@ -1425,6 +1522,10 @@ fn dispatch(inner: &Rc<Inner>, el: Element) {
         }
     };
     for (id, f) in matching {
+        // An earlier handler may have deleted this one.
+        if !inner.handlers.borrow().contains(id) {
+            continue;
+        }
         match f.call1(&JsValue::NULL, &dom) {
             Ok(keep) if keep.is_truthy() => {}
             Ok(_) => {
@@ -1459,7 +1560,8 @@ fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
         }
     }
     let controller = web_sys::AbortController::new().ok();
-    if let Some(old) = inner.requests.borrow_mut().remove(&t.rid) {
+    let superseded = inner.requests.borrow_mut().remove(&t.rid);
+    if let Some(old) = superseded {
         old.abort();
     }
     if let Some(c) = &controller {

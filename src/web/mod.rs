@@ -479,8 +479,13 @@ impl Connection {
             return Err(session_error(&keepalive::Refusal::BadSnapshot));
         }
         // Claim it at once: a second restore (another call, a tab
-        // duplicated right now) must see a session in use.
-        let _ = keepalive::write(&keepalive::encode(snapshot, false));
+        // duplicated right now) must see a session in use. A page without
+        // `keepalive` will not keep it up to date: it takes it away.
+        if self.inner.keepalive {
+            let _ = keepalive::write(&keepalive::encode(snapshot, false));
+        } else {
+            let _ = keepalive::remove();
+        }
         Ok(self.begin_attached(Ok(()), callback))
     }
 

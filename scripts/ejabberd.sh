@@ -70,6 +70,8 @@ LOG_LEVEL=${EJABBERD_LOG_LEVEL:-info}          # debug logs every stanza
 NODE=xmppwasm-$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)@localhost
 
 log() { echo "ejabberd.sh: $*" >&2; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # free_port
 
 EJABBERDCTL=${EJABBERDCTL:-$(command -v ejabberdctl || echo /usr/sbin/ejabberdctl)}   # /usr/sbin is not on every PATH
 
@@ -98,19 +100,6 @@ running_beam() {
   kill -0 "$pid" 2>/dev/null || return 1
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "${NODE%@*}" || return 1
   echo "$pid"
-}
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' && return 0
-  fi
-  # Fallback: probe random high ports with bash's /dev/tcp (connection refused = free).
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  log "no free port found"; return 1
 }
 
 session_body() {  # BOSH session creation request (XEP-0124/0206)

@@ -26,3 +26,17 @@ populate_site() {
   ln -s "$ROOT/tests/js/pages" "$site/__test"
   true
 }
+
+# A free TCP port on 127.0.0.1 (for the throw-away servers of prosody.sh and ejabberd.sh).
+free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' && return 0
+  fi
+  # Fallback: probe random high ports with bash's /dev/tcp (connection refused = free).
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  echo "free_port: no free port found" >&2; return 1
+}

@@ -39,6 +39,8 @@ START_TIMEOUT=${PROSODY_START_TIMEOUT:-20}   # seconds until BOSH must answer
 LOG_LEVEL=${PROSODY_LOG_LEVEL:-debug}        # debug logs every stanza: handy when a test fails
 
 log() { echo "prosody.sh: $*" >&2; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # free_port
 
 # Is the pid (from the pidfile) alive and a prosody process?
 running_pid() {
@@ -50,19 +52,6 @@ running_pid() {
   # Guard against a recycled pid: it must be a prosody (lua) process.
   grep -qa prosody "/proc/$pid/cmdline" 2>/dev/null || return 1
   echo "$pid"
-}
-
-free_port() {
-  if command -v python3 >/dev/null 2>&1; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' && return 0
-  fi
-  # Fallback: probe random high ports with bash's /dev/tcp (connection refused = free).
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  log "no free port found"; return 1
 }
 
 session_body() {  # BOSH session creation request (XEP-0124/0206)

@@ -669,6 +669,13 @@ async fn a_second_iq_with_a_waiting_id_is_refused_and_bad_numbers_throw() {
     assert_eq!(error_field(&second, "condition"), "conflict");
     let pong: web_sys::Element = JsFuture::from(first).await.unwrap().unchecked_into();
     assert_eq!(pong.get_attribute("type").as_deref(), Some("result"));
+    // sendIQ takes an IQ, sendPresence a presence.
+    assert!(conn
+        .send_iq(JsValue::from_str("<presence/>"), None, None, None)
+        .is_err());
+    assert!(conn
+        .send_presence(JsValue::from_str(iq), None, None, None)
+        .is_err());
     // NaN, negative and fractional numbers are refused, not wrapped.
     let other = Connection::new(bosh_url(), JsValue::UNDEFINED).unwrap();
     for (wait, hold) in [(f64::NAN, 1.0), (60.0, -1.0), (60.5, 1.0), (1e12, 1.0)] {

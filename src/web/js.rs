@@ -46,30 +46,6 @@ pub fn to_dom(xml: &str) -> Result<web_sys::Element, JsValue> {
         .ok_or_else(|| JsValue::from_str("DOMParser returned no element"))
 }
 
-/// POSTs `body` to `url` with an `Accept` header (for the prebind service);
-/// returns the status and text.
-pub async fn post_accept(
-    url: &str,
-    body: &str,
-    content_type: &str,
-    accept: &str,
-) -> Result<(u16, String), JsValue> {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    let headers = web_sys::Headers::new()?;
-    headers.set("Content-Type", content_type)?;
-    headers.set("Accept", accept)?;
-    init.set_headers(&headers);
-    let req = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let resp: web_sys::Response = JsFuture::from(fetch_with_request(&req)?)
-        .await?
-        .dyn_into()?;
-    let status = resp.status();
-    let text = JsFuture::from(resp.text()?).await?;
-    Ok((status, text.as_string().unwrap_or_default()))
-}
-
 /// POSTs `body` to `url`; returns the status and the response text, or the
 /// JavaScript error for a network failure or an abort.
 pub async fn post(

@@ -557,10 +557,30 @@ impl Connection {
                 }
                 error("PrebindError", &message, condition)
             };
-            let answer = js::post_accept(&url, &body, "text/xml; charset=utf-8", accept).await;
+            // The same fetch path as BOSH requests, size limit included.
+            let request = crate::bosh::Transmit {
+                id: 0,
+                rid: 0,
+                url,
+                body,
+                content_type: "text/xml; charset=utf-8".into(),
+                headers: vec![("Accept".into(), accept.into())],
+                with_credentials: false,
+                keepalive: false,
+                attempt: 0,
+            };
+            let max = this.inner.core.borrow().max_response_size();
+            let answer = js::post(&request, None, max).await;
             let text = match answer {
-                Ok((200, text)) => text,
-                Ok((status, _)) => {
+                Ok(js::Answer::Body(200, text)) => text,
+                Ok(js::Answer::Oversized) => {
+                    return Err(fail(
+                        &callback,
+                        "prebind-failed",
+                        "prebind answer too large".into(),
+                    ));
+                }
+                Ok(js::Answer::Body(status, _)) => {
                     return Err(fail(
                         &callback,
                         "prebind-failed",
@@ -689,7 +709,7 @@ impl Connection {
             errback,
             promise: None,
         };
-        self.track(&stanza, timeout, waiting)
+        self.track("iq", &stanza, timeout, waiting)
     }
 
     /// Promise form of `sendIQ`: resolves with the `result` element; rejects
@@ -703,7 +723,7 @@ impl Connection {
         #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
     ) -> Promise {
-        self.track_promise(stanza, timeout)
+        self.track_promise("iq", stanza, timeout)
     }
 
     /// Sends a presence and waits for the presence answering it (same id):
@@ -726,7 +746,7 @@ impl Connection {
             errback,
             promise: None,
         };
-        self.track(&stanza, timeout, waiting)
+        self.track("presence", &stanza, timeout, waiting)
     }
 
     /// Promise form of `sendPresence`, settled like `sendIQAsync`.
@@ -737,7 +757,7 @@ impl Connection {
         #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
     ) -> Promise {
-        self.track_promise(stanza, timeout)
+        self.track_promise("presence", stanza, timeout)
     }
 
     /// Calls `handler()` every `period` milliseconds while it returns `true`.
@@ -1000,8 +1020,11 @@ impl Connection {
         promise
     }
 
+    /// Sends a stanza of `kind` (`iq` or `presence`) and waits for its
+    /// answer; another kind throws.
     fn track(
         &self,
+        kind: &'static str,
         stanza: &JsValue,
         timeout: Option<f64>,
         waiting: Waiting,
@@ -1014,6 +1037,13 @@ impl Connection {
                 e.condition(),
             )
         })?;
+        if el.local_name() != kind {
+            return Err(error(
+                "TypeError",
+                &format!("expected an <{kind}/> stanza, got <{}/>", el.name),
+                "bad-format",
+            ));
+        }
         let timeout = match timeout {
             None => None,
             Some(ms) if ms.is_finite() && ms >= 0.0 => Some(Duration::from_millis(ms as u64)),
@@ -1046,7 +1076,7 @@ impl Connection {
         Ok(id)
     }
 
-    fn track_promise(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+    fn track_promise(&self, kind: &'static str, stanza: JsValue, timeout: Option<f64>) -> Promise {
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         let waiting = Waiting {
@@ -1054,7 +1084,7 @@ impl Connection {
             errback: None,
             promise: slot.clone(),
         };
-        if let Err(e) = self.track(&stanza, timeout, waiting) {
+        if let Err(e) = self.track(kind, &stanza, timeout, waiting) {
             if let Some((_, reject)) = slot {
                 let _ = reject.call1(&JsValue::NULL, &e);
             }
@@ -1125,11 +1155,7 @@ fn schedule_drive(inner: &Rc<Inner>) {
 /// requests, then re-arms the timer.
 fn drive(inner: &Rc<Inner>) {
     loop {
-        let event = inner.core.borrow_mut().poll_event();
-        if let Some(ev) = event {
-            deliver(inner, ev);
-            continue;
-        }
+        flush_events(inner);
         let now = inner.now();
         let transmit = inner.core.borrow_mut().poll_transmit(now);
         match transmit {
@@ -1307,13 +1333,7 @@ fn flush_events(inner: &Rc<Inner>) {
 /// restore, stanzas the application sends in reaction (in the callback, or
 /// after `attach()` returns) join the very first request.
 fn drive_events_then_defer(inner: &Rc<Inner>) {
-    loop {
-        let event = inner.core.borrow_mut().poll_event();
-        match event {
-            Some(ev) => deliver(inner, ev),
-            None => break,
-        }
-    }
+    flush_events(inner);
     let inner = inner.clone();
     let cb = Closure::once_into_js(move || drive(&inner));
     js::set_timeout(cb.unchecked_ref(), 0);

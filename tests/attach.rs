@@ -8,16 +8,6 @@ use xmpp_wasm::connection::{Connection, Event, Options, Snapshot, Status};
 use xmpp_wasm::rand::XorShift;
 use xmpp_wasm::xml::parse;
 
-fn connected() -> Harness {
-    let mut h = Harness::new(Server::new(), options_with(&["PLAIN"]));
-    h.conn
-        .connect("alice@localhost/web", Some("alice-pass"))
-        .unwrap();
-    h.run();
-    assert_eq!(h.conn.status(), Status::Connected);
-    h
-}
-
 /// Moves the server of `h` to a fresh connection (a new page).
 fn new_page(h: Harness) -> Harness {
     Harness {

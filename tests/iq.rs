@@ -8,16 +8,6 @@ use std::time::Duration;
 use xmpp_wasm::connection::{Event, Options, Status};
 use xmpp_wasm::xml::parse;
 
-fn connected() -> Harness {
-    let mut h = Harness::new(Server::new(), options_with(&["PLAIN"]));
-    h.conn
-        .connect("alice@localhost/web", Some("alice-pass"))
-        .unwrap();
-    h.run();
-    assert_eq!(h.conn.status(), Status::Connected);
-    h
-}
-
 fn answers(h: &Harness) -> Vec<(String, String)> {
     h.events
         .iter()

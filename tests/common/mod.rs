@@ -530,6 +530,18 @@ impl Harness {
     }
 }
 
+/// A harness logged in with PLAIN as alice@localhost/web (the long poll
+/// held at the server).
+pub fn connected() -> Harness {
+    let mut h = Harness::new(Server::new(), options_with(&["PLAIN"]));
+    h.conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap();
+    h.run();
+    assert_eq!(h.conn.status(), Status::Connected);
+    h
+}
+
 pub fn options_with(mechs: &[&str]) -> Options {
     Options {
         mechanisms: Some(mechs.iter().map(|s| s.to_string()).collect()),

@@ -231,3 +231,32 @@ fn resends_keep_flowing_while_the_clock_jumps() {
     n.advance_until(Duration::from_secs(3600));
     assert_eq!(n.closed(), Some(Some("remote-connection-failed".into())));
 }
+
+/// A snapshot from storage a page can tamper with: rid 0 among the
+/// unanswered requests (or as the next rid) is refused by `Session::restore`
+/// itself, instead of panicking later when the ack of a new request is
+/// computed (`rid - 1`).
+#[test]
+fn s14_restore_refuses_rid_0_instead_of_panicking_later() {
+    let mut n = Net::open(config(), CmConfig::full());
+    n.send("<message xmlns='jabber:client' id='a'/>");
+    let good = n.s.snapshot().expect("open");
+    let mut snap = good.clone();
+    snap.unanswered = vec![xmpp_wasm::bosh::Unanswered {
+        rid: 0,
+        body: "<body rid='0' sid='sid-1' xmlns='http://jabber.org/protocol/httpbind'/>".into(),
+    }];
+    let err = Session::restore(config(), &snap).expect_err("rid 0 is refused");
+    assert_eq!(err.condition(), "bad-snapshot");
+    let mut snap = good.clone();
+    snap.next_rid = 0;
+    assert!(Session::restore(config(), &snap).is_err(), "next rid 0");
+    let mut s = Session::restore(config(), &good).expect("the untouched snapshot");
+    s.send(secs(0), "<message xmlns='jabber:client' id='b'/>".into());
+    s.flush();
+    for t in [secs(0), secs(1)] {
+        s.handle_timeout(t);
+        while s.poll_transmit(t).is_some() {}
+    }
+    assert!(s.is_open());
+}

@@ -85,7 +85,7 @@ fn s15_keys_continue_after_a_snapshot_restore() {
     let snap = n.s.snapshot().expect("open");
     let json = serde_json::to_string(&snap).unwrap();
     let back = serde_json::from_str(&json).unwrap();
-    n.s = Session::restore(keyed(20), &back);
+    n.s = Session::restore(keyed(20), &back).expect("a valid snapshot");
     n.run();
     n.send("<message xmlns='jabber:client' id='b'/>");
     n.assert_clean();

@@ -192,7 +192,10 @@ impl KeyChain {
 
     fn key(&self, i: u32) -> &str {
         let i = i as usize;
-        self.keys.get(40 * (i - 1)..40 * i).unwrap_or_default()
+        let start = i.saturating_sub(1).saturating_mul(40);
+        self.keys
+            .get(start..start.saturating_add(40))
+            .unwrap_or_default()
     }
 
     /// Appends `newkey='K(n)'` for the session creation request.
@@ -200,7 +203,7 @@ impl KeyChain {
         out.push_str("newkey='");
         out.push_str(self.key(self.next));
         out.push_str("' ");
-        self.next -= 1;
+        self.next = self.next.saturating_sub(1);
     }
 
     /// Appends `key='K(i)'` for the next request (and `newkey` from a fresh
@@ -210,7 +213,7 @@ impl KeyChain {
         out.push_str(self.key(self.next));
         out.push_str("' ");
         if self.next > 1 {
-            self.next -= 1;
+            self.next = self.next.saturating_sub(1);
             return;
         }
         // §15.5: new values for both the seed and n.

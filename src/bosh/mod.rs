@@ -60,7 +60,9 @@ pub use body::{parse_body, ParsedBody};
 pub use config::{timeout_for_wait, Config, DEFAULT_CONTENT_TYPE};
 pub use keys::{KeySeed, KeyState, MAX_KEYS, MIN_KEYS};
 pub use redirect::{check_redirect, MAX_REDIRECTS};
-pub use snapshot::{SessionSnapshot, Unanswered};
+pub use snapshot::{
+    SessionSnapshot, Unanswered, MAX_SNAPSHOT_SECONDS, MAX_SNAPSHOT_STRING, MAX_SNAPSHOT_WINDOW,
+};
 pub use version::Version;
 
 use crate::xml::Element;
@@ -224,6 +226,10 @@ pub enum BoshError {
     /// A `see-other-uri` target outside the rules of [`check_redirect`].
     #[error("refused see-other-uri target: {0}")]
     BadRedirect(&'static str),
+    /// A snapshot that fails [`SessionSnapshot::validate`] (tampered or
+    /// corrupted storage): nothing is restored.
+    #[error("unusable session snapshot: {0}")]
+    BadSnapshot(&'static str),
 }
 
 impl BoshError {
@@ -235,6 +241,7 @@ impl BoshError {
             BoshError::PauseNotSupported => "pause-not-supported",
             BoshError::InvalidHeader(_) | BoshError::InvalidConfig(_) => "bad-config",
             BoshError::BadRedirect(_) => "bad-redirect",
+            BoshError::BadSnapshot(_) => "bad-snapshot",
         }
     }
 }
@@ -479,13 +486,13 @@ impl Session {
         let mut config = self.config.clone();
         config.url = url;
         if let Some(seed) = &config.keys {
-            config.keys = Some(seed.derive(self.redirects + 1));
+            config.keys = Some(seed.derive(self.redirects.saturating_add(1)));
         }
         let mut s = Session::new(config, initial_rid);
         // Attempt ids go on from ours: a late answer to an old request must
         // not match a new one.
         s.next_id = self.next_id;
-        s.redirects = self.redirects + 1;
+        s.redirects = self.redirects.saturating_add(1);
         s.long_poll = self.long_poll;
         Some(s)
     }
@@ -725,7 +732,7 @@ impl Session {
             return None;
         }
         if self.terminate_requested && self.terminate_deadline.is_none() {
-            self.terminate_deadline = Some(now + self.config.terminate_timeout);
+            self.terminate_deadline = Some(now.saturating_add(self.config.terminate_timeout));
         }
         // 1. (Re)sends of requests that already own a rid, lowest rid first.
         if let Some(idx) = self.in_flight.iter().position(|r| {
@@ -865,7 +872,7 @@ impl Session {
         if open {
             if let (Some(since), Some(iv)) = (self.queued_since, self.config.idle_interval) {
                 if !self.queue.is_empty() && !self.paused && !self.flush_now {
-                    consider(since + iv);
+                    consider(since.saturating_add(iv));
                 }
             }
             if self.outstanding() == 0 && self.pause_pending.is_none() {
@@ -904,7 +911,7 @@ impl Session {
     fn idle_due(&self, now: Duration) -> bool {
         match (self.config.idle_interval, self.queued_since) {
             (None, _) => true,
-            (Some(iv), Some(since)) => now >= since + iv,
+            (Some(iv), Some(since)) => now >= since.saturating_add(iv),
             (Some(_), None) => true,
         }
     }
@@ -918,7 +925,7 @@ impl Session {
             .or_else(|| self.params.as_ref()?.inactivity)?;
         let limit = Duration::from_secs(limit.into());
         let margin = (limit / 4).min(Duration::from_secs(10));
-        Some(self.idle_since? + limit - margin)
+        Some(self.idle_since?.saturating_add(limit - margin))
     }
 
     fn keepalive_due(&self, now: Duration) -> bool {
@@ -938,7 +945,7 @@ impl Session {
             .as_ref()
             .and_then(|p| p.polling)
             .map_or(MIN_POLL_INTERVAL, |s| Duration::from_secs(s.into()));
-        Some(last.sent_at + interval)
+        Some(last.sent_at.saturating_add(interval))
     }
 
     fn take_rid(&mut self) -> Option<u64> {
@@ -947,15 +954,15 @@ impl Session {
             return None;
         }
         let rid = self.next_rid;
-        self.next_rid += 1;
+        self.next_rid = rid.saturating_add(1);
         Some(rid)
     }
 
     /// Starts (or restarts) the attempt of `in_flight[idx]`.
     fn launch(&mut self, now: Duration, idx: usize) -> Transmit {
         let id = self.next_id;
-        self.next_id += 1;
-        let mut deadline = now + self.request_timeout();
+        self.next_id = id.saturating_add(1);
+        let mut deadline = now.saturating_add(self.request_timeout());
         if let Some(d) = self.terminate_deadline {
             deadline = deadline.min(d);
         }
@@ -967,7 +974,7 @@ impl Session {
         });
         req.resend_at = None;
         let attempt = req.attempts;
-        req.attempts += 1;
+        req.attempts = attempt.saturating_add(1);
         Transmit {
             id,
             rid: req.rid,
@@ -995,7 +1002,8 @@ impl Session {
             self.in_flight
                 .iter()
                 .find(|r| r.unanswered())
-                .map(|r| r.rid - 1)
+                .and_then(|r| r.rid.checked_sub(1))
+                .filter(|a| *a > 0)
         } else {
             None
         };
@@ -1075,7 +1083,7 @@ impl Session {
         let max = self.config.max_retries;
         let deadline = self.terminate_deadline;
         let req = &mut self.in_flight[idx];
-        req.failures += 1;
+        req.failures = req.failures.saturating_add(1);
         if req.failures > max {
             let condition = if req.kind == Kind::Terminate {
                 None
@@ -1086,7 +1094,7 @@ impl Session {
             return;
         }
         let mut at = if backoff {
-            now + Self::backoff(req.failures)
+            now.saturating_add(Self::backoff(req.failures))
         } else {
             now
         };
@@ -1125,7 +1133,8 @@ impl Session {
         if parsed.kind.as_deref() == Some("error") {
             // §17.3: repeat this request and every earlier unanswered one,
             // byte for byte.
-            self.in_flight[idx].failures += 1;
+            let f = &mut self.in_flight[idx].failures;
+            *f = f.saturating_add(1);
             if self.in_flight[idx].failures > self.config.max_retries {
                 self.close(Some("remote-connection-failed".into()));
                 return;

@@ -9,7 +9,7 @@
 //! others once. Stanzas queued but not yet sent are kept too.
 
 use super::keys::{KeyChain, KeyState};
-use super::{Config, Kind, Request, Session, SessionParams, State};
+use super::{BoshError, Config, Kind, Request, Session, SessionParams, State};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -62,20 +62,57 @@ pub struct SessionSnapshot {
     pub keys: Option<KeyState>,
 }
 
+/// The largest `wait`, `polling`, `inactivity` and `maxpause` (seconds) a
+/// snapshot may carry: a day. Servers negotiate minutes; a larger value comes
+/// from tampered storage.
+pub const MAX_SNAPSHOT_SECONDS: u32 = 86_400;
+
+/// The largest `requests` and `hold` a snapshot may carry.
+pub const MAX_SNAPSHOT_WINDOW: u32 = 64;
+
+/// The longest `url`, `to` or `sid` a snapshot may carry, in bytes.
+pub const MAX_SNAPSHOT_STRING: usize = 2048;
+
 impl SessionSnapshot {
-    /// Checks what a tampered or corrupted snapshot could use to break the
-    /// session: the next rid in range, at most `requests` + 1 unanswered
-    /// requests (a window's worth, plus a terminate or pause), their rids
-    /// increasing and below the next one, and key-sequence lengths in range.
+    /// Checks every field a tampered or corrupted snapshot could use to break
+    /// the session: a sid, URL and domain that are short and have no control
+    /// characters; the next rid in 1..=`MAX_RID`; `requests` in
+    /// 1..=[`MAX_SNAPSHOT_WINDOW`], `hold` at most that; `wait`, `polling`,
+    /// `inactivity` and `maxpause` at most [`MAX_SNAPSHOT_SECONDS`]
+    /// (`inactivity` and `maxpause` at least 1); `ack` below the next rid; at
+    /// most `requests` + 1 unanswered requests (a window's worth, plus a
+    /// terminate or pause), their rids at least 1, increasing and below the
+    /// next one, each body a BOSH `<body/>` carrying that rid and the sid;
+    /// key-sequence lengths and index in range. [`Session::restore`] runs it.
     pub fn validate(&self) -> Result<(), &'static str> {
-        if self.sid.is_empty() {
-            return Err("no sid");
+        let text_ok = |t: &str| t.len() <= MAX_SNAPSHOT_STRING && !t.chars().any(char::is_control);
+        if self.sid.trim().is_empty() || !text_ok(&self.sid) {
+            return Err("bad sid");
+        }
+        if self.url.is_empty() || !text_ok(&self.url) || !text_ok(&self.to) {
+            return Err("bad url or domain");
         }
         if self.next_rid == 0 || self.next_rid > super::MAX_RID {
             return Err("next rid out of range");
         }
-        if self.requests == 0 || self.requests > 64 || self.hold > 64 {
+        if self.requests == 0
+            || self.requests > MAX_SNAPSHOT_WINDOW
+            || self.hold > MAX_SNAPSHOT_WINDOW
+        {
             return Err("requests/hold out of range");
+        }
+        if self.wait > MAX_SNAPSHOT_SECONDS
+            || self.polling.is_some_and(|p| p > MAX_SNAPSHOT_SECONDS)
+        {
+            return Err("wait/polling out of range");
+        }
+        let period_ok =
+            |v: Option<u32>| v.map_or(true, |v| (1..=MAX_SNAPSHOT_SECONDS).contains(&v));
+        if !period_ok(self.inactivity) || !period_ok(self.maxpause) {
+            return Err("inactivity/maxpause out of range");
+        }
+        if self.ack.is_some_and(|a| a >= self.next_rid) {
+            return Err("ack out of range");
         }
         if self.unanswered.len() > self.requests as usize + 1 {
             return Err("more unanswered requests than the window holds");
@@ -86,6 +123,9 @@ impl SessionSnapshot {
                 return Err("unanswered rids out of order");
             }
             last = u.rid;
+            if !body_matches(&u.body, u.rid, &self.sid) {
+                return Err("an unanswered body does not match its rid and sid");
+            }
         }
         if let Some(k) = &self.keys {
             if KeyChain::restore(k).is_none() {
@@ -94,6 +134,18 @@ impl SessionSnapshot {
         }
         Ok(())
     }
+}
+
+/// Whether `body` is a BOSH `<body/>` with this `rid` and `sid`: a stored
+/// request is resent as it is, so it must be the request it claims to be.
+fn body_matches(body: &str, rid: u64, sid: &str) -> bool {
+    let Ok(el) = crate::xml::parse(body) else {
+        return false;
+    };
+    el.local_name() == "body"
+        && el.ns() == Some(crate::ns::HTTPBIND)
+        && el.attr("rid").and_then(|r| r.parse::<u64>().ok()) == Some(rid)
+        && el.attr("sid") == Some(sid)
 }
 
 impl Session {
@@ -133,7 +185,11 @@ impl Session {
     /// Continues a session from a snapshot. The unanswered requests are
     /// resent first, with their own rids and bytes; new requests continue at
     /// `next_rid`. `config.url`/`to` are taken from the snapshot.
-    pub fn restore(mut config: Config, snap: &SessionSnapshot) -> Session {
+    ///
+    /// Errors: [`BoshError::BadSnapshot`] when the snapshot fails
+    /// [`SessionSnapshot::validate`] (storage is not trusted).
+    pub fn restore(mut config: Config, snap: &SessionSnapshot) -> Result<Session, BoshError> {
+        snap.validate().map_err(BoshError::BadSnapshot)?;
         config.url = snap.url.clone();
         config.to = snap.to.clone();
         config.wait = snap.wait;
@@ -153,12 +209,6 @@ impl Session {
         let mut s = Session::attached(config, params, snap.next_rid);
         s.keys = snap.keys.as_ref().and_then(KeyChain::restore);
         for u in &snap.unanswered {
-            // Rids must increase and stay below `next_rid`; a request that
-            // breaks this comes from a corrupt snapshot and is dropped.
-            let fits = u.rid < snap.next_rid && s.in_flight.back().map_or(true, |b| b.rid < u.rid);
-            if !fits {
-                continue;
-            }
             s.in_flight.push_back(Request {
                 rid: u.rid,
                 kind: Kind::Normal,
@@ -178,7 +228,7 @@ impl Session {
             s.queued_since = Some(Duration::ZERO);
             s.flush_now = true;
         }
-        s
+        Ok(s)
     }
 }
 
@@ -204,7 +254,7 @@ impl Session {
             self.restore_gate = None;
             return false;
         }
-        let until = until.unwrap_or(now + self.config.restore_settle);
+        let until = until.unwrap_or(now.saturating_add(self.config.restore_settle));
         if now >= until {
             self.restore_gate = None;
             return false;
@@ -252,7 +302,7 @@ mod tests {
         // Through JSON, as it is stored.
         let json = serde_json::to_string(&snap).unwrap();
         let back: SessionSnapshot = serde_json::from_str(&json).unwrap();
-        let mut r = Session::restore(Config::new("", ""), &back);
+        let mut r = Session::restore(Config::new("", ""), &back).expect("valid");
         let first = r.poll_transmit(now).expect("resend");
         assert_eq!((first.rid, first.body.as_str()), (100, a.body.as_str()));
         // New requests wait for the resend to reach the server first...
@@ -268,7 +318,7 @@ mod tests {
         assert!(r.poll_transmit(later).is_none(), "window of 2 is full");
 
         // Or until the resend is answered, whichever comes first.
-        let mut q = Session::restore(Config::new("", ""), &back);
+        let mut q = Session::restore(Config::new("", ""), &back).expect("valid");
         let resend = q.poll_transmit(now).expect("resend");
         assert!(q.poll_transmit(now).is_none());
         let body = "<body xmlns='http://jabber.org/protocol/httpbind'/>";
@@ -285,5 +335,56 @@ mod tests {
         o.terminate(vec![]);
         let _ = o.poll_transmit(Duration::ZERO);
         assert!(o.snapshot().is_none());
+    }
+
+    #[test]
+    fn restore_checks_every_field_a_tampered_storage_could_hold() {
+        let mut s = open();
+        let now = Duration::ZERO;
+        s.send(now, "<message xmlns='jabber:client' id='m1'/>".into());
+        s.flush();
+        let _ = s.poll_transmit(now).expect("the message leaves");
+        let good = s.snapshot().expect("open");
+        assert!(Session::restore(Config::new("", ""), &good).is_ok());
+        type Tamper = fn(&mut SessionSnapshot);
+        let cases: &[(&str, Tamper)] = &[
+            ("empty sid", |s| s.sid = " ".into()),
+            ("control in sid", |s| s.sid = "a\u{0}b".into()),
+            ("empty url", |s| s.url.clear()),
+            ("huge url", |s| s.url = "h".repeat(5000)),
+            ("next rid 0", |s| s.next_rid = 0),
+            ("next rid past 2^53-1", |s| s.next_rid = 1 << 53),
+            ("requests 0", |s| s.requests = 0),
+            ("requests 1000", |s| s.requests = 1000),
+            ("hold 1000", |s| s.hold = 1000),
+            ("wait u32::MAX", |s| s.wait = u32::MAX),
+            ("polling u32::MAX", |s| s.polling = Some(u32::MAX)),
+            ("inactivity 0", |s| s.inactivity = Some(0)),
+            ("maxpause u32::MAX", |s| s.maxpause = Some(u32::MAX)),
+            ("ack past the next rid", |s| s.ack = Some(u64::MAX)),
+            ("unanswered rid 0", |s| s.unanswered[0].rid = 0),
+            ("unanswered at the next rid", |s| {
+                s.unanswered[0].rid = s.next_rid
+            }),
+            ("body of another rid", |s| s.unanswered[0].rid -= 1),
+            ("body not XML", |s| s.unanswered[0].body = "<body".into()),
+            ("body of another sid", |s| {
+                s.unanswered[0].body = s.unanswered[0].body.replace("sid='s1'", "sid='s2'")
+            }),
+            ("rids not increasing", |s| {
+                let u = s.unanswered[0].clone();
+                s.unanswered.push(u);
+            }),
+            ("too many unanswered", |s| {
+                let u = s.unanswered[0].clone();
+                s.unanswered = vec![u; 4];
+            }),
+        ];
+        for (what, tamper) in cases {
+            let mut snap = good.clone();
+            tamper(&mut snap);
+            let err = Session::restore(Config::new("", ""), &snap).expect_err(what);
+            assert_eq!(err.condition(), "bad-snapshot", "{what}");
+        }
     }
 }

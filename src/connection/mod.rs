@@ -446,10 +446,6 @@ impl Connection {
         if snapshot.v != SNAPSHOT_VERSION {
             return Err(CommandError::InvalidState("snapshot of another version"));
         }
-        snapshot
-            .session
-            .validate()
-            .map_err(CommandError::InvalidState)?;
         if snapshot.session.url != self.url {
             // Never send this connection's headers and cookies elsewhere
             // because stored data says so.
@@ -457,7 +453,11 @@ impl Connection {
         }
         let jid = Jid::parse(&snapshot.jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
         let config = self.bosh_config(jid.domain());
-        self.session = Some(Session::restore(config, &snapshot.session));
+        let session = Session::restore(config, &snapshot.session).map_err(|e| match e {
+            bosh::BoshError::BadSnapshot(why) => CommandError::InvalidState(why),
+            _ => CommandError::InvalidState("unusable snapshot"),
+        })?;
+        self.session = Some(session);
         self.begin_attached(jid);
         Ok(())
     }

@@ -245,3 +245,24 @@ fn s7_2_server_wait_lower_than_asked_sets_the_request_timeout() {
     assert_eq!(n.s.params().unwrap().wait, 10);
     assert_eq!(n.s.request_timeout(), ms(10 * 1100 + 2000));
 }
+
+/// §7.2: the server's `wait` "MUST be less than or equal to the value
+/// specified in the session request". One that answers more (asked 60,
+/// answered 3600) is not trusted: the lower of the two times requests out,
+/// so a request lost on its way is resent after about a minute, not an hour.
+#[test]
+fn s7_2_server_wait_higher_than_asked_is_not_trusted() {
+    let mut cm = CmConfig::full();
+    cm.wait = Some(3600);
+    let mut n = Net::open(config(), cm);
+    assert_eq!(n.s.params().unwrap().wait, 60, "the lower of the two");
+    assert_eq!(n.s.request_timeout(), ms(60 * 1100 + 2000));
+    let held = n.cm.held_rids();
+    assert_eq!(held.len(), 1, "the long poll is held");
+    n.advance_until(secs(120));
+    let resends = n.sent.iter().filter(|t| t.rid == held[0]).count();
+    assert!(
+        resends >= 2,
+        "the held poll is resent within 1.1 × 60 + 2 s"
+    );
+}

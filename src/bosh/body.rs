@@ -138,7 +138,9 @@ impl ParsedBody {
         let hold = number(b, "hold").unwrap_or(config.hold);
         Ok(SessionParams {
             sid: sid.to_owned(),
-            wait: number(b, "wait").unwrap_or(config.wait),
+            // §7.2: the server's `wait` "MUST be less than or equal to" ours;
+            // a higher one is not trusted (it would set the request timeout).
+            wait: number(b, "wait").map_or(config.wait, |w: u32| w.min(config.wait)),
             requests: number(b, "requests")
                 .unwrap_or(hold.saturating_add(1))
                 .max(1),

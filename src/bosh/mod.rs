@@ -100,7 +100,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(8);
 pub struct SessionParams {
     /// Session id.
     pub sid: String,
-    /// Longest time the server holds a request (seconds).
+    /// Longest time the server holds a request (seconds): the server's
+    /// `wait`, or ours if it answered more (§7.2 forbids that).
     pub wait: u32,
     /// Most requests the client may have unanswered at once.
     pub requests: u32,

@@ -35,7 +35,9 @@ pub fn ms(m: u64) -> Duration {
 #[derive(Clone, Debug)]
 pub struct CmConfig {
     pub sid: String,
-    /// `wait` answered (`None`: echo the client's).
+    /// `wait` answered (`None`: echo the client's). A value above the
+    /// client's is answered as it is, like a misbehaving server would (§7.2:
+    /// it MUST be less than or equal), and the server then holds that long.
     pub wait: Option<u32>,
     /// `requests` answered (`None`: attribute omitted).
     pub requests: Option<u32>,
@@ -332,7 +334,7 @@ impl Cm {
         self.expected = Some(rid + 1);
         let asked_wait: u32 = body.attr("wait").and_then(|v| v.parse().ok()).unwrap_or(60);
         let asked_hold: u32 = body.attr("hold").and_then(|v| v.parse().ok()).unwrap_or(1);
-        self.wait = self.cfg.wait.unwrap_or(asked_wait).min(asked_wait);
+        self.wait = self.cfg.wait.unwrap_or(asked_wait);
         self.hold = self.cfg.hold.unwrap_or(asked_hold).min(asked_hold);
         self.requests = self.cfg.requests.unwrap_or(self.hold + 1);
         self.client_ack = body.attr("ack") == Some("1");

@@ -171,3 +171,33 @@ fn s13_server_terminate_while_we_terminate_is_not_a_failure() {
     n.drain();
     assert_eq!(n.closed(), Some(None));
 }
+
+/// §13: "Upon receiving the response, the client MUST consider the HTTP
+/// session to have been terminated" — at once, even while an earlier rid is
+/// still unanswered: nothing waits for it, and it is never resent (the
+/// server no longer knows the session).
+#[test]
+fn s13_the_terminate_answer_ends_the_session_before_an_earlier_rid_is_answered() {
+    let mut n = Net::open(config(), CmConfig::full());
+    n.park = true;
+    n.s.terminate(vec![UNAVAILABLE.into()]);
+    n.run();
+    let term = n.sent.last().unwrap().clone();
+    assert!(term.body.contains("type='terminate'"));
+    let parked = std::mem::take(&mut n.parked);
+    let term_answer: Vec<_> = parked.into_iter().filter(|r| r.0 == term.id).collect();
+    assert_eq!(term_answer.len(), 1);
+    // The terminate answer arrives first; the held poll's answer never does.
+    n.park = false;
+    n.respond(term_answer);
+    while let Some(e) = n.s.poll_event() {
+        n.events.push(e);
+    }
+    assert!(n.s.is_closed(), "closed on the terminate answer alone");
+    assert_eq!(n.closed(), Some(None), "a clean end");
+    assert_eq!(n.s.poll_transmit(n.now), None);
+    let sent = n.sent.len();
+    n.advance_until(secs(600));
+    assert_eq!(n.sent.len(), sent, "no earlier rid is resent");
+    n.assert_clean();
+}

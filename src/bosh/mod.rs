@@ -27,7 +27,9 @@
 //! * a request id (rid) is used for exactly one body; a resend carries the
 //!   same rid and byte-identical body; rids are consecutive, with no gap;
 //! * responses are processed strictly in rid order, whatever order they
-//!   arrive in;
+//!   arrive in; the answer to the terminate request ends the session at once
+//!   (§13), after the responses already received, even if an earlier rid is
+//!   still unanswered;
 //! * never more than the server's `requests` requests whose response is not
 //!   yet processed (a response received ahead of a lost one keeps its slot, so
 //!   the lost one stays in the server's replay buffer), plus one for a
@@ -1149,6 +1151,14 @@ impl Session {
             return;
         }
         self.in_flight[idx].response = Some(parsed);
+        if self.in_flight[idx].kind == Kind::Terminate {
+            // §13: the answer to our terminate ends the session at once, even
+            // while an earlier rid is unanswered (the server has forgotten it:
+            // waiting or resending is pointless). What was already received
+            // is still delivered, in rid order.
+            self.end_on_terminate_answer();
+            return;
+        }
         self.process_in_order();
         if self.state != State::Closed && self.outstanding() == 0 {
             self.idle_since = Some(now);
@@ -1168,6 +1178,21 @@ impl Session {
             };
             self.process(&req, parsed);
         }
+    }
+
+    /// Processes every response already received, in rid order, skipping
+    /// the unanswered rids, then closes cleanly.
+    fn end_on_terminate_answer(&mut self) {
+        let requests = std::mem::take(&mut self.in_flight);
+        for mut req in requests {
+            if self.state == State::Closed {
+                break;
+            }
+            if let Some(parsed) = req.response.take() {
+                self.process(&req, parsed);
+            }
+        }
+        self.close(None);
     }
 
     fn process(&mut self, req: &Request, parsed: ParsedBody) {

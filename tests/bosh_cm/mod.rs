@@ -126,6 +126,9 @@ pub struct Cm {
     /// Payloads waiting for a response to carry them.
     pub outbox: Vec<String>,
     pub terminated: bool,
+    /// The client's own terminate request was processed (§13): any later
+    /// request is a violation (the client must consider the session over).
+    pub client_terminated: bool,
     /// The inactivity timer expired: the session is gone.
     pub expired: bool,
     /// How many restarts were asked for.
@@ -162,6 +165,7 @@ impl Cm {
             creation: None,
             outbox: Vec::new(),
             terminated: false,
+            client_terminated: false,
             expired: false,
             restarts: 0,
             pauses: Vec::new(),
@@ -290,6 +294,11 @@ impl Cm {
             return vec![(t.id, 200, self.terminal("item-not-found"))];
         }
         if self.terminated {
+            if self.client_terminated {
+                self.violation(format!(
+                    "rid {rid} after the client's terminate was answered"
+                ));
+            }
             return vec![(t.id, 200, self.terminal("item-not-found"))];
         }
         // §14.3: a rid already answered: the buffered copy.
@@ -510,6 +519,7 @@ impl Cm {
             };
             out.push((id, 200, b));
             self.terminated = true;
+            self.client_terminated = true;
             return;
         }
         if restart {

@@ -94,3 +94,47 @@ fn s11_a_server_that_answers_a_long_poll_at_once_is_not_hammered() {
     assert!(n.cm.received.len() < 15, "{}", n.cm.received.len());
     n.assert_clean();
 }
+
+/// §12 with the inactivity keepalive (§10): polling=5, inactivity=6. The
+/// keepalive would be due 4.5 s after the last answer, but an empty request
+/// within `polling` of the previous empty one (answered empty) is a policy
+/// violation: the keepalive waits for the later of its time and the polling
+/// deadline, which is still inside the inactivity period.
+#[test]
+fn s12_the_inactivity_keepalive_respects_polling() {
+    let mut cm = polling_cm();
+    cm.inactivity = Some(6);
+    let mut n = Net::open(config(), cm);
+    n.advance_until(secs(60));
+    let times = empty_poll_times(&n);
+    assert!(times.len() >= 10, "{times:?}");
+    for w in times.windows(2) {
+        assert!(w[1] - w[0] >= secs(5), "polling = 5: {times:?}");
+    }
+    assert!(!n.cm.expired, "nor past inactivity");
+    n.assert_clean();
+}
+
+/// The same with the long poll turned off (only the keepalive sends empty
+/// requests) and with the session paused (only the paused keepalive does).
+#[test]
+fn s12_the_keepalive_respects_polling_without_long_poll_and_while_paused() {
+    for paused in [false, true] {
+        let mut cm = polling_cm();
+        cm.inactivity = Some(6);
+        let mut n = Net::open(config(), cm);
+        if paused {
+            n.s.pause();
+        } else {
+            n.s.set_long_poll(false);
+        }
+        n.advance_until(secs(60));
+        let times = empty_poll_times(&n);
+        assert!(times.len() >= 8, "paused {paused}: {times:?}");
+        for w in times.windows(2) {
+            assert!(w[1] - w[0] >= secs(5), "paused {paused}: {times:?}");
+        }
+        assert!(!n.cm.expired, "paused {paused}");
+        n.assert_clean();
+    }
+}

@@ -822,7 +822,7 @@ impl Session {
         if !self.queue.is_empty()
             && (self.flush_now
                 || self.idle_due(now)
-                || (outstanding == 0 && self.keepalive_due(now)))
+                || (outstanding == 0 && self.inactivity_deadline().is_some_and(|t| t <= now)))
         {
             self.flush_now = false;
             self.queued_since = None;
@@ -878,6 +878,11 @@ impl Session {
                     consider(since.saturating_add(iv));
                 }
             }
+            if !self.queue.is_empty() && !self.paused && self.outstanding() == 0 {
+                if let Some(t) = self.inactivity_deadline() {
+                    consider(t);
+                }
+            }
             if self.outstanding() == 0 && self.pause_pending.is_none() {
                 let keepalive = if self.paused {
                     self.config.keepalive_while_paused
@@ -919,16 +924,26 @@ impl Session {
         }
     }
 
-    /// When the inactivity keepalive is due: `inactivity` (or the requested
-    /// pause) minus a margin (a quarter of it, at most 10 s) after the server
-    /// last answered and held nothing.
-    fn keepalive_at(&self) -> Option<Duration> {
+    /// When the inactivity period calls for a request: `inactivity` (or the
+    /// requested pause) minus a margin (a quarter of it, at most 10 s) after
+    /// the server last answered and held nothing. Queued stanzas leave by
+    /// then whatever the idle interval.
+    fn inactivity_deadline(&self) -> Option<Duration> {
         let limit = self
             .server_pause
             .or_else(|| self.params.as_ref()?.inactivity)?;
         let limit = Duration::from_secs(limit.into());
         let margin = (limit / 4).min(Duration::from_secs(10));
         Some(self.idle_since?.saturating_add(limit - margin))
+    }
+
+    /// When the inactivity keepalive (an empty request) is due: the later of
+    /// [`Session::inactivity_deadline`] and the time an empty request may
+    /// leave at all (`polling`, §11/§12): an early keepalive would be a
+    /// policy violation.
+    fn keepalive_at(&self) -> Option<Duration> {
+        let t = self.inactivity_deadline()?;
+        Some(self.empty_poll_allowed_at().map_or(t, |p| t.max(p)))
     }
 
     fn keepalive_due(&self, now: Duration) -> bool {

@@ -101,6 +101,38 @@ fn s11_requests_1_sends_one_at_a_time() {
     n.assert_clean();
 }
 
+/// §11 with `requests` = 1: an empty request must not arrive within
+/// `polling` of the previous request of any kind — a message just sent
+/// included, even though it was answered at once.
+#[test]
+fn s11_requests_1_no_empty_request_within_polling_of_any_request() {
+    let mut cm = CmConfig::full();
+    cm.requests = Some(1);
+    cm.hold = Some(0);
+    cm.polling = Some(5);
+    cm.inactivity = Some(60);
+    let mut n = Net::open(config(), cm);
+    n.advance_to(secs(7));
+    n.now += ms(100);
+    n.send("<message xmlns='jabber:client' id='m'/>");
+    n.advance_until(secs(40));
+    let reqs: Vec<_> = n.cm.received.iter().skip(1).collect();
+    let times: Vec<_> = reqs.iter().map(|(t, _)| *t).collect();
+    let m = reqs.iter().position(|(_, b)| b.contains("id='m'")).unwrap();
+    assert_eq!(times[m], secs(7) + ms(100), "the message did not wait");
+    for (i, w) in reqs.windows(2).enumerate() {
+        if !w[1].1.contains("</body>") {
+            assert!(
+                w[1].0 - w[0].0 >= secs(5),
+                "empty request {}: {times:?}",
+                i + 1
+            );
+        }
+    }
+    assert!(times.len() >= 7, "the session kept polling: {times:?}");
+    n.assert_clean();
+}
+
 fn two_outstanding() -> Session {
     let params = SessionParams {
         sid: "s".into(),

@@ -50,7 +50,11 @@ fn s12_empty_polls_answered_empty_are_polling_seconds_apart() {
 
 #[test]
 fn s12_a_poll_answered_with_payloads_may_be_followed_at_once() {
-    let mut n = Net::open(config(), polling_cm());
+    // With a window of 2: with `requests` = 1, §11 forbids any empty request
+    // within `polling` of the previous one (`bosh_11_overactivity`).
+    let mut cm = polling_cm();
+    cm.requests = Some(2);
+    let mut n = Net::open(config(), cm);
     n.advance_to(secs(5));
     let before = n.cm.received.len();
     n.cm.outbox

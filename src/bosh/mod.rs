@@ -328,6 +328,8 @@ pub struct Session {
     events: VecDeque<Event>,
     idle_since: Option<Duration>,
     last_empty: Option<LastEmpty>,
+    /// When the last new request (after creation) left.
+    last_sent: Option<Duration>,
     server_ack: Option<u64>,
     keys: Option<KeyChain>,
     redirect: Option<String>,
@@ -364,6 +366,7 @@ impl Session {
             events: VecDeque::new(),
             idle_since: None,
             last_empty: None,
+            last_sent: None,
             server_ack: None,
             keys: None,
             redirect: None,
@@ -804,7 +807,8 @@ impl Session {
             return None;
         }
         if self.restart_pending {
-            if !self.in_flight.is_empty() {
+            // The restart is an empty request: the polling rules apply.
+            if !self.in_flight.is_empty() || self.empty_poll_allowed_at().is_some_and(|t| t > now) {
                 return None;
             }
             self.restart_pending = false;
@@ -894,7 +898,8 @@ impl Session {
                         consider(t);
                     }
                 }
-                if !self.paused && self.long_poll && self.queue.is_empty() {
+                let empty_next = self.queue.is_empty() && (self.long_poll || self.restart_pending);
+                if !self.paused && empty_next {
                     if let Some(t) = self.empty_poll_allowed_at() {
                         consider(t);
                     }
@@ -952,18 +957,30 @@ impl Session {
 
     /// When the next empty request may leave, if it must wait: after an
     /// empty request answered empty, `polling` seconds (or
-    /// [`MIN_POLL_INTERVAL`]) after that request left (XEP-0124 §11, §12).
+    /// [`MIN_POLL_INTERVAL`]) after that request left (XEP-0124 §11, §12);
+    /// and with `requests` = 1, `polling` seconds after the previous request
+    /// of any kind left (§11: "the last two requests arrived within a period
+    /// shorter than … 'polling'").
     fn empty_poll_allowed_at(&self) -> Option<Duration> {
-        let last = self.last_empty?;
-        if last.answered_empty != Some(true) {
-            return None;
-        }
-        let interval = self
-            .params
-            .as_ref()
+        let params = self.params.as_ref();
+        let polling = params
             .and_then(|p| p.polling)
-            .map_or(MIN_POLL_INTERVAL, |s| Duration::from_secs(s.into()));
-        Some(last.sent_at.saturating_add(interval))
+            .map(|s| Duration::from_secs(s.into()));
+        let after_empty = self
+            .last_empty
+            .filter(|l| l.answered_empty == Some(true))
+            .map(|l| {
+                l.sent_at
+                    .saturating_add(polling.unwrap_or(MIN_POLL_INTERVAL))
+            });
+        let one_request = match (params.map(|p| p.requests), polling, self.last_sent) {
+            (Some(1), Some(p), Some(at)) => Some(at.saturating_add(p)),
+            _ => None,
+        };
+        match (after_empty, one_request) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn take_rid(&mut self) -> Option<u64> {
@@ -1052,6 +1069,7 @@ impl Session {
             body.push_str("</body>");
         }
         let empty = payload.is_empty();
+        self.last_sent = Some(now);
         if empty && matches!(kind, Kind::Normal | Kind::Restart) {
             self.last_empty = Some(LastEmpty {
                 rid,

@@ -147,6 +147,10 @@ pub struct Cm {
     /// Responses sent, by rid (§14.3 buffer).
     answered: BTreeMap<u64, String>,
     last_empty: Option<LastEmpty>,
+    /// When the previous request after creation (of any kind) arrived: with
+    /// `requests` = 1, an empty request within `polling` of it is a policy
+    /// violation (§11).
+    last_arrival: Option<(u64, Duration)>,
     /// The key the next request's key must hash to (§15).
     key: Option<String>,
     /// Idle since (no request held); and the current inactivity limit.
@@ -178,6 +182,7 @@ impl Cm {
             held: VecDeque::new(),
             answered: BTreeMap::new(),
             last_empty: None,
+            last_arrival: None,
             key: None,
             idle_since: None,
             pause_limit: None,
@@ -468,6 +473,24 @@ impl Cm {
         } else if !empty {
             // §12 is about *consecutive* empty requests.
             self.last_empty = None;
+        }
+        // §11 with `requests` = 1: "the last two requests arrived within a
+        // period shorter than … 'polling'" and the last one is empty (not a
+        // pause or terminate) — whatever the previous one carried or was
+        // answered with. (With a larger window the same sentence would also
+        // catch an ordinary long poll following a message; the rule above
+        // keeps to consecutive empty requests there.)
+        let previous = self.last_arrival.replace((rid, now));
+        if self.requests == 1 && empty && pause.is_none() && !terminate {
+            if let (Some((prev, at)), Some(polling)) = (previous, self.cfg.polling) {
+                if now < at + secs(polling.into()) {
+                    self.violation(format!(
+                        "requests=1: empty request {rid} within polling of request {prev}"
+                    ));
+                    out.push((id, 200, self.terminal("policy-violation")));
+                    return;
+                }
+            }
         }
         if let Some(p) = pause {
             if self.cfg.maxpause.is_none() {

@@ -214,3 +214,48 @@ fn s10_a_due_keepalive_takes_the_queue_along() {
     assert_eq!(n.cm.received.last().unwrap().0, ms(22_500));
     n.assert_clean();
 }
+
+/// §10 + §14.3: a page that goes away asks for a pause and dies before the
+/// answers arrive; the next page restores the session. The server does not
+/// buffer the answer to a pause request (§14.3: only "requests which were
+/// not session pause requests"), so resending the pause rid would end the
+/// session with `item-not-found`. The pause request never enters the
+/// snapshot; the server received it, so new requests continue after its rid
+/// and the rids stay contiguous on the server's side.
+#[test]
+fn s10_s14_3_a_restore_after_a_pause_request_does_not_resend_it() {
+    let mut n = Net::open(config(), CmConfig::full()); // maxpause 120
+    let poll = n.cm.held_rids()[0];
+    n.park = true; // the page is going away: it never sees the answers
+    n.s.pause_session(n.now, 60).unwrap();
+    n.run();
+    let pause = n.sent.last().unwrap().clone();
+    assert!(pause.body.contains("pause='60'"));
+    assert_eq!(n.cm.pauses, [60]);
+    let snap = n.s.snapshot().expect("open");
+    let json = serde_json::to_string(&snap).unwrap();
+    let snap = serde_json::from_str(&json).unwrap();
+    // The next page.
+    n.parked.clear();
+    n.park = false;
+    n.now += secs(2);
+    n.s = Session::restore(config(), &snap).expect("a valid snapshot");
+    let before = n.sent.len();
+    n.run();
+    n.send("<message xmlns='jabber:client' id='after-reload'/>");
+    n.advance_until(n.now + secs(30));
+    let resent: Vec<u64> = n.sent[before..].iter().map(|t| t.rid).collect();
+    assert!(
+        resent.contains(&poll),
+        "the held poll is resent: {resent:?}"
+    );
+    assert!(!resent.contains(&pause.rid), "never the pause: {resent:?}");
+    assert_eq!(
+        resent.iter().filter(|r| **r > poll).min(),
+        Some(&(pause.rid + 1)),
+        "new requests continue after the pause rid"
+    );
+    assert!(n.s.is_open(), "{:?}", n.closed());
+    assert!(n.cm.forwarded.iter().any(|p| p.contains("after-reload")));
+    n.assert_clean();
+}

@@ -7,6 +7,12 @@
 //! session first resends those requests: the connection manager answers a
 //! rid it already answered from its cache (XEP-0124 §14.3) and processes the
 //! others once. Stanzas queued but not yet sent are kept too.
+//!
+//! The exception is a **pause request** (§10): servers do not buffer its
+//! answer (§14.3), so it is never resent; its rid counts as used as soon as
+//! it left (a page asks for the pause as it goes away, with `fetch`
+//! keepalive, and the server received it), and the restored session
+//! continues after it.
 
 use super::keys::{KeyChain, KeyState};
 use super::{BoshError, Config, Kind, Request, Session, SessionParams, State};
@@ -45,7 +51,8 @@ pub struct SessionSnapshot {
     pub inactivity: Option<u32>,
     /// Negotiated `maxpause`, if any.
     pub maxpause: Option<u32>,
-    /// Requests sent and not yet answered, lowest rid first.
+    /// Requests sent and not yet answered, lowest rid first (pause requests
+    /// left out: they are never resent).
     pub unanswered: Vec<Unanswered>,
     /// Stanzas queued and not yet sent.
     pub queued: Vec<String>,
@@ -167,9 +174,14 @@ impl Session {
             polling: p.polling,
             inactivity: p.inactivity,
             maxpause: p.maxpause,
+            // A pause request is left out: the server does not buffer its
+            // answer (§14.3), so a resend would end the session with
+            // `item-not-found`. Its rid stays used (`next_rid` is past it):
+            // the server received it, and the next page continues after it.
             unanswered: self
                 .in_flight
                 .iter()
+                .filter(|r| r.kind != Kind::Pause)
                 .map(|r| Unanswered {
                     rid: r.rid,
                     body: r.body.clone(),

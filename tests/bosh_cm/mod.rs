@@ -6,7 +6,8 @@
 //! The connection manager is strict where the specification lets a server be
 //! strict: it forwards payloads in rid order, holds at most `hold` requests,
 //! answers a repeated rid from its buffer (§14.3), answers a rid it is still
-//! holding with a recoverable error (§14.3), checks the key sequence (§15),
+//! holding with a recoverable error (§14.3) — but never the answer to a
+//! pause request, which it does not buffer (§14.3) —, checks the key sequence (§15),
 //! drops a session that stays silent past `inactivity` (§10), and records
 //! every rule the client breaks in `violations` (too many simultaneous
 //! requests §11, polling too often §11/§12, a pause without `maxpause` §10,
@@ -103,6 +104,8 @@ struct Held {
     rid: u64,
     empty: bool,
     arrived: Duration,
+    /// A pause request: its answer is not buffered (§14.3).
+    pause: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -248,7 +251,11 @@ impl Cm {
                 l.answered_empty = Some(out.is_empty());
             }
         }
-        self.answered.insert(h.rid, body.clone());
+        // §14.3: "the connection manager SHOULD NOT buffer" the response to
+        // a pause request (XEP-0124 §10): a resend of its rid finds nothing.
+        if !h.pause {
+            self.answered.insert(h.rid, body.clone());
+        }
         // §14.3: the buffer holds as many responses as `requests`.
         while self.answered.len() > self.requests.max(1) as usize {
             self.answered.pop_first();
@@ -512,6 +519,7 @@ impl Cm {
                 rid,
                 empty,
                 arrived: now,
+                pause: true,
             });
             let keep = std::mem::take(&mut self.outbox);
             if let Some(r) = self.answer_oldest() {
@@ -564,6 +572,7 @@ impl Cm {
             rid,
             empty,
             arrived: now,
+            pause: false,
         });
         while self.held.len() > self.hold as usize {
             if let Some(r) = self.answer_oldest() {

@@ -143,6 +143,11 @@ impl SessionSnapshot {
     }
 }
 
+/// Whether a stored request is a pause request (`pause` attribute).
+fn is_pause_request(body: &str) -> bool {
+    crate::xml::parse(body).is_ok_and(|el| el.attr("pause").is_some())
+}
+
 /// Whether `body` is a BOSH `<body/>` with this `rid` and `sid`: a stored
 /// request is resent as it is, so it must be the request it claims to be.
 fn body_matches(body: &str, rid: u64, sid: &str) -> bool {
@@ -221,6 +226,11 @@ impl Session {
         let mut s = Session::attached(config, params, snap.next_rid);
         s.keys = snap.keys.as_ref().and_then(KeyChain::restore);
         for u in &snap.unanswered {
+            // Snapshots written before pause requests were left out may hold
+            // one: it is never resent either (see the module documentation).
+            if is_pause_request(&u.body) {
+                continue;
+            }
             s.in_flight.push_back(Request {
                 rid: u.rid,
                 kind: Kind::Normal,
@@ -232,7 +242,7 @@ impl Session {
                 response: None,
             });
         }
-        if !snap.unanswered.is_empty() {
+        if !s.in_flight.is_empty() {
             s.restore_gate = Some((snap.next_rid, None));
         }
         s.queue = snap.queued.clone();
@@ -337,6 +347,31 @@ mod tests {
         q.handle_response(now, resend.id, 200, body);
         let next = q.poll_transmit(now).expect("the presence, at once");
         assert_eq!(next.rid, 101);
+    }
+
+    #[test]
+    fn a_stored_pause_request_is_not_resent() {
+        let s = open();
+        let mut snap = s.snapshot().expect("open");
+        snap.next_rid = 102;
+        snap.unanswered = vec![
+            Unanswered {
+                rid: 100,
+                body: "<body rid='100' sid='s1' xmlns='http://jabber.org/protocol/httpbind'/>"
+                    .into(),
+            },
+            Unanswered {
+                rid: 101,
+                body: "<body pause='60' rid='101' sid='s1' \
+                       xmlns='http://jabber.org/protocol/httpbind'/>"
+                    .into(),
+            },
+        ];
+        let mut r = Session::restore(Config::new("", ""), &snap).expect("valid");
+        let t = r.poll_transmit(Duration::ZERO).expect("the resend of 100");
+        assert_eq!(t.rid, 100);
+        assert_eq!(r.in_flight(), 1, "the pause request is dropped");
+        assert_eq!(r.next_rid(), 102, "and its rid stays used");
     }
 
     #[test]

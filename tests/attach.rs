@@ -231,6 +231,14 @@ fn a_tampered_snapshot_is_refused() {
     let mut s = good.clone();
     s.session.requests = 0;
     cases.push(("no window", s));
+    let mut s = good.clone();
+    s.session.service = Some(s.session.url.clone());
+    s.session.url = "http://evil.example/http-bind".into();
+    cases.push(("a plain-http 'redirect' to another host", s));
+    let mut s = good.clone();
+    s.session.service = Some("http://elsewhere.example/http-bind".into());
+    s.session.url = "https://cm2.example/http-bind".into();
+    cases.push(("another service, redirected", s));
     for (what, snap) in cases {
         let mut c = Connection::new(
             "http://cm.example/http-bind",
@@ -287,4 +295,53 @@ fn running_out_of_rids_ends_the_session_instead_of_hanging() {
         }
     }
     assert_eq!(statuses.last(), Some(&Status::Disconnected), "{statuses:?}");
+}
+
+/// A session that followed a `see-other-uri` redirect is still restorable
+/// by the reloaded page, which is built on the original service URL: the
+/// snapshot records that service, and the restored session keeps talking to
+/// the redirected URL.
+#[test]
+fn restore_after_a_see_other_uri_redirect_keeps_the_redirected_url() {
+    let target = "https://cm2.example/http-bind";
+    let mut server = Server::new();
+    server.quirks = Quirks {
+        redirect_on_auth: Some(target.into()),
+        ..Default::default()
+    };
+    let mut h = Harness::new(server, options_with(&["PLAIN"]));
+    h.conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap();
+    h.run();
+    assert_eq!(h.conn.status(), Status::Connected);
+    assert_eq!(h.conn.service(), target);
+    let snap = h.conn.snapshot().expect("live session");
+    let json = serde_json::to_string(&snap).unwrap();
+    let snap: Snapshot = serde_json::from_str(&json).unwrap();
+    let mut p = new_page(h); // on http://cm.example/http-bind
+    p.conn.restore(&snap).expect("the same service, redirected");
+    p.conn
+        .send_xml(
+            p.now,
+            "<message xmlns='jabber:client' to='bob@localhost' id='r1'/>",
+        )
+        .unwrap();
+    p.run();
+    p.advance(); // the restore gate: new requests after the resends
+    assert!(!p.transmits.is_empty());
+    assert!(
+        p.transmits.iter().all(|t| t.url == target),
+        "every request goes to the redirected URL"
+    );
+    assert_eq!(p.conn.status(), Status::Attached);
+    assert!(p.conn.connected() && !p.conn.attaching(), "confirmed");
+    assert!(
+        p.server.requests.iter().any(|b| b.contains("id='r1'")),
+        "the message reached the server"
+    );
+    // And the snapshot the restored page keeps still names the service.
+    let again = p.conn.snapshot().expect("live");
+    let mut q = new_page(p);
+    q.conn.restore(&again).expect("a second reload works too");
 }

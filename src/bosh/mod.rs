@@ -334,6 +334,9 @@ pub struct Session {
     keys: Option<KeyChain>,
     redirect: Option<String>,
     redirects: u32,
+    /// After `see-other-uri` redirects: the URL the first session of the
+    /// chain was created for (the application's service).
+    origin: Option<String>,
     condition: Option<String>,
     /// After a restore: the first new rid, and when new requests may leave
     /// (set when the resends leave).
@@ -371,6 +374,7 @@ impl Session {
             keys: None,
             redirect: None,
             redirects: 0,
+            origin: None,
             condition: None,
             restore_gate: None,
         }
@@ -474,6 +478,14 @@ impl Session {
         timeout_for_wait(self.params.as_ref().map_or(self.config.wait, |p| p.wait))
     }
 
+    /// The service URL the application gave: [`Config::url`], or, after
+    /// `see-other-uri` redirects ([`Session::redirected`]), the URL the first
+    /// session of the chain was created for. A restored session keeps it
+    /// ([`SessionSnapshot::service`]).
+    pub fn service(&self) -> &str {
+        self.origin.as_deref().unwrap_or(&self.config.url)
+    }
+
     /// The validated `see-other-uri` target, once the server sent one.
     pub fn redirect(&self) -> Option<&str> {
         self.redirect.as_deref()
@@ -499,6 +511,7 @@ impl Session {
         // not match a new one.
         s.next_id = self.next_id;
         s.redirects = self.redirects.saturating_add(1);
+        s.origin = Some(self.service().to_owned());
         s.long_poll = self.long_poll;
         Some(s)
     }

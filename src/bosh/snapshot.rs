@@ -67,6 +67,11 @@ pub struct SessionSnapshot {
     /// session itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<KeyState>,
+    /// After a `see-other-uri` redirect: the service URL the application
+    /// gave (the session now lives at `url`). A reloaded page, built on that
+    /// service, compares it with [`SessionSnapshot::service`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 /// The largest `wait`, `polling`, `inactivity` and `maxpause` (seconds) a
@@ -81,6 +86,12 @@ pub const MAX_SNAPSHOT_WINDOW: u32 = 64;
 pub const MAX_SNAPSHOT_STRING: usize = 2048;
 
 impl SessionSnapshot {
+    /// The service URL the session belongs to: `service` after a redirect,
+    /// else `url`. A restoring page compares its own service URL with it.
+    pub fn service(&self) -> &str {
+        self.service.as_deref().unwrap_or(&self.url)
+    }
+
     /// Checks every field a tampered or corrupted snapshot could use to break
     /// the session: a sid, URL and domain that are short and have no control
     /// characters; the next rid in 1..=`MAX_RID`; `requests` in
@@ -98,6 +109,15 @@ impl SessionSnapshot {
         }
         if self.url.is_empty() || !text_ok(&self.url) || !text_ok(&self.to) {
             return Err("bad url or domain");
+        }
+        if let Some(service) = &self.service {
+            // The redirect chain from the service to `url` must be one the
+            // session could have followed (a valid chain passes this check
+            // from its first URL to its last: https anywhere, http only on
+            // the same host, never https to http).
+            if !text_ok(service) || super::check_redirect(service, &self.url).is_err() {
+                return Err("url is not a redirect the service could make");
+            }
         }
         if self.next_rid == 0 || self.next_rid > super::MAX_RID {
             return Err("next rid out of range");
@@ -196,12 +216,15 @@ impl Session {
             ver: p.ver.clone(),
             ack: p.ack,
             keys: self.keys.as_ref().map(KeyChain::state),
+            service: self.origin.clone(),
         })
     }
 
     /// Continues a session from a snapshot. The unanswered requests are
     /// resent first, with their own rids and bytes; new requests continue at
-    /// `next_rid`. `config.url`/`to` are taken from the snapshot.
+    /// `next_rid`. `config.url`/`to` are taken from the snapshot (after a
+    /// redirect, `url` is where the session lives; [`Session::service`]
+    /// stays the snapshot's `service`).
     ///
     /// Errors: [`BoshError::BadSnapshot`] when the snapshot fails
     /// [`SessionSnapshot::validate`] (storage is not trusted).
@@ -225,6 +248,7 @@ impl Session {
         };
         let mut s = Session::attached(config, params, snap.next_rid);
         s.keys = snap.keys.as_ref().and_then(KeyChain::restore);
+        s.origin = snap.service.clone();
         for u in &snap.unanswered {
             // Snapshots written before pause requests were left out may hold
             // one: it is never resent either (see the module documentation).

@@ -446,9 +446,11 @@ impl Connection {
         if snapshot.v != SNAPSHOT_VERSION {
             return Err(CommandError::InvalidState("snapshot of another version"));
         }
-        if snapshot.session.url != self.url {
+        if snapshot.session.service() != self.url {
             // Never send this connection's headers and cookies elsewhere
-            // because stored data says so.
+            // because stored data says so: the snapshot belongs to this
+            // service, and a redirected `url` must be a redirect the service
+            // could make (`SessionSnapshot::validate`).
             return Err(CommandError::InvalidState("snapshot of another service"));
         }
         let jid = Jid::parse(&snapshot.jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
@@ -457,6 +459,9 @@ impl Connection {
             bosh::BoshError::BadSnapshot(why) => CommandError::InvalidState(why),
             _ => CommandError::InvalidState("unusable snapshot"),
         })?;
+        // After a `see-other-uri` redirect the session lives elsewhere, as it
+        // did on the old page (`service()` shows it).
+        self.url = snapshot.session.url.clone();
         self.session = Some(session);
         self.begin_attached(jid);
         Ok(())

@@ -349,3 +349,37 @@ fn see_other_uri_to_another_host_over_plain_http_is_refused() {
     );
     assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
 }
+
+/// XEP-0206 §5: "When SASL-EXTERNAL is used in combination with BOSH the
+/// BOSH <body/> element SHOULD include the 'from' attribute upon stream
+/// restart" — the bare JID, since the client cannot always know which
+/// credentials the HTTP level used. (The scripted server checks it.)
+#[test]
+fn xep0206_s5_sasl_external_restart_carries_from() {
+    let h = login(
+        &["EXTERNAL"],
+        Quirks {
+            external_user: Some("alice".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(h.conn.status(), Status::Connected, "{:?}", h.statuses());
+    assert_eq!(h.conn.mechanism(), Some("EXTERNAL"));
+    let restart = h
+        .transmits
+        .iter()
+        .find(|t| t.body.contains("xmpp:restart='true'"))
+        .expect("a restart");
+    assert_eq!(
+        xmpp_wasm::xml::parse(&restart.body).unwrap().attr("from"),
+        Some("alice@localhost")
+    );
+    // Other mechanisms do not add it.
+    let plain = login(&["PLAIN"], Quirks::default());
+    let restart = plain
+        .transmits
+        .iter()
+        .find(|t| t.body.contains("xmpp:restart='true'"))
+        .expect("a restart");
+    assert!(!restart.body.contains(" from="), "{}", restart.body);
+}

@@ -316,6 +316,8 @@ pub struct Session {
     queued_since: Option<Duration>,
     flush_now: bool,
     restart_pending: bool,
+    /// `from` for the restart request (XEP-0206 §5, SASL EXTERNAL).
+    restart_from: Option<String>,
     terminate_pending: Option<Vec<String>>,
     terminate_requested: bool,
     terminate_deadline: Option<Duration>,
@@ -357,6 +359,7 @@ impl Session {
             queued_since: None,
             flush_now: false,
             restart_pending: false,
+            restart_from: None,
             terminate_pending: None,
             terminate_requested: false,
             terminate_deadline: None,
@@ -600,6 +603,17 @@ impl Session {
     pub fn restart(&mut self) {
         if self.state != State::Closed {
             self.restart_pending = true;
+            self.restart_from = None;
+        }
+    }
+
+    /// Like [`Session::restart`], with a `from` attribute on the restart
+    /// request: XEP-0206 §5 asks for it (the user's bare JID) after SASL
+    /// EXTERNAL, since the credentials were given at the HTTP level.
+    pub fn restart_as(&mut self, from: &str) {
+        if self.state != State::Closed {
+            self.restart_pending = true;
+            self.restart_from = Some(from.to_owned());
         }
     }
 
@@ -825,7 +839,13 @@ impl Session {
                 return None;
             }
             self.restart_pending = false;
-            let mut extra = String::from("xml:lang='");
+            let mut extra = String::new();
+            if let Some(from) = self.restart_from.take() {
+                extra.push_str("from='");
+                crate::xml::escape_attr(&from, &mut extra);
+                extra.push_str("' ");
+            }
+            extra.push_str("xml:lang='");
             crate::xml::escape_attr(&self.config.lang, &mut extra);
             extra.push_str("' to='");
             crate::xml::escape_attr(&self.config.to, &mut extra);

@@ -1001,8 +1001,17 @@ impl Connection {
                     self.phase = Phase::Features {
                         authenticated: true,
                     };
+                    // XEP-0206 §5: after SASL EXTERNAL the restart names the
+                    // user (the credentials were the HTTP level's).
+                    let external_from = (self.mechanism_name == Some("EXTERNAL"))
+                        .then(|| self.jid.as_ref().filter(|j| j.node().is_some()))
+                        .flatten()
+                        .map(|j| j.bare().to_string());
                     if let Some(s) = self.session.as_mut() {
-                        s.restart();
+                        match external_from {
+                            Some(from) => s.restart_as(&from),
+                            None => s.restart(),
+                        }
                     }
                 }
                 Err(e) => self.fail(Status::AuthFail, e.condition()),

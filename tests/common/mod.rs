@@ -35,6 +35,10 @@ pub struct Quirks {
     /// Answer the first SASL `<auth/>` with a `see-other-uri` terminate to
     /// this URL, then accept a fresh session (as the other node would).
     pub redirect_on_auth: Option<String>,
+    /// The user the HTTP level authenticated (say, a TLS client
+    /// certificate): SASL EXTERNAL is offered and succeeds for this user,
+    /// and the restart request must then carry `from` (XEP-0206 §5).
+    pub external_user: Option<String>,
 }
 
 pub struct Server {
@@ -47,6 +51,8 @@ pub struct Server {
     pub requests: Vec<String>,
     next_rid: Option<u64>,
     authed_user: Option<String>,
+    /// The login used SASL EXTERNAL.
+    external_auth: bool,
     scram: Option<ScramState>,
     bound: Option<String>,
     outbox: Vec<String>,
@@ -82,6 +88,7 @@ impl Server {
             requests: Vec::new(),
             next_rid: None,
             authed_user: None,
+            external_auth: false,
             scram: None,
             bound: None,
             outbox: Vec::new(),
@@ -109,6 +116,9 @@ impl Server {
             String::from("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>");
         for m in &self.mechanisms {
             s.push_str(&format!("<mechanism>{m}</mechanism>"));
+        }
+        if self.quirks.external_user.is_some() {
+            s.push_str("<mechanism>EXTERNAL</mechanism>");
         }
         s.push_str("</mechanisms></stream:features>");
         s
@@ -213,6 +223,17 @@ impl Server {
                 body.elements().next().is_none(),
                 "a restart body carries nothing else"
             );
+            if self.external_auth {
+                // XEP-0206 §5: "When SASL-EXTERNAL is used in combination
+                // with BOSH the BOSH <body/> element SHOULD include the
+                // 'from' attribute upon stream restart."
+                let user = self.authed_user.clone().unwrap_or_default();
+                assert_eq!(
+                    body.attr("from"),
+                    Some(format!("{user}@{}", self.domain).as_str()),
+                    "SASL EXTERNAL: the restart carries the bare JID in 'from'"
+                );
+            }
             self.outbox.push(self.features_bind());
         }
         if body.elements().any(|s| s.local_name() == "auth") {
@@ -277,6 +298,11 @@ impl Server {
                         }
                     }
                     Some("SCRAM-SHA-1") => self.scram_first(&data),
+                    Some("EXTERNAL") if self.quirks.external_user.is_some() => {
+                        self.authed_user = self.quirks.external_user.clone();
+                        self.external_auth = true;
+                        self.outbox.push("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>".into());
+                    }
                     _ => self.outbox.push("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><invalid-mechanism/></failure>".into()),
                 }
             }

@@ -186,7 +186,7 @@ fn valid_value(v: &str) -> bool {
 /// Time after which an unanswered request counts as lost: 1.1 × `wait`
 /// (XEP-0124 leaves the margin to the client) plus 2 s for the network.
 pub fn timeout_for_wait(wait: u32) -> Duration {
-    Duration::from_millis(u64::from(wait) * 1100 + 2000)
+    Duration::from_millis(u64::from(wait).saturating_mul(1100).saturating_add(2000))
 }
 
 #[cfg(test)]

@@ -220,7 +220,7 @@ impl KeyChain {
         let seed = derive_seed(&self.seed.seed, b"next", self.generation);
         let x = derive_seed(&self.seed.seed, b"length", self.generation);
         let r = u32::from_be_bytes([x[0], x[1], x[2], x[3]]);
-        let n = self.base / 2 + r % self.base.saturating_add(1).max(1);
+        let n = (self.base / 2).saturating_add(r % self.base.saturating_add(1).max(1));
         let mut fresh = KeyChain::with_base(
             KeySeed::new(seed, n),
             self.base,

@@ -1077,8 +1077,10 @@ impl Session {
         };
         let rid = self.take_rid()?;
         let sid = self.params.as_ref().map(|p| p.sid.as_str()).unwrap_or("");
-        let size: usize = payload.iter().map(String::len).sum();
-        let mut body = String::with_capacity(160 + attrs.len() + size);
+        let size = payload
+            .iter()
+            .fold(0usize, |n, s| n.saturating_add(s.len()));
+        let mut body = String::with_capacity(size.saturating_add(attrs.len()).saturating_add(160));
         body.push_str("<body ");
         if let Some(a) = ack {
             let _ = write!(body, "ack='{a}' ");

@@ -141,7 +141,7 @@ impl SessionSnapshot {
         if self.ack.is_some_and(|a| a >= self.next_rid) {
             return Err("ack out of range");
         }
-        if self.unanswered.len() > self.requests as usize + 1 {
+        if self.unanswered.len() > (self.requests as usize).saturating_add(1) {
             return Err("more unanswered requests than the window holds");
         }
         let mut last = 0;

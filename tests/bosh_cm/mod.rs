@@ -5,14 +5,17 @@
 //!
 //! The connection manager is strict where the specification lets a server be
 //! strict: it forwards payloads in rid order, holds at most `hold` requests,
-//! answers a repeated rid from its buffer (§14.3), answers a rid it is still
-//! holding with a recoverable error (§14.3) — but never the answer to a
-//! pause request, which it does not buffer (§14.3) —, checks the key sequence (§15),
-//! drops a session that stays silent past `inactivity` (§10), and records
-//! every rule the client breaks in `violations` (too many simultaneous
-//! requests §11, polling too often §11/§12, a pause without `maxpause` §10,
-//! a rid outside the window §14.2) — answering it with the terminal condition
-//! a real server would send. Tests assert that `violations` stays empty.
+//! answers a repeated rid from its buffer (§14.3; the answer to a pause
+//! request is never buffered), answers a rid it is still holding with a
+//! recoverable error (§14.3), checks the key sequence (§15), drops a session
+//! that stays silent past `inactivity` (§10), and records every rule the
+//! client breaks in `violations` (too many simultaneous requests §11, polling
+//! too often §11/§12 — with `requests` = 1, any empty request within
+//! `polling` of the previous request —, a pause without `maxpause` §10, a rid
+//! outside the window §14.2, a rid neither held nor buffered §14.3, a request
+//! after the client's terminate was answered §13) — answering it with the
+//! terminal condition a real server would send. Tests assert that
+//! `violations` stays empty.
 #![allow(dead_code)]
 
 use sha1::{Digest, Sha1};

@@ -10,6 +10,9 @@
 #      pkg-no-modules/): tsc --strict --noEmit on examples/ts/, and node tests/js/package.test.mjs
 #      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
 #      examples/script-tag/ logging in; served on the Prosody origin under /examples/)
+#   5. against ejabberd too (scripts/ejabberd.sh): tests/js/ejabberd.test.mjs (SCRAM logins), and
+#      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / bfcache.test.mjs (zero-loss reloads, the
+#      back-forward cache; the pages stay on the Prosody origin and use ejabberd cross-origin)
 # Prosody is always stopped at the end, also when a step fails or the run is interrupted.
 # Exits non-zero if any step failed; a failing test suite does not stop the later ones (a failing
 # install or build does).
@@ -67,8 +70,10 @@ run "www end-to-end ($HTTP_ORIGIN/index.html)" \
   node tests/js/www.test.mjs
 run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.mjs)" \
   node tests/js/bosh.test.mjs
-run "attach/restore/keepalive end-to-end (tests/js/keepalive.test.mjs)" \
+run "attach/restore/keepalive end-to-end, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20 (tests/js/keepalive.test.mjs)" \
   node tests/js/keepalive.test.mjs
+run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
+  node tests/js/bfcache.test.mjs
 run "TypeScript: tsc --strict --noEmit on examples/ts/ against pkg-bundler/xmpp_wasm.d.ts" \
   bash -c 'cd examples/ts && node_modules/.bin/tsc -p . --strict --noEmit'
 run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package.test.mjs)" \
@@ -81,6 +86,11 @@ if scripts/ejabberd.sh start "$EJ_STATE"; then
   export EJABBERD_BOSH_URL EJABBERD_SHA256_DOMAIN EJABBERD_SHA512_DOMAIN
   run "SCRAM-SHA-256/512 logins against ejabberd (tests/js/ejabberd.test.mjs)" \
     node tests/js/ejabberd.test.mjs
+  # The page is served by Prosody (still running) and talks to ejabberd's BOSH cross-origin.
+  run "zero-loss reloads against ejabberd (BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs)" \
+    env BOSH_SERVER=ejabberd node tests/js/keepalive.test.mjs
+  run "back-forward cache against ejabberd (BOSH_SERVER=ejabberd tests/js/bfcache.test.mjs)" \
+    env BOSH_SERVER=ejabberd node tests/js/bfcache.test.mjs
   scripts/ejabberd.sh stop "$EJ_STATE"
 else
   failed=$((failed + 1)); failures+=("ejabberd start")

@@ -729,6 +729,36 @@ impl Session {
         }
     }
 
+    /// Input: every attempt on the wire is lost at once, its answer unread —
+    /// the page was frozen (the back-forward cache) and is running again.
+    ///
+    /// Each unanswered request is resent now, lowest rid first, with its own
+    /// rid and bytes (the server replays what it answered meanwhile, or holds
+    /// the request again); this is not a network failure, so no backoff and
+    /// no retry is counted. New rids wait, as after [`Session::restore`],
+    /// until those resends are answered or [`Config::restore_settle`] has
+    /// passed, so none overtakes a resend the server still needs. A pause
+    /// request is not resent: its answer is not buffered (XEP-0124 §14.3),
+    /// so the server could only refuse it; it is dropped, as answered.
+    pub fn handle_all_lost(&mut self, now: Duration) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.in_flight
+            .retain(|r| !(r.kind == Kind::Pause && r.unanswered()));
+        let mut resend = false;
+        for r in self.in_flight.iter_mut().filter(|r| r.unanswered()) {
+            r.attempt = None;
+            r.resend_at = Some(now);
+            resend = true;
+        }
+        if resend && self.state == State::Open {
+            self.restore_gate = Some((self.next_rid, None));
+        }
+        // Responses that were waiting only for a dropped pause go on.
+        self.process_in_order();
+    }
+
     /// Input: the time is now `now`; expire what is due.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.state == State::Closed {

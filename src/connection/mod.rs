@@ -709,6 +709,16 @@ impl Connection {
         self.pump();
     }
 
+    /// Input: every transmit on the wire is lost, its answer unread (the page
+    /// comes back from the back-forward cache). See
+    /// [`Session::handle_all_lost`].
+    pub fn handle_all_lost(&mut self, now: Duration) {
+        if let Some(s) = self.session.as_mut() {
+            s.handle_all_lost(now);
+        }
+        self.pump();
+    }
+
     /// Input: the time is now `now`.
     pub fn handle_timeout(&mut self, now: Duration) {
         if let Some(s) = self.session.as_mut() {

@@ -1254,20 +1254,14 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
         if inner.released.get() {
             return;
         }
-        // Ask the server to hold the session while the next page loads,
-        // if it allows pausing (never terminate: a reload continues it).
-        let maxpause = inner
-            .core
-            .borrow()
-            .session()
-            .and_then(|s| s.params())
-            .and_then(|p| p.maxpause);
-        if let Some(secs) = maxpause {
-            let now = inner.now();
-            if inner.core.borrow_mut().pause_session(now, secs).is_ok() {
-                drive(&inner);
-            }
-        }
+        // No pause request (XEP-0124 §10) here, even where `maxpause` is
+        // advertised: the server would answer every held request at once,
+        // to a page that is going away, and §14.3 does not buffer the
+        // answer to the pause itself, so the next page could not resend it.
+        // (ejabberd never answers it: each such `keepalive` fetch kept one
+        // of the browser's six connections to the host until every request
+        // of the next pages queued behind them.) A reload takes well under
+        // `inactivity`; the next page resends what is unanswered.
         let snapshot = inner.core.borrow().snapshot();
         if let Some(snap) = snapshot {
             let _ = keepalive::write(&keepalive::encode(snap, true));
@@ -1281,10 +1275,11 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
             .is_some_and(|p| p.persisted());
         let Some(inner) = weak.upgrade() else { return };
         if persisted && inner.released.replace(false) {
-            // Back from the back-forward cache: lift the pause asked for on
-            // pagehide, and resend what was on the wire (its answers were
-            // ignored while hidden; the server replays them).
-            inner.core.borrow_mut().resume();
+            // Back from the back-forward cache. Answers that came while the
+            // page was hidden were dropped, and the requests still pending
+            // are stale: abort them, and tell the core that every attempt on
+            // the wire is lost; it resends them at once with their own rids
+            // and bytes (the server replays its answers) before any new rid.
             let aborts: Vec<_> = inner
                 .requests
                 .borrow_mut()
@@ -1294,6 +1289,8 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
             for ctl in aborts {
                 ctl.abort();
             }
+            let now = inner.now();
+            inner.core.borrow_mut().handle_all_lost(now);
             *inner.last_written.borrow_mut() = None;
             persist(&inner);
             drive(&inner);
@@ -1608,8 +1605,8 @@ fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
         if inner.released.get() {
             // After pagehide the page no longer consumes answers: the stored
             // snapshot still lists this rid, and the next page gets the
-            // server's copy. (Back from the bfcache, the request times out
-            // and is resent, and the server replays it.)
+            // server's copy. (Back from the bfcache, `pageshow` reports the
+            // attempt lost: it is resent and the server replays it.)
             return;
         }
         let now = inner.now();

@@ -1,0 +1,167 @@
+// Back-forward cache, end to end: the built package in Debian's headless
+// Chromium against a real server (the local Prosody, or ejabberd), driven by
+// playwright-core.
+//
+//   HTTP_ORIGIN=http://127.0.0.1:PORT node tests/js/bfcache.test.mjs
+//   ... BOSH_SERVER=ejabberd EJABBERD_BOSH_URL=... EJABBERD_SHA256_DOMAIN=... node tests/js/bfcache.test.mjs
+//
+// alice's page (tests/js/pages/keepalive.html, keepalive on, wait=WAIT s) logs
+// in, navigates to another page of the same origin and comes back with
+// history.back(). The test checks that the page really came from the
+// back-forward cache (pageshow's event.persisted, and CDP's
+// Page.backForwardCacheNotUsed never fired for it). While alice's page is in
+// the cache, bob sends her a message: the server answers her held long poll,
+// and the frozen page never reads that answer. Then:
+//   1. a message alice sends to herself at once comes back well before the
+//      long-poll `wait` (the request timeout is 1.1 × wait + 2 s): nothing
+//      waits for a request that will never be answered;
+//   2. the message bob sent while alice was away reaches her exactly once;
+//   3. the session goes on (a ping is answered) and no pause request left.
+// Then B: the same with pagehide/pageshow (persisted) dispatched by hand and
+// the page running in between, so that the answer to the held long poll
+// certainly completes while the page is hidden and is dropped (a real freeze
+// stops the page's tasks, so only an answer that lands between pagehide and
+// the freeze is dropped: rare on loopback, but what a pause request at
+// pagehide provoked on ejabberd).
+//
+// Chromium keeps pages out of the back-forward cache when driven by
+// Playwright's defaults (--disable-back-forward-cache); this test drops that
+// switch. Headless Chromium then caches the page as any other (see the
+// report for what blocks it if it does not).
+import { chromium } from 'playwright-core';
+
+const ORIGIN = process.env.HTTP_ORIGIN;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const WAIT = 120; // Prosody's bosh_max_wait: the longest long poll it grants.
+// The page is served by Prosody; with BOSH_SERVER=ejabberd it talks to
+// ejabberd's BOSH (cross-origin) on its SCRAM-SHA-256 host.
+const EJABBERD = process.env.BOSH_SERVER === 'ejabberd';
+const SERVICE = EJABBERD ? process.env.EJABBERD_BOSH_URL : '/http-bind';
+const DOMAIN = EJABBERD ? (process.env.EJABBERD_SHA256_DOMAIN || 'sha256.localhost') : 'localhost';
+if (!ORIGIN || !SERVICE) {
+  console.error('bfcache.test: HTTP_ORIGIN (and, for ejabberd, EJABBERD_BOSH_URL) must be set');
+  process.exit(2);
+}
+const QUERY = EJABBERD ? `&bosh=${encodeURIComponent(SERVICE)}&domain=${encodeURIComponent(DOMAIN)}` : '';
+console.log(`server: ${EJABBERD ? `ejabberd ${SERVICE} (${DOMAIN})` : `Prosody ${ORIGIN}/http-bind`}`);
+
+let failed = 0;
+function check(cond, what) {
+  console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!cond) failed++;
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(fn, ms, what) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fn()) return true;
+    await sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  ignoreDefaultArgs: ['--disable-back-forward-cache'],
+});
+const events = [];
+const notUsed = [];
+try {
+  const context = await browser.newContext();
+  async function open(role, query = '') {
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    cdp.on('Runtime.bindingCalled', (e) => {
+      if (e.name === '__report') events.push({ ...JSON.parse(e.payload), at: Date.now() });
+    });
+    cdp.on('Page.backForwardCacheNotUsed', (e) => notUsed.push({ role, ...e }));
+    await cdp.send('Page.enable');
+    await cdp.send('Runtime.enable');
+    await cdp.send('Runtime.addBinding', { name: '__report' });
+    page.on('console', (m) => { if (m.type() === 'error') console.log(`  [${role} console] ${m.text()}`); });
+    await page.goto(`${ORIGIN}/__test/keepalive.html?role=${role}${QUERY}${query}`);
+    return page;
+  }
+  const of = (role, kind) => events.filter((e) => e.role === role && e.kind === kind);
+  async function ready(role) {
+    await until(() => of(role, 'ready').length > 0 || of(role, 'error').length > 0, 20000, `${role} ready`);
+    const err = of(role, 'error')[0];
+    if (err) throw new Error(err.data);
+    return of(role, 'ready')[0].data;
+  }
+
+  const alice = await open('alice', `&wait=${WAIT}`);
+  const a = await ready('alice');
+  const bob = await open('bob');
+  await ready('bob');
+  check(a.mode.startsWith('connected'), `alice logged in (${a.jid}, wait=${WAIT})`);
+  await alice.evaluate(() => { window.outs.length = 0; });
+
+  // After the page is shown again: a message to ourselves, sent at once,
+  // must come back well before `wait`: a window stalled by a request whose
+  // answer was dropped would hold it until that request's timeout
+  // (1.1 × wait + 2 s). Then what bob sent meanwhile arrived exactly once,
+  // and the session goes on.
+  async function afterReturn(label, bobsMessage) {
+    const r = await alice.evaluate(async ({ limit, body }) => {
+      const t0 = performance.now();
+      const got = [];
+      window.conn.addHandler((m) => { got.push(m.textContent); return true; }, null, 'message');
+      window.conn.send(`<message to='${window.conn.jid}' type='chat'><body>${body}</body></message>`);
+      while (!got.includes(body) && performance.now() - t0 < limit) {
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      return { ms: performance.now() - t0, arrived: got.includes(body) };
+    }, { limit: (WAIT * 1000) / 4, body: `${label}: back` });
+    check(r.arrived && r.ms < (WAIT * 1000) / 10,
+      `${label}: a message sent at once ${r.arrived ? 'came back' : 'did not come back'} in ${(r.ms / 1000).toFixed(2)} s (well under wait=${WAIT} s)`);
+    const got = JSON.parse(await alice.evaluate(() => sessionStorage.getItem('test:got') || '[]'));
+    const n = got.filter((m) => m === bobsMessage).length;
+    check(n === 1, `${label}: bob's message sent while the page was hidden arrived exactly once (${n})`);
+    const pong = await alice.evaluate(() => window.ping().then((p) => p.getAttribute('type'), (e) => String(e)));
+    check(pong === 'result', `${label}: the session goes on: ping ${pong}`);
+  }
+
+  // A. The real thing: away to another page of the same origin and back;
+  //    bob writes meanwhile (the server answers alice's held long poll).
+  await alice.goto(`${ORIGIN}/__test/elsewhere.html`);
+  await bob.evaluate((to) => window.conn.send(`<message to='${to}' type='chat'><body>while-away</body></message>`), a.jid);
+  await sleep(1500);
+  const shows = of('alice', 'pageshow').length;
+  // No load event on a page restored from the cache: wait for the commit.
+  await alice.goBack({ waitUntil: 'commit' });
+  await until(() => of('alice', 'pageshow').length > shows, 10000, 'pageshow');
+  const show = of('alice', 'pageshow').at(-1).data;
+  const reasons = notUsed.filter((n) => n.role === 'alice');
+  check(show.persisted === true && reasons.length === 0,
+    `A: the page came back from the back-forward cache (pageshow persisted=${show.persisted}${
+      reasons.length ? `; not cached: ${JSON.stringify(reasons.map((r) => r.notRestoredExplanations))}` : ''})`);
+  await afterReturn('A', 'while-away');
+
+  // B. Deterministically, the case a real freeze only hits by chance: an
+  //    answer that completes after pagehide but before the page stops running
+  //    is dropped by the hidden page. The same pagehide and pageshow events
+  //    (persisted), dispatched by hand, with the page running in between.
+  await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+  await bob.evaluate((to) => window.conn.send(`<message to='${to}' type='chat'><body>while-hidden</body></message>`), a.jid);
+  await sleep(1000);
+  const dropped = await alice.evaluate(() => JSON.parse(sessionStorage.getItem('test:got') || '[]').includes('while-hidden'));
+  check(!dropped, 'B: the hidden page did not deliver what came meanwhile (its answer is dropped)');
+  await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+  await afterReturn('B', 'while-hidden');
+
+  const outs = await alice.evaluate(() => window.outs.slice());
+  check(!outs.some((b) => /\bpause=/.test(b)), `no pause request was sent (${outs.length} bodies)`);
+  await alice.evaluate(() => window.conn.disconnect());
+  await bob.evaluate(() => window.conn.disconnect());
+} catch (e) {
+  failed++;
+  console.log(`FAIL ${e?.message ?? e}`);
+} finally {
+  await browser.close();
+}
+console.log(failed ? `bfcache.test: ${failed} failed` : 'bfcache.test: all passed');
+process.exit(failed ? 1 : 0);

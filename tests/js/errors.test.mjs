@@ -1,15 +1,18 @@
 // JavaScript mistakes get clear errors, never a wasm trap: the built package (pkg/, --target web)
-// in Debian's headless Chromium, driven by playwright-core, against the local Prosody.
+// against the local Prosody, in Debian's headless Chromium (driven by playwright-core) or, with
+// `--firefox`, in Debian's firefox-esr driven over WebDriver by geckodriver (playwright-core's
+// firefox.launch needs Playwright's own patched Firefox): the same cases in both.
 //
-//   HTTP_ORIGIN=http://127.0.0.1:PORT BOSH_URL=$HTTP_ORIGIN/http-bind node tests/js/errors.test.mjs
+//   HTTP_ORIGIN=http://127.0.0.1:PORT node tests/js/errors.test.mjs [--firefox]
 //
 // Every case of issue 9's list: the API before init(); wrong types (a real TypeError naming the
 // argument, what was expected and what was given, in JavaScript terms) and wrong values (a
 // RangeError) at every entry point; options checked without serde wording; unknown mechanisms;
 // service URLs that are not http(s); a bare domain without ANONYMOUS; the error classes
 // (`instanceof`); a failed connection's condition with its URL and HTTP status or network error.
-// (The same cases run in Firefox as wasm-bindgen tests: tests/web.rs, `javascript_mistakes_*`.)
 import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -31,36 +34,167 @@ function check(cond, what, detail) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-});
-try {
+const FIREFOX = process.argv.includes('--firefox');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+    srv.on('error', rej);
+  });
+}
+
+/** A page at `url` with `evaluate(fn, arg)` (fn runs in the page; its result comes back as JSON). */
+async function openChromium(url) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+  });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
-  await page.goto(`${ORIGIN}/__test/errors.html`);
+  await page.goto(url);
+  return { evaluate: (fn, arg) => page.evaluate(fn, arg), close: () => browser.close() };
+}
+
+/** The same over W3C WebDriver: geckodriver and Debian's firefox-esr, headless. */
+async function openFirefox(url) {
+  const port = await freePort();
+  const driver = spawn(process.env.GECKODRIVER || 'geckodriver', ['--host', '127.0.0.1', '--port', String(port)],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, path, body) => {
+    const r = await fetch(`${base}${path}`, {
+      method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
+    });
+    const j = await r.json();
+    if (j.value?.error) throw new Error(`WebDriver ${path}: ${j.value.error}: ${j.value.message}`);
+    return j.value;
+  };
+  for (let i = 0; ; i++) {
+    try { await call('GET', '/status'); break; } catch (e) { if (i > 100) throw e; await sleep(100); }
+  }
+  const { sessionId } = await call('POST', '/session', {
+    capabilities: { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': {
+      binary: process.env.FIREFOX || '/usr/bin/firefox-esr', args: ['-headless'],
+    } } },
+  });
+  const s = `/session/${sessionId}`;
+  await call('POST', `${s}/timeouts`, { script: 120000 });
+  await call('POST', `${s}/url`, { url });
+  return {
+    async evaluate(fn, arg) {
+      const script = `const done = arguments[arguments.length - 1];
+        Promise.resolve().then(() => (${fn.toString()})(arguments[0]))
+          .then((v) => done({ ok: JSON.stringify(v === undefined ? null : v) }), (e) => done({ err: String(e && e.stack || e) }));`;
+      const r = await call('POST', `${s}/execute/async`, { script, args: [arg ?? null] });
+      if (r.err) throw new Error(`in the page: ${r.err}`);
+      return JSON.parse(r.ok);
+    },
+    async close() {
+      await call('DELETE', s).catch(() => {});
+      driver.kill();
+    },
+  };
+}
+
+// Everything runs in one script in the page: in Firefox, each WebDriver script is a realm of its
+// own (another `Error`, another module instance for `import()`).
+async function inPage({ pkg, list, anon, origin, domain }) {
+  const m = await import(`${pkg}/xmpp_wasm.js`);
+  const before = await (async () => {
+      const out = {};
+      for (const [k, f] of Object.entries({
+        Connection: () => new m.Connection('/http-bind'),
+        msg: () => m.$msg({ to: 'a@b' }),
+        jid: () => m.getBareJidFromJid('a@b/c'),
+      })) {
+        try { f(); out[k] = 'no throw'; } catch (e) { out[k] = e.message; }
+      }
+      return out;
+  })();
+  await m.default();
+  const results = (() => {
+      const conn = () => new m.Connection('/http-bind');
+      return list.map(([code]) => {
+        try {
+          // eslint-disable-next-line no-new-func
+          new Function('m', 'conn', 'Connection', code)(m, conn, m.Connection);
+          return { threw: false };
+        } catch (e) {
+          return {
+            threw: true,
+            cls: e instanceof TypeError ? 'TypeError' : e instanceof RangeError ? 'RangeError' : e?.constructor?.name,
+            name: e?.name,
+            message: String(e?.message),
+            wasm: e instanceof WebAssembly.RuntimeError,
+          };
+        }
+      });
+  })();
+  const fine = await (async () => {
+      const out = {};
+      const b = m.$msg({ to: 'a@b', n: 1, flag: true, gone: null }).c('body', null, 42);
+      b.c('x'); // Strophe style: the call changes the builder itself
+      b.t('y');
+      out.builder = b.toString();
+      const c = new m.Connection('/http-bind', {
+        wait: 30, hold: 1, mechanisms: ['PLAIN'], keepalive: false, route: undefined, lang: null,
+        customHeaders: { 'X-A': 'b' },
+      });
+      out.service = c.service;
+      c.rawInput = null;
+      c.logLevel = m.LogLevel.DEBUG;
+      out.logLevel = c.logLevel;
+      out.deleted = c.deleteHandler(c.addHandler(() => true, null, 'message', ['chat', 'normal']));
+      const anonConn = new m.Connection('/http-bind', { mechanisms: ['ANONYMOUS'] });
+      await anonConn.connect(anon);
+      out.anonymous = anonConn.mechanism;
+      await anonConn.disconnect();
+      return out;
+  })();
+  const classes = await (async () => {
+      const out = { exported: ['ConnectionError', 'SessionError', 'StanzaError', 'PrebindError', 'TimeoutError', 'DisconnectedError'].filter((k) => typeof m[k] === 'function') };
+      const grab = async (p) => { try { await p; return null; } catch (e) { return e; } };
+      const describe = (e, cls) => e && ({
+        isClass: e instanceof cls, isError: e instanceof Error, name: e.name, message: e.message,
+        condition: e.condition, status: e.status, url: e.url, httpStatus: e.httpStatus,
+        networkError: e.networkError, reason: e.reason, hasStack: typeof e.stack === 'string',
+      });
+      const c404 = new m.Connection(`${origin}/no-such-bosh`);
+      out.notFound = describe(await grab(c404.connect(`alice@${domain}`, 'x')), m.ConnectionError);
+      const cNet = new m.Connection('http://127.0.0.1:9/http-bind', { maxRetries: 0 });
+      out.network = describe(await grab(cNet.connect(`alice@${domain}`, 'x')), m.ConnectionError);
+      const cAuth = new m.Connection('/http-bind');
+      out.auth = describe(await grab(cAuth.connect(`alice@${domain}`, 'wrong-password')), m.ConnectionError);
+      sessionStorage.clear();
+      let se = null;
+      try { await new m.Connection('/http-bind').restore(`alice@${domain}`); } catch (e) { se = e; }
+      out.session = describe(se, m.SessionError);
+      out.prebind = describe(await grab(new m.Connection('/http-bind').prebind(`${origin}/no-such-prebind`)), m.PrebindError);
+      const alice = new m.Connection('/http-bind');
+      await alice.connect(`alice@${domain}`, 'alice-pass');
+      out.stanza = describe(await grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('query', { xmlns: 'urn:example:nothing' }))), m.StanzaError);
+      const pending = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: `nobody-${Date.now()}@${domain}/x` }).c('ping', { xmlns: 'urn:xmpp:ping' }), 0));
+      out.timeout = describe(await pending, m.TimeoutError);
+      const lost = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('ping', { xmlns: 'urn:xmpp:ping' })));
+      alice.disconnect();
+      out.disconnected = describe(await lost, m.DisconnectedError);
+      return out;
+  })();
+  return { before, results, fine, classes };
+}
+
+console.log(`errors.test: ${FIREFOX ? 'firefox-esr (geckodriver)' : 'chromium (playwright-core)'}`);
+const page = await (FIREFOX ? openFirefox : openChromium)(`${ORIGIN}/__test/errors.html`);
+try {
 
   // 1. Before init(): one sentence that says to call init().
-  const before = await page.evaluate(async (pkg) => {
-    const m = await import(`${pkg}/xmpp_wasm.js`);
-    window.m = m;
-    const out = {};
-    for (const [k, f] of Object.entries({
-      Connection: () => new m.Connection('/http-bind'),
-      msg: () => m.$msg({ to: 'a@b' }),
-      jid: () => m.getBareJidFromJid('a@b/c'),
-    })) {
-      try { f(); out[k] = 'no throw'; } catch (e) { out[k] = e.message; }
-    }
-    return out;
-  }, PKG);
-  for (const [k, msg] of Object.entries(before)) {
-    check(/not initialised: call `await init\(\)`/.test(msg), `before init(): ${k} throws "${msg}"`, msg);
-  }
 
   // 2. After init: each mistake, in the page. `expect` is [class, message regexp].
-  await page.evaluate(async () => { await window.m.default(); });
   const cases = [
     ['new Connection(42)', 'TypeError', /^new Connection: service must be a string, got number 42$/],
     ['new Connection()', 'TypeError', /service must be a string, got undefined$/],
@@ -137,25 +271,12 @@ try {
     ['m.escapeNode(1)', 'TypeError', /^escapeNode: node must be a string, got number 1$/],
     ['m.unescapeNode(Symbol("s"))', 'TypeError', /^unescapeNode: node must be a string, got a symbol$/],
   ];
-  const results = await page.evaluate((list) => {
-    const m = window.m;
-    const conn = () => new m.Connection('/http-bind');
-    return list.map(([code]) => {
-      try {
-        // eslint-disable-next-line no-new-func
-        new Function('m', 'conn', 'Connection', code)(m, conn, m.Connection);
-        return { threw: false };
-      } catch (e) {
-        return {
-          threw: true,
-          cls: e instanceof TypeError ? 'TypeError' : e instanceof RangeError ? 'RangeError' : e?.constructor?.name,
-          name: e?.name,
-          message: String(e?.message),
-          wasm: e instanceof WebAssembly.RuntimeError,
-        };
-      }
-    });
-  }, cases.map(([code]) => [code]));
+  const { before, results, fine, classes } = await page.evaluate(inPage, {
+    pkg: PKG, list: cases.map(([code]) => [code]), anon: ANON, origin: ORIGIN, domain: DOMAIN,
+  });
+  for (const [k, msg] of Object.entries(before)) {
+    check(/not initialised: call `await init\(\)`/.test(msg), `before init(): ${k} throws "${msg}"`, msg);
+  }
   cases.forEach(([code, cls, re], i) => {
     const r = results[i];
     check(r.threw && r.cls === cls && r.name === cls && re.test(r.message),
@@ -163,28 +284,6 @@ try {
   });
 
   // 3. What must still work: the checks refuse nothing valid.
-  const fine = await page.evaluate(async ({ anon }) => {
-    const m = window.m;
-    const out = {};
-    const b = m.$msg({ to: 'a@b', n: 1, flag: true, gone: null }).c('body', null, 42);
-    b.c('x'); // Strophe style: the call changes the builder itself
-    b.t('y');
-    out.builder = b.toString();
-    const c = new m.Connection('/http-bind', {
-      wait: 30, hold: 1, mechanisms: ['PLAIN'], keepalive: false, route: undefined, lang: null,
-      customHeaders: { 'X-A': 'b' },
-    });
-    out.service = c.service;
-    c.rawInput = null;
-    c.logLevel = m.LogLevel.DEBUG;
-    out.logLevel = c.logLevel;
-    out.deleted = c.deleteHandler(c.addHandler(() => true, null, 'message', ['chat', 'normal']));
-    const anonConn = new m.Connection('/http-bind', { mechanisms: ['ANONYMOUS'] });
-    await anonConn.connect(anon);
-    out.anonymous = anonConn.mechanism;
-    await anonConn.disconnect();
-    return out;
-  }, { anon: ANON });
   check(fine.builder === "<message to='a@b' n='1' flag='true' xmlns='jabber:client'><body>42</body><x>y</x></message>",
     `valid arguments still work: builder ${fine.builder}`, fine);
   check(fine.service === `${ORIGIN}/http-bind` && fine.logLevel === 0 && fine.deleted === true,
@@ -193,36 +292,6 @@ try {
 
   // 4. The error classes: exported, `instanceof` works, fields kept; a failed connection tells
   //    its URL and HTTP status (404 keeps its condition, item-not-found) or network error.
-  const classes = await page.evaluate(async ({ origin, domain }) => {
-    const m = window.m;
-    const out = { exported: ['ConnectionError', 'SessionError', 'StanzaError', 'PrebindError', 'TimeoutError', 'DisconnectedError'].filter((k) => typeof m[k] === 'function') };
-    const grab = async (p) => { try { await p; return null; } catch (e) { return e; } };
-    const describe = (e, cls) => e && ({
-      isClass: e instanceof cls, isError: e instanceof Error, name: e.name, message: e.message,
-      condition: e.condition, status: e.status, url: e.url, httpStatus: e.httpStatus,
-      networkError: e.networkError, reason: e.reason, hasStack: typeof e.stack === 'string',
-    });
-    const c404 = new m.Connection(`${origin}/no-such-bosh`);
-    out.notFound = describe(await grab(c404.connect(`alice@${domain}`, 'x')), m.ConnectionError);
-    const cNet = new m.Connection('http://127.0.0.1:9/http-bind', { maxRetries: 0 });
-    out.network = describe(await grab(cNet.connect(`alice@${domain}`, 'x')), m.ConnectionError);
-    const cAuth = new m.Connection('/http-bind');
-    out.auth = describe(await grab(cAuth.connect(`alice@${domain}`, 'wrong-password')), m.ConnectionError);
-    sessionStorage.clear();
-    let se = null;
-    try { await new m.Connection('/http-bind').restore(`alice@${domain}`); } catch (e) { se = e; }
-    out.session = describe(se, m.SessionError);
-    out.prebind = describe(await grab(new m.Connection('/http-bind').prebind(`${origin}/no-such-prebind`)), m.PrebindError);
-    const alice = new m.Connection('/http-bind');
-    await alice.connect(`alice@${domain}`, 'alice-pass');
-    out.stanza = describe(await grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('query', { xmlns: 'urn:example:nothing' }))), m.StanzaError);
-    const pending = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: `nobody-${Date.now()}@${domain}/x` }).c('ping', { xmlns: 'urn:xmpp:ping' }), 0));
-    out.timeout = describe(await pending, m.TimeoutError);
-    const lost = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('ping', { xmlns: 'urn:xmpp:ping' })));
-    alice.disconnect();
-    out.disconnected = describe(await lost, m.DisconnectedError);
-    return out;
-  }, { origin: ORIGIN, domain: DOMAIN });
   check(classes.exported.length === 6, `the error classes are exported: ${classes.exported.join(', ')}`, classes.exported);
   const nf = classes.notFound;
   check(nf?.isClass && nf.isError && nf.hasStack && nf.name === 'ConnectionError' && nf.status === 2
@@ -253,7 +322,7 @@ try {
   check(dc?.isClass && dc.isError && dc.name === 'DisconnectedError' && dc.condition === 'disconnected',
     `the session ended first: DisconnectedError: ${dc?.message}`, dc);
 } finally {
-  await browser.close();
+  await page.close();
 }
 console.log(failed ? `errors.test: ${failed} FAILED` : 'errors.test: all passed');
 process.exit(failed ? 1 : 0);

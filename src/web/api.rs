@@ -24,17 +24,17 @@ pub(super) fn options(v: &JsValue) -> Result<Options, JsValue> {
         let name = key.as_string().unwrap_or_default();
         let value = Reflect::get(&obj, &key)?;
         let Some((_, kind)) = OPTION_KINDS.iter().find(|(k, _)| *k == name) else {
-            let known: Vec<&str> = OPTION_KINDS.iter().map(|(k, _)| *k).collect();
-            let message = format!(
-                "new Connection: options.{name} is not an option (the options are {})",
-                known.join(", ")
+            let known = check::list(
+                " is not an option (the options are ",
+                OPTION_KINDS.iter().map(|(k, _)| *k),
             );
+            let message = check::cat(&["new Connection: options.", &name, &known, ")"]);
             return Err(js_sys::RangeError::new(&message).into());
         };
         if check::absent(&value) {
             continue;
         }
-        let what = format!("new Connection: options.{name}");
+        let what = check::cat(&["new Connection: options.", &name]);
         match kind {
             OptionKind::Bool if value.as_bool().is_none() => {
                 return Err(check::bad(&what, "a boolean", &value, false))
@@ -59,7 +59,7 @@ pub(super) fn options(v: &JsValue) -> Result<Options, JsValue> {
                 let headers = check::opt_object(&value, &what)?.unwrap_or_default();
                 for k in Object::keys(&headers).iter() {
                     let v = Reflect::get(&headers, &k)?;
-                    check::string(&v, &format!("{what}[{}]", check::quote(&k)))?;
+                    check::string(&v, &check::cat(&[&what, "[", &check::quote(&k), "]"]))?;
                 }
             }
             _ => {}
@@ -69,8 +69,9 @@ pub(super) fn options(v: &JsValue) -> Result<Options, JsValue> {
     let text = js_sys::JSON::stringify(&given)?
         .as_string()
         .unwrap_or_default();
-    serde_json::from_str::<Options>(&text)
-        .map_err(|e| js_sys::TypeError::new(&format!("new Connection: options: {e}")).into())
+    serde_json::from_str::<Options>(&text).map_err(|e| {
+        js_sys::TypeError::new(&check::cat(&["new Connection: options: ", &e.to_string()])).into()
+    })
 }
 
 /// `options.mechanisms`: a non-empty array of the mechanism names this
@@ -85,11 +86,11 @@ fn mechanisms(value: &JsValue, what: &str) -> Result<(), JsValue> {
         return Err(check::bad(what, ARRAY, value, true));
     }
     for (i, m) in list.iter().enumerate() {
-        let item = format!("{what}[{i}]");
+        let item = check::cat(&[what, "[", &i.to_string(), "]"]);
         let name = check::string(&m, &item)?;
         if !crate::sasl::DEFAULT_PREFERENCE.contains(&name.as_str()) {
-            let known = crate::sasl::DEFAULT_PREFERENCE.join(", ");
-            return Err(check::bad(&item, &format!("one of {known}"), &m, true));
+            let known = check::list("one of ", crate::sasl::DEFAULT_PREFERENCE.iter().copied());
+            return Err(check::bad(&item, &known, &m, true));
         }
     }
     Ok(())
@@ -319,7 +320,9 @@ impl Connection {
         let name = check::opt_string(&name, "Connection.addHandler: name")?;
         if !check::absent(&r#type) && r#type.as_string().is_none() {
             let ok = js_sys::Array::is_array(&r#type)
-                && js_sys::Array::from(&r#type).every(&mut |t, _, _| t.as_string().is_some());
+                && js_sys::Array::from(&r#type)
+                    .iter()
+                    .all(|t| t.as_string().is_some());
             if !ok {
                 return Err(check::bad(
                     "Connection.addHandler: type",
@@ -648,11 +651,11 @@ impl Connection {
         timeout: JsValue,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
-            callback: check::opt_function(&callback, &format!("{method}: callback"))?,
-            errback: check::opt_function(&errback, &format!("{method}: errback"))?,
+            callback: check::opt_function(&callback, &check::cat(&[method, ": callback"]))?,
+            errback: check::opt_function(&errback, &check::cat(&[method, ": errback"]))?,
             promise: None,
         };
-        let timeout = check::opt_nonneg(&timeout, &format!("{method}: timeout"), MS)?;
+        let timeout = check::opt_nonneg(&timeout, &check::cat(&[method, ": timeout"]), MS)?;
         self.track(kind, method, &stanza, timeout, waiting)
     }
 
@@ -664,7 +667,7 @@ impl Connection {
         stanza: JsValue,
         timeout: JsValue,
     ) -> Result<Promise, JsValue> {
-        let timeout = check::opt_nonneg(&timeout, &format!("{method}: timeout"), MS)?;
+        let timeout = check::opt_nonneg(&timeout, &check::cat(&[method, ": timeout"]), MS)?;
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         let waiting = Waiting {

@@ -41,7 +41,7 @@ fn read_attrs(attrs: &JsValue, what: &str) -> Result<Vec<(String, Option<String>
             Some(check::js_string(&v))
         } else {
             return Err(check::bad(
-                &format!("{what}.{key}"),
+                &check::cat(&[what, ".", &key]),
                 "a string, number, boolean, null or undefined",
                 &v,
                 false,
@@ -79,7 +79,7 @@ fn apply(
     for (k, v) in attrs {
         if !is_xml_name(&k) {
             return Err(check::bad(
-                &format!("{what}: an attribute name"),
+                &check::cat(&[what, ": an attribute name"]),
                 "an XML name",
                 &JsValue::from_str(&k),
                 true,
@@ -340,13 +340,21 @@ pub fn pres(
     stanza("presence", "$pres: attrs", attrs)
 }
 
+/// Applies a JID string helper to a string argument.
+fn jid_helper<T>(v: &JsValue, what: &str, f: fn(&str) -> T) -> Result<T, JsValue> {
+    Ok(f(&check::string(v, what)?))
+}
+
 /// `node@domain/resource` → `node@domain`.
 #[wasm_bindgen(js_name = getBareJidFromJid)]
 pub fn get_bare_jid_from_jid(
     #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
 ) -> Result<String, JsValue> {
-    let jid = check::string(&jid, "getBareJidFromJid: jid")?;
-    Ok(crate::jid::get_bare_jid_from_jid(&jid))
+    jid_helper(
+        &jid,
+        "getBareJidFromJid: jid",
+        crate::jid::get_bare_jid_from_jid,
+    )
 }
 
 /// `node@domain/resource` → `node`, or `undefined` for a bare domain.
@@ -354,8 +362,7 @@ pub fn get_bare_jid_from_jid(
 pub fn get_node_from_jid(
     #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
 ) -> Result<Option<String>, JsValue> {
-    let jid = check::string(&jid, "getNodeFromJid: jid")?;
-    Ok(crate::jid::get_node_from_jid(&jid))
+    jid_helper(&jid, "getNodeFromJid: jid", crate::jid::get_node_from_jid)
 }
 
 /// `node@domain/resource` → `domain`.
@@ -363,8 +370,11 @@ pub fn get_node_from_jid(
 pub fn get_domain_from_jid(
     #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
 ) -> Result<String, JsValue> {
-    let jid = check::string(&jid, "getDomainFromJid: jid")?;
-    Ok(crate::jid::get_domain_from_jid(&jid))
+    jid_helper(
+        &jid,
+        "getDomainFromJid: jid",
+        crate::jid::get_domain_from_jid,
+    )
 }
 
 /// `node@domain/resource` → `resource`, or `undefined`.
@@ -372,8 +382,11 @@ pub fn get_domain_from_jid(
 pub fn get_resource_from_jid(
     #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
 ) -> Result<Option<String>, JsValue> {
-    let jid = check::string(&jid, "getResourceFromJid: jid")?;
-    Ok(crate::jid::get_resource_from_jid(&jid))
+    jid_helper(
+        &jid,
+        "getResourceFromJid: jid",
+        crate::jid::get_resource_from_jid,
+    )
 }
 
 /// Escapes a node part per XEP-0106 (`d'artagnan` → `d\27artagnan`).
@@ -381,8 +394,7 @@ pub fn get_resource_from_jid(
 pub fn escape_node(
     #[wasm_bindgen(unchecked_param_type = "string")] node: JsValue,
 ) -> Result<String, JsValue> {
-    let node = check::string(&node, "escapeNode: node")?;
-    Ok(crate::jid::escape_node(&node))
+    jid_helper(&node, "escapeNode: node", crate::jid::escape_node)
 }
 
 /// Reverses [`escape_node`].
@@ -390,6 +402,5 @@ pub fn escape_node(
 pub fn unescape_node(
     #[wasm_bindgen(unchecked_param_type = "string")] node: JsValue,
 ) -> Result<String, JsValue> {
-    let node = check::string(&node, "unescapeNode: node")?;
-    Ok(crate::jid::unescape_node(&node))
+    jid_helper(&node, "unescapeNode: node", crate::jid::unescape_node)
 }

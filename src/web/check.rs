@@ -28,16 +28,37 @@ pub fn describe(v: &JsValue) -> String {
         "string" => {
             let quoted = quote(v);
             match quoted.char_indices().nth(60) {
-                Some((i, _)) => format!("string {}…", &quoted[..i]),
-                None => format!("string {quoted}"),
+                Some((i, _)) => cat(&["string ", &quoted[..i], "…"]),
+                None => cat(&["string ", &quoted]),
             }
         }
-        "number" | "boolean" | "bigint" => format!("{t} {}", js_string(v)),
+        "number" | "boolean" | "bigint" => cat(&[&t, " ", &js_string(v)]),
         "object" => "an object".into(),
         "function" => "a function".into(),
         "symbol" => "a symbol".into(),
         _ => t,
     }
+}
+
+/// The pieces, concatenated (cheaper in the wasm than `format!`).
+pub fn cat(pieces: &[&str]) -> String {
+    let mut s = String::new();
+    for p in pieces {
+        s.push_str(p);
+    }
+    s
+}
+
+/// `prefix` then `items` separated by `, `.
+pub fn list<'a>(prefix: &str, items: impl Iterator<Item = &'a str>) -> String {
+    let mut s = String::from(prefix);
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(item);
+    }
+    s
 }
 
 /// A string value as a JavaScript string literal (`"X-A"`).
@@ -51,7 +72,7 @@ pub fn quote(v: &JsValue) -> String {
 /// `"{what} must be {expected}, got {describe(got)}"`: a `RangeError` when
 /// `range` (the type is right, the value is not), else a `TypeError`.
 pub fn bad(what: &str, expected: &str, got: &JsValue, range: bool) -> JsValue {
-    let message = format!("{what} must be {expected}, got {}", describe(got));
+    let message = cat(&[what, " must be ", expected, ", got ", &describe(got)]);
     if range {
         js_sys::RangeError::new(&message).into()
     } else {

@@ -178,8 +178,11 @@ async function inPage({ pkg, list, anon, origin, domain }) {
       const alice = new m.Connection('/http-bind');
       await alice.connect(`alice@${domain}`, 'alice-pass');
       out.stanza = describe(await grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('query', { xmlns: 'urn:example:nothing' }))), m.StanzaError);
-      const pending = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: `nobody-${Date.now()}@${domain}/x` }).c('ping', { xmlns: 'urn:xmpp:ping' }), 0));
+      // Paused, the IQ stays queued: nothing can answer it within its 50 ms.
+      alice.pause();
+      const pending = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('ping', { xmlns: 'urn:xmpp:ping' }), 50));
       out.timeout = describe(await pending, m.TimeoutError);
+      alice.resume();
       const lost = grab(alice.sendIQAsync(m.$iq({ type: 'get', to: domain }).c('ping', { xmlns: 'urn:xmpp:ping' })));
       alice.disconnect();
       out.disconnected = describe(await lost, m.DisconnectedError);

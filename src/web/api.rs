@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 const SECONDS: &str = "a non-negative integer number of seconds";
 const MS: &str = "a non-negative number of milliseconds";
 const SMALL: &str = "an integer from 0 to 65535";
+const JID: &str = "a JID (node@domain or node@domain/resource)";
 
 /// `options` of `new Connection`, checked against [`OPTION_KINDS`]
 /// (`undefined` and `null` values mean the default).
@@ -165,7 +166,9 @@ impl Connection {
         let jid_text = check::string(&jid, "Connection.connect: jid")?;
         let password = check::opt_string(&password, "Connection.connect: password")?;
         let callback = check::opt_function(&callback, "Connection.connect: callback")?;
-        if crate::jid::get_node_from_jid(&jid_text).is_none() {
+        let parsed = crate::jid::Jid::parse(&jid_text)
+            .map_err(|_| check::bad("Connection.connect: jid", JID, &jid, true))?;
+        if parsed.node().is_none() {
             let asked = self
                 .inner
                 .core
@@ -206,7 +209,11 @@ impl Connection {
         #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: JsValue,
     ) -> Result<Promise, JsValue> {
         const RID: &str = "a positive integer (a number or a string of digits)";
-        let jid = check::string(&jid, "Connection.attach: jid")?;
+        let jid_value = jid;
+        let jid = check::string(&jid_value, "Connection.attach: jid")?;
+        if crate::jid::Jid::parse(&jid).is_err() {
+            return Err(check::bad("Connection.attach: jid", JID, &jid_value, true));
+        }
         let sid = check::string(&sid, "Connection.attach: sid")?;
         let ok = if let Some(x) = rid.as_f64() {
             x.fract() == 0.0 && (1.0..=9_007_199_254_740_991.0).contains(&x)

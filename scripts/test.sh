@@ -5,7 +5,10 @@
 #                                                at compile time from XMPP_WASM_TEST_BOSH)
 #      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
 #                                                from deps.sh)
-#   3. node tests/js/www.test.mjs               (the demo page www/ driven by Playwright)
+#   3. node tests/js/www.test.mjs               (the demo page www/ driven by Playwright; then
+#                                                bosh, keepalive and errors.test.mjs: argument
+#                                                checks and error classes, in Chromium and, over
+#                                                WebDriver (geckodriver), in firefox-esr)
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
 #      pkg-no-modules/): tsc --strict --noEmit on examples/ts/, and node tests/js/package.test.mjs
 #      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
@@ -74,6 +77,10 @@ run "attach/restore/keepalive end-to-end, zero-loss reloads 200/20 s⁻¹/3 and 
   node tests/js/keepalive.test.mjs
 run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
   node tests/js/bfcache.test.mjs
+run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
+  node tests/js/errors.test.mjs
+run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \
+  node tests/js/errors.test.mjs --firefox
 run "TypeScript: tsc --strict --noEmit on examples/ts/ against pkg-bundler/xmpp_wasm.d.ts" \
   bash -c 'cd examples/ts && node_modules/.bin/tsc -p . --strict --noEmit'
 run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package.test.mjs)" \

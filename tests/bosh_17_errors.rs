@@ -4,7 +4,7 @@
 mod bosh_cm;
 
 use bosh_cm::*;
-use xmpp_wasm::bosh::{Config, Event, Session, SessionParams, MAX_REDIRECTS};
+use xmpp_wasm::bosh::{Config, Event, Failure, Session, SessionParams, MAX_REDIRECTS};
 use xmpp_wasm::rand::{RandomSource, XorShift};
 
 fn open_manual() -> Session {
@@ -45,6 +45,48 @@ fn s17_1_http_400_403_404_end_the_session() {
             assert_eq!(n.sent.len(), before, "null and void: nothing more is sent");
         }
     }
+}
+
+#[test]
+fn a_lost_session_tells_the_last_http_status_or_transport_failure() {
+    // A 404 keeps its condition and tells the status.
+    let mut n = Net::open(config(), CmConfig::full());
+    assert_eq!(n.s.last_failure(), None);
+    n.faults.push_back(Fault::Status(404));
+    n.send("<message xmlns='jabber:client'/>");
+    assert_eq!(n.closed(), Some(Some("item-not-found".into())));
+    assert_eq!(n.s.last_failure(), Some(Failure::Http(404)));
+    // Retried 5xx, then network errors: the last one is told.
+    let mut n = Net::open(config(), CmConfig::full());
+    let retries = n.s.config().max_retries as usize;
+    n.faults.push_back(Fault::Status(503));
+    n.send("<message xmlns='jabber:client'/>");
+    assert_eq!(
+        n.s.last_failure(),
+        Some(Failure::Http(503)),
+        "recorded while retrying"
+    );
+    n.faults
+        .extend(std::iter::repeat(Fault::Network).take(retries + 1));
+    n.advance_until(secs(120));
+    assert_eq!(n.closed(), Some(Some("remote-connection-failed".into())));
+    assert_eq!(n.s.last_failure(), Some(Failure::Network));
+    // Requests that are never answered: a timeout.
+    let mut n = Net::open(config(), CmConfig::full());
+    n.faults
+        .extend(std::iter::repeat(Fault::Lost).take(retries + 3));
+    n.send("<message xmlns='jabber:client'/>");
+    n.advance_until(secs(3600));
+    assert_eq!(n.closed(), Some(Some("remote-connection-failed".into())));
+    assert_eq!(n.s.last_failure(), Some(Failure::Timeout));
+    // A 200 answer clears it.
+    let mut n = Net::open(config(), CmConfig::full());
+    n.faults.push_back(Fault::Network);
+    n.send("<message xmlns='jabber:client'/>");
+    assert_eq!(n.s.last_failure(), Some(Failure::Network));
+    n.advance_until(n.now + secs(10));
+    assert!(n.s.is_open());
+    assert_eq!(n.s.last_failure(), None, "cleared by the answered resend");
 }
 
 #[test]

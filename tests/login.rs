@@ -383,3 +383,29 @@ fn xep0206_s5_sasl_external_restart_carries_from() {
         .expect("a restart");
     assert!(!restart.body.contains(" from="), "{}", restart.body);
 }
+
+/// The web shell checks JavaScript options against `OPTION_KINDS`: it must
+/// list exactly the fields `Options` accepts (serde names them all when it
+/// refuses an unknown one), or an option would be refused or go unchecked.
+#[test]
+fn option_kinds_list_every_option() {
+    let err = serde_json::from_str::<Options>(r#"{"notAnOption": 1}"#)
+        .unwrap_err()
+        .to_string();
+    let listed = err.split("expected one of").nth(1).expect(&err);
+    let mut fields: Vec<&str> = listed
+        .split(',')
+        .map(|f| {
+            f.trim()
+                .trim_matches(|c: char| c == '`' || c.is_whitespace())
+        })
+        .map(|f| f.split('`').next().unwrap_or(f))
+        .collect();
+    let mut kinds: Vec<&str> = xmpp_wasm::connection::OPTION_KINDS
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    fields.sort_unstable();
+    kinds.sort_unstable();
+    assert_eq!(fields, kinds);
+}

@@ -483,12 +483,16 @@ async fn restore_refuses_what_it_cannot_continue() {
     assert_eq!(restore_reason(&conn, Some("bob@localhost")), "jid-mismatch");
     JsFuture::from(live.disconnect(None)).await.unwrap();
     assert_eq!(restore_reason(&conn, None), "no-session");
+    // A WebSocket service is refused at construction until WebSocket is
+    // supported (restore's `not-bosh` is for then).
     let ws = Connection::new(
         "wss://example.org/xmpp-websocket",
         options("{\"keepalive\":true}"),
     )
-    .unwrap();
-    assert_eq!(restore_reason(&ws, None), "not-bosh");
+    .err()
+    .expect("a wss: service throws");
+    assert!(ws.is_instance_of::<js_sys::RangeError>());
+    assert!(error_field(&ws, "message").contains("WebSocket is not supported yet"));
 }
 
 #[wasm_bindgen_test]

@@ -297,8 +297,9 @@ async function onLoginSubmit(event) {
     if (mode === 'password') {
       await loginWithPassword($('user').value.trim(), $('password').value, $('mechanism').value);
     } else if (mode === 'anonymous') {
-      // A bare domain as the JID and no password: SASL ANONYMOUS.
-      await loginWithPassword($('anon-domain').value.trim(), null, '');
+      // A bare domain as the JID, no password, and ANONYMOUS asked for (a bare
+      // domain without it is refused as a likely mistake).
+      await loginWithPassword($('anon-domain').value.trim(), null, 'ANONYMOUS');
     } else {
       await loginWithPrebind($('prebind-url').value.trim());
     }

@@ -3,8 +3,8 @@
 //
 // The generated .d.ts (wasm-bindgen 0.2.130) marks no trailing parameter of these methods
 // optional, so every argument is written out (`null`/`undefined` where JavaScript may omit it).
-import { Connection, Status } from 'xmpp-wasm';
-import type { ConnectionError, ConnectionOptions, StatusCallback } from 'xmpp-wasm';
+import { Connection, ConnectionError, Status } from 'xmpp-wasm';
+import type { ConnectionOptions, StatusCallback } from 'xmpp-wasm';
 
 const options: ConnectionOptions = {
   wait: 30,
@@ -27,10 +27,11 @@ export async function login(service: string, jid: string, password: string): Pro
     const status: Status = await conn.connect(jid, password, onStatus);
     console.log(`${Status[status]} as ${conn.jid ?? '?'} with ${conn.mechanism ?? '?'}`);
   } catch (e: unknown) {
-    if (e instanceof Error && e.name === 'ConnectionError') {
-      const err = e as ConnectionError;
-      // AUTHFAIL for a wrong password, CONNFAIL with a condition such as `remote-connection-failed`.
-      throw new Error(`login failed: ${Status[err.status]} ${err.condition}`);
+    if (e instanceof ConnectionError) {
+      // AUTHFAIL for a wrong password, CONNFAIL with a condition such as `remote-connection-failed`
+      // (then also the HTTP status or the network error, and the URL).
+      const why = e.httpStatus !== undefined ? `HTTP ${e.httpStatus}` : e.networkError ?? '';
+      throw new Error(`login failed: ${Status[e.status]} ${e.condition} ${why} (${e.url})`);
     }
     throw e;
   }
@@ -38,8 +39,9 @@ export async function login(service: string, jid: string, password: string): Pro
 }
 
 export async function anonymous(service: string): Promise<boolean> {
-  const conn = new Connection(service, undefined);
-  await conn.connect('anon.localhost', null, null); // a bare domain: SASL ANONYMOUS
+  // A bare domain is an anonymous login, which must be asked for.
+  const conn = new Connection(service, { mechanisms: ['ANONYMOUS'] });
+  await conn.connect('anon.localhost', null, null);
   const ok = conn.connected && conn.authenticated && !conn.paused;
   await conn.disconnect(null);
   return ok && conn.status === Status.DISCONNECTED;

@@ -1,10 +1,10 @@
 // Survive a page reload: keepalive stores the session in sessionStorage; the next page restores it
 // and falls back to a fresh login when restore() throws a SessionError.
-import { Connection, Status } from 'xmpp-wasm';
-import type { ConnectionError, SessionError, StatusCallback } from 'xmpp-wasm';
+import { Connection, SessionError, Status } from 'xmpp-wasm';
+import type { ConnectionError, StatusCallback } from 'xmpp-wasm';
 
 function isSessionError(e: unknown): e is SessionError {
-  return e instanceof Error && e.name === 'SessionError';
+  return e instanceof SessionError;
 }
 
 export async function open(jid: string, password: string): Promise<Connection> {

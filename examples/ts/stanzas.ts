@@ -1,14 +1,17 @@
 // Handlers get DOM Elements; stanzas are built with Builder or written as XML; waiting calls have
-// callback and Promise forms, whose errors are told apart by `name`.
-import { $iq, $msg, Builder, Connection, getBareJidFromJid, getResourceFromJid, escapeNode, unescapeNode } from 'xmpp-wasm';
-import type { HandlerOptions, NoAnswerError, Stanza, StanzaError, StanzaHandler } from 'xmpp-wasm';
+// callback and Promise forms, whose errors are told apart by class (`instanceof`).
+import {
+  $iq, $msg, Builder, Connection, DisconnectedError, StanzaError, TimeoutError,
+  getBareJidFromJid, getResourceFromJid, escapeNode, unescapeNode,
+} from 'xmpp-wasm';
+import type { HandlerOptions, NoAnswerError, Stanza, StanzaHandler } from 'xmpp-wasm';
 
 /** Every error the package rejects or throws with, told apart by `name`. */
 type XmppError = StanzaError | NoAnswerError;
 
 function asXmppError(e: unknown): XmppError | undefined {
-  return e instanceof Error && ['StanzaError', 'TimeoutError', 'DisconnectedError'].includes(e.name)
-    ? (e as XmppError)
+  return e instanceof StanzaError || e instanceof TimeoutError || e instanceof DisconnectedError
+    ? e
     : undefined;
 }
 
@@ -39,8 +42,8 @@ export function sendAll(conn: Connection, to: string): void {
   try {
     conn.send('<message/><message/>'); // two elements: throws, nothing is sent
   } catch (e: unknown) {
-    // An Error named 'TypeError' with a `condition` ('bad-format'); not an instance of TypeError.
-    console.assert(e instanceof Error && e.name === 'TypeError', 'send refuses what is not exactly one element');
+    // A TypeError with a `condition` ('bad-format').
+    console.assert(e instanceof TypeError, 'send refuses what is not exactly one element');
   }
 }
 

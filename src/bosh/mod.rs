@@ -178,6 +178,17 @@ pub enum Event {
     },
 }
 
+/// How the last failed attempt failed ([`Session::last_failure`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// An HTTP status other than 200.
+    Http(u16),
+    /// A network error or an abort ([`Session::handle_transport_error`]).
+    Network,
+    /// No answer before the request's deadline.
+    Timeout,
+}
+
 /// An HTTP request to perform: `POST url` with `body`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transmit {
@@ -340,6 +351,7 @@ pub struct Session {
     /// chain was created for (the application's service).
     origin: Option<String>,
     condition: Option<String>,
+    last_failure: Option<Failure>,
     /// After a restore: the first new rid, and when new requests may leave
     /// (set when the resends leave).
     restore_gate: Option<(u64, Option<Duration>)>,
@@ -379,6 +391,7 @@ impl Session {
             redirects: 0,
             origin: None,
             condition: None,
+            last_failure: None,
             restore_gate: None,
         }
     }
@@ -431,6 +444,12 @@ impl Session {
     /// Why the session ended (the condition of [`Event::Closed`]); sticky.
     pub fn condition(&self) -> Option<&str> {
         self.condition.as_deref()
+    }
+
+    /// How the last failed attempt failed, cleared by a 200 answer; kept
+    /// after the session closed, to tell why it was lost.
+    pub fn last_failure(&self) -> Option<Failure> {
+        self.last_failure
     }
 
     /// Whether new bodies are held back by [`Session::pause`] or
@@ -694,6 +713,7 @@ impl Session {
             return;
         };
         self.in_flight[idx].attempt = None;
+        self.last_failure = (status != 200).then_some(Failure::Http(status));
         match status {
             200 => {
                 if body.len() > self.config.max_body_size {
@@ -725,6 +745,7 @@ impl Session {
     pub fn handle_transport_error(&mut self, now: Duration, id: u64) {
         if let Some(idx) = self.position_of(id) {
             self.in_flight[idx].attempt = None;
+            self.last_failure = Some(Failure::Network);
             self.failed(now, idx, true);
         }
     }
@@ -774,6 +795,7 @@ impl Session {
                 if a.deadline <= now {
                     // A timeout already waited 1.1 × wait: resend at once.
                     self.in_flight[i].attempt = None;
+                    self.last_failure = Some(Failure::Timeout);
                     self.failed(now, i, false);
                     if self.state == State::Closed {
                         return;

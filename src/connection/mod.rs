@@ -124,6 +124,47 @@ pub struct Options {
     pub custom_headers: std::collections::BTreeMap<String, String>,
 }
 
+/// What JavaScript must give for an option of [`Options`]: the web shell
+/// checks `new Connection(service, options)` against [`OPTION_KINDS`] before
+/// deserialising, so that a mistake is reported in JavaScript terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    /// `true` or `false`.
+    Bool,
+    /// A string.
+    String,
+    /// An array of SASL mechanism names.
+    Mechanisms,
+    /// A whole number of seconds, 0 to 2^32 - 1.
+    Seconds,
+    /// A whole number of milliseconds, 0 to 2^32 - 1.
+    Milliseconds,
+    /// A whole number of bytes, 0 to 2^32 - 1.
+    Bytes,
+    /// A whole number, 0 to 2^32 - 1.
+    Count,
+    /// An object whose values are strings.
+    Headers,
+}
+
+/// Every option of [`Options`] by its JavaScript (camelCase) name, with the
+/// kind of value it takes.
+pub const OPTION_KINDS: &[(&str, OptionKind)] = &[
+    ("mechanisms", OptionKind::Mechanisms),
+    ("wait", OptionKind::Seconds),
+    ("hold", OptionKind::Count),
+    ("route", OptionKind::String),
+    ("contentType", OptionKind::String),
+    ("maxBodySize", OptionKind::Bytes),
+    ("maxRetries", OptionKind::Count),
+    ("idleInterval", OptionKind::Milliseconds),
+    ("lang", OptionKind::String),
+    ("withCredentials", OptionKind::Bool),
+    ("explicitResourceBinding", OptionKind::Bool),
+    ("keepalive", OptionKind::Bool),
+    ("customHeaders", OptionKind::Headers),
+];
+
 /// The version of [`Snapshot`]'s stored format.
 pub const SNAPSHOT_VERSION: u32 = 1;
 

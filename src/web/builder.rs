@@ -1,55 +1,50 @@
 //! `Builder` and `$build/$msg/$iq/$pres`, with Strophe.js's chaining API, and
 //! the JID helpers, for JavaScript.
 
-use super::{error, js};
+use super::{check, js};
 use crate::xml::{Element, Node};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// Builds a stanza by chaining, like Strophe.js:
 /// `$msg({to, type: 'chat'}).c('body').t('hi').up().c('active', {xmlns})`.
+/// Every method changes the builder it is called on and returns it, so
+/// `b.c('body'); b.t('hi')` works too (in JavaScript, the returned object
+/// is another handle on the same builder).
 #[wasm_bindgen]
 pub struct Builder {
+    state: Rc<RefCell<State>>,
+}
+
+struct State {
     root: Element,
     /// Child indices from the root to the current element.
     path: Vec<usize>,
 }
 
 /// Reads `{name: value}` pairs; `null`/`undefined` values mean "remove".
-fn read_attrs(attrs: &JsValue) -> Result<Vec<(String, Option<String>)>, JsValue> {
-    if attrs.is_undefined() || attrs.is_null() {
+fn read_attrs(attrs: &JsValue, what: &str) -> Result<Vec<(String, Option<String>)>, JsValue> {
+    let Some(obj) = check::opt_object(attrs, what)? else {
         return Ok(Vec::new());
-    }
-    if !attrs.is_object() {
-        return Err(error(
-            "TypeError",
-            "attributes must be an object",
-            "bad-options",
-        ));
-    }
+    };
     let mut out = Vec::new();
-    for entry in js_sys::Object::entries(attrs.unchecked_ref()).iter() {
+    for entry in js_sys::Object::entries(&obj).iter() {
         let pair: js_sys::Array = entry.unchecked_into();
         let key = pair.get(0).as_string().unwrap_or_default();
         let v = pair.get(1);
-        let value = if v.is_undefined() || v.is_null() {
+        let value = if check::absent(&v) {
             None
-        } else if let Some(s) = v.as_string() {
-            Some(s)
-        } else if v.as_f64().is_some() {
-            // JavaScript's own number formatting (no float formatter in the wasm).
-            Some(String::from(
-                js_sys::Number::from(v.clone())
-                    .to_string_with_radix(10)
-                    .unwrap_or_default(),
-            ))
-        } else if let Some(b) = v.as_bool() {
-            Some(b.to_string())
+        } else if v.as_string().is_some() || v.as_f64().is_some() || v.as_bool().is_some() {
+            // JavaScript's own formatting (no float formatter in the wasm).
+            Some(check::js_string(&v))
         } else {
-            return Err(error(
-                "TypeError",
-                &format!("attribute {key:?} must be a string, number or boolean"),
-                "bad-options",
+            return Err(check::bad(
+                &check::cat(&[what, ".", &key]),
+                "a string, number, boolean, null or undefined",
+                &v,
+                false,
             ));
         };
         out.push((key, value));
@@ -57,27 +52,39 @@ fn read_attrs(attrs: &JsValue) -> Result<Vec<(String, Option<String>)>, JsValue>
     Ok(out)
 }
 
-fn check_name(name: &str) -> Result<(), JsValue> {
-    let ok = !name.is_empty()
+fn is_xml_name(name: &str) -> bool {
+    !name.is_empty()
         && name.chars().enumerate().all(|(i, c)| {
             c.is_alphabetic()
                 || c == '_'
                 || (i > 0 && (c.is_alphanumeric() || matches!(c, '-' | '.' | ':')))
-        });
-    if ok {
-        Ok(())
+        })
+}
+
+/// An XML name given by JavaScript.
+fn xml_name(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    let name = check::string(v, what)?;
+    if is_xml_name(&name) {
+        Ok(name)
     } else {
-        Err(error(
-            "TypeError",
-            &format!("{name:?} is not an XML name"),
-            "bad-format",
-        ))
+        Err(check::bad(what, "an XML name", v, true))
     }
 }
 
-fn apply(el: &mut Element, attrs: Vec<(String, Option<String>)>) -> Result<(), JsValue> {
+fn apply(
+    el: &mut Element,
+    attrs: Vec<(String, Option<String>)>,
+    what: &str,
+) -> Result<(), JsValue> {
     for (k, v) in attrs {
-        check_name(&k)?;
+        if !is_xml_name(&k) {
+            return Err(check::bad(
+                &check::cat(&[what, ": an attribute name"]),
+                "an XML name",
+                &JsValue::from_str(&k),
+                true,
+            ));
+        }
         match v {
             Some(v) => el.set_attr(k, v),
             None => {
@@ -86,6 +93,16 @@ fn apply(el: &mut Element, attrs: Vec<(String, Option<String>)>) -> Result<(), J
         }
     }
     Ok(())
+}
+
+/// Text given by JavaScript: a string, or a number or boolean as JavaScript
+/// writes it.
+fn text(v: &JsValue, what: &str) -> Result<String, JsValue> {
+    if v.as_string().is_some() || v.as_f64().is_some() || v.as_bool().is_some() {
+        Ok(check::js_string(v))
+    } else {
+        Err(check::bad(what, "a string", v, false))
+    }
 }
 
 /// The element at `path` (child indices) below `el`.
@@ -99,7 +116,7 @@ fn at_path<'a>(mut el: &'a mut Element, path: &[usize]) -> Option<&'a mut Elemen
     Some(el)
 }
 
-impl Builder {
+impl State {
     fn current(&mut self) -> &mut Element {
         if at_path(&mut self.root, &self.path).is_none() {
             self.path.clear();
@@ -113,10 +130,61 @@ impl Builder {
         let idx = cur.children.len() - 1;
         self.path.push(idx);
     }
+}
 
-    /// The built element.
-    pub fn element(&self) -> &Element {
-        &self.root
+/// The Rust API (the JavaScript one, with its argument checks, follows).
+impl Builder {
+    fn handle(&self) -> Builder {
+        Builder {
+            state: self.state.clone(),
+        }
+    }
+
+    fn with_root(root: Element) -> Builder {
+        Builder {
+            state: Rc::new(RefCell::new(State {
+                root,
+                path: Vec::new(),
+            })),
+        }
+    }
+
+    /// A builder whose root is `<name attrs…/>`.
+    pub fn new(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
+        Builder::js_new(JsValue::from_str(name), attrs)
+    }
+
+    /// Adds a child `<name attrs…>` (with `text` inside, if given) and moves
+    /// into it — unless `text` is given, as in Strophe.js.
+    pub fn c(self, name: &str, attrs: JsValue, text: Option<String>) -> Result<Builder, JsValue> {
+        self.js_c(
+            JsValue::from_str(name),
+            attrs,
+            text.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+        )
+    }
+
+    /// Adds text (escaped when serialised) to the current element.
+    pub fn t(self, text: &str) -> Builder {
+        self.state.borrow_mut().current().push_text(text);
+        self
+    }
+
+    /// Moves to the parent of the current element.
+    pub fn up(self) -> Builder {
+        self.state.borrow_mut().path.pop();
+        self
+    }
+
+    /// Moves to the root.
+    pub fn root(self) -> Builder {
+        self.state.borrow_mut().path.clear();
+        self
+    }
+
+    /// A copy of the built element.
+    pub fn element(&self) -> Element {
+        self.state.borrow().root.clone()
     }
 }
 
@@ -124,98 +192,105 @@ impl Builder {
 impl Builder {
     /// A builder whose root is `<name attrs…/>`.
     #[wasm_bindgen(constructor)]
-    pub fn new(
-        name: &str,
+    pub fn js_new(
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
     ) -> Result<Builder, JsValue> {
-        check_name(name)?;
-        let mut root = Element::new(name);
-        apply(&mut root, read_attrs(&attrs)?)?;
-        Ok(Builder {
-            root,
-            path: Vec::new(),
-        })
+        let mut root = Element::new(xml_name(&name, "Builder: name")?);
+        apply(&mut root, read_attrs(&attrs, "Builder: attrs")?, "Builder")?;
+        Ok(Builder::with_root(root))
     }
 
     /// Adds a child `<name attrs…>` (with `text` inside, if given) and moves
     /// into it — unless `text` is given, as in Strophe.js.
-    pub fn c(
-        mut self,
-        name: &str,
+    #[wasm_bindgen(js_name = c)]
+    pub fn js_c(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Attrs | null")] attrs: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] text: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | number | null")] text: JsValue,
     ) -> Result<Builder, JsValue> {
-        check_name(name)?;
-        let mut child = Element::new(name);
-        apply(&mut child, read_attrs(&attrs)?)?;
-        match text {
-            Some(t) => {
-                child.push_text(t);
-                self.current().children.push(Node::Element(child));
-            }
-            None => self.push_and_enter(child),
+        let mut child = Element::new(xml_name(&name, "Builder.c: name")?);
+        apply(
+            &mut child,
+            read_attrs(&attrs, "Builder.c: attrs")?,
+            "Builder.c",
+        )?;
+        let mut st = self.state.borrow_mut();
+        if check::absent(&text) {
+            st.push_and_enter(child);
+        } else {
+            child.push_text(self::text(&text, "Builder.c: text")?);
+            st.current().children.push(Node::Element(child));
         }
-        Ok(self)
+        drop(st);
+        Ok(self.handle())
     }
 
-    /// Adds a copy of a DOM element (or of another builder's tree) as a
-    /// child and moves into it.
+    /// Adds a copy of a DOM element as a child and moves into it.
     pub fn cnode(
-        mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "Element")] node: JsValue,
     ) -> Result<Builder, JsValue> {
-        let text = if let Some(el) = node.dyn_ref::<web_sys::Element>() {
-            js::serialize(el)?
-        } else {
-            return Err(error(
-                "TypeError",
-                "cnode() takes a DOM Element",
-                "bad-format",
+        let Some(el) = node.dyn_ref::<web_sys::Element>() else {
+            return Err(check::bad(
+                "Builder.cnode: node",
+                "a DOM Element",
+                &node,
+                false,
             ));
         };
-        let child = crate::xml::parse_standalone(&text)
-            .map_err(|e| error("TypeError", &e.to_string(), e.condition()))?;
-        self.push_and_enter(child);
-        Ok(self)
+        let child = crate::xml::parse_standalone(&js::serialize(el)?).map_err(|e| {
+            super::error("TypeError", &format!("Builder.cnode: {e}"), e.condition())
+        })?;
+        self.state.borrow_mut().push_and_enter(child);
+        Ok(self.handle())
     }
 
     /// Adds text (escaped when serialised) to the current element.
-    pub fn t(mut self, text: &str) -> Builder {
-        self.current().push_text(text);
-        self
+    #[wasm_bindgen(js_name = t)]
+    pub fn js_t(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | number")] text: JsValue,
+    ) -> Result<Builder, JsValue> {
+        let text = self::text(&text, "Builder.t: text")?;
+        self.state.borrow_mut().current().push_text(text);
+        Ok(self.handle())
     }
 
     /// Sets attributes of the current element; `null`/`undefined` removes.
     pub fn attrs(
-        mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "Attrs")] attrs: JsValue,
     ) -> Result<Builder, JsValue> {
-        let list = read_attrs(&attrs)?;
-        apply(self.current(), list)?;
-        Ok(self)
+        let list = read_attrs(&attrs, "Builder.attrs: attrs")?;
+        apply(self.state.borrow_mut().current(), list, "Builder.attrs")?;
+        Ok(self.handle())
     }
 
     /// Moves to the parent of the current element.
-    pub fn up(mut self) -> Builder {
-        self.path.pop();
-        self
+    #[wasm_bindgen(js_name = up)]
+    pub fn js_up(&self) -> Builder {
+        self.state.borrow_mut().path.pop();
+        self.handle()
     }
 
     /// Moves to the root.
-    pub fn root(mut self) -> Builder {
-        self.path.clear();
-        self
+    #[wasm_bindgen(js_name = root)]
+    pub fn js_root(&self) -> Builder {
+        self.state.borrow_mut().path.clear();
+        self.handle()
     }
 
     /// The stanza as a DOM element.
     pub fn tree(&self) -> Result<web_sys::Element, JsValue> {
-        js::to_dom(&self.root.to_xml())
+        js::to_dom(&self.state.borrow().root.to_xml())
     }
 
     /// The stanza as XML text.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_xml_string(&self) -> String {
-        self.root.to_xml()
+        self.state.borrow().root.to_xml()
     }
 }
 
@@ -226,18 +301,19 @@ impl Builder {
 /// `new Builder(name, attrs)` (also exported as `$build`).
 #[wasm_bindgen(js_name = "build")]
 pub fn build(
-    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
-    Builder::new(name, attrs)
+    Builder::js_new(name, attrs)
 }
 
-fn stanza(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
-    let mut b = Builder::new(name, attrs)?;
-    if b.root.attr("xmlns").is_none() {
-        b.root.set_attr("xmlns", crate::ns::CLIENT);
+fn stanza(name: &str, what: &str, attrs: JsValue) -> Result<Builder, JsValue> {
+    let mut root = Element::new(name);
+    apply(&mut root, read_attrs(&attrs, what)?, what)?;
+    if root.attr("xmlns").is_none() {
+        root.set_attr("xmlns", crate::ns::CLIENT);
     }
-    Ok(b)
+    Ok(Builder::with_root(root))
 }
 
 /// A `<message xmlns='jabber:client'/>` builder (also exported as `$msg`).
@@ -245,7 +321,7 @@ fn stanza(name: &str, attrs: JsValue) -> Result<Builder, JsValue> {
 pub fn msg(
     #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
-    stanza("message", attrs)
+    stanza("message", "$msg: attrs", attrs)
 }
 
 /// An `<iq xmlns='jabber:client'/>` builder (also exported as `$iq`).
@@ -253,7 +329,7 @@ pub fn msg(
 pub fn iq(
     #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
-    stanza("iq", attrs)
+    stanza("iq", "$iq: attrs", attrs)
 }
 
 /// A `<presence xmlns='jabber:client'/>` builder (also exported as `$pres`).
@@ -261,41 +337,70 @@ pub fn iq(
 pub fn pres(
     #[wasm_bindgen(unchecked_optional_param_type = "Attrs")] attrs: JsValue,
 ) -> Result<Builder, JsValue> {
-    stanza("presence", attrs)
+    stanza("presence", "$pres: attrs", attrs)
+}
+
+/// Applies a JID string helper to a string argument.
+fn jid_helper<T>(v: &JsValue, what: &str, f: fn(&str) -> T) -> Result<T, JsValue> {
+    Ok(f(&check::string(v, what)?))
 }
 
 /// `node@domain/resource` → `node@domain`.
 #[wasm_bindgen(js_name = getBareJidFromJid)]
-pub fn get_bare_jid_from_jid(jid: &str) -> String {
-    crate::jid::get_bare_jid_from_jid(jid)
+pub fn get_bare_jid_from_jid(
+    #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
+) -> Result<String, JsValue> {
+    jid_helper(
+        &jid,
+        "getBareJidFromJid: jid",
+        crate::jid::get_bare_jid_from_jid,
+    )
 }
 
 /// `node@domain/resource` → `node`, or `undefined` for a bare domain.
 #[wasm_bindgen(js_name = getNodeFromJid)]
-pub fn get_node_from_jid(jid: &str) -> Option<String> {
-    crate::jid::get_node_from_jid(jid)
+pub fn get_node_from_jid(
+    #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
+) -> Result<Option<String>, JsValue> {
+    jid_helper(&jid, "getNodeFromJid: jid", crate::jid::get_node_from_jid)
 }
 
 /// `node@domain/resource` → `domain`.
 #[wasm_bindgen(js_name = getDomainFromJid)]
-pub fn get_domain_from_jid(jid: &str) -> String {
-    crate::jid::get_domain_from_jid(jid)
+pub fn get_domain_from_jid(
+    #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
+) -> Result<String, JsValue> {
+    jid_helper(
+        &jid,
+        "getDomainFromJid: jid",
+        crate::jid::get_domain_from_jid,
+    )
 }
 
 /// `node@domain/resource` → `resource`, or `undefined`.
 #[wasm_bindgen(js_name = getResourceFromJid)]
-pub fn get_resource_from_jid(jid: &str) -> Option<String> {
-    crate::jid::get_resource_from_jid(jid)
+pub fn get_resource_from_jid(
+    #[wasm_bindgen(unchecked_param_type = "string")] jid: JsValue,
+) -> Result<Option<String>, JsValue> {
+    jid_helper(
+        &jid,
+        "getResourceFromJid: jid",
+        crate::jid::get_resource_from_jid,
+    )
 }
 
 /// Escapes a node part per XEP-0106 (`d'artagnan` → `d\27artagnan`).
 #[wasm_bindgen(js_name = escapeNode)]
-pub fn escape_node(node: &str) -> String {
-    crate::jid::escape_node(node)
+pub fn escape_node(
+    #[wasm_bindgen(unchecked_param_type = "string")] node: JsValue,
+) -> Result<String, JsValue> {
+    jid_helper(&node, "escapeNode: node", crate::jid::escape_node)
 }
 
 /// Reverses [`escape_node`].
 #[wasm_bindgen(js_name = unescapeNode)]
-pub fn unescape_node(node: &str) -> String {
-    crate::jid::unescape_node(node)
+pub fn unescape_node(
+    #[wasm_bindgen(unchecked_param_type = "string")] node: JsValue,
+) -> Result<String, JsValue> {
+    jid_helper(&node, "unescapeNode: node", crate::jid::unescape_node)
 }

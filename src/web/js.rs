@@ -23,15 +23,12 @@ extern "C" {
     fn fetch_with_request(req: &web_sys::Request) -> Result<Promise, JsValue>;
 }
 
-/// `url` resolved against the page's location (unchanged outside a window
-/// or when it cannot be resolved).
-pub fn absolute_url(url: &str) -> String {
-    let Some(base) = web_sys::window().and_then(|w| w.location().href().ok()) else {
-        return url.to_owned();
-    };
-    web_sys::Url::new_with_base(url, &base)
-        .map(|u| u.href())
-        .unwrap_or_else(|_| url.to_owned())
+/// The `location.href` of the page or worker, if there is one.
+pub fn location_href() -> Option<String> {
+    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).ok()?;
+    js_sys::Reflect::get(&location, &"href".into())
+        .ok()?
+        .as_string()
 }
 
 /// Serialises a DOM element to XML text.

@@ -13,12 +13,15 @@
 //!   microtask, so every stanza sent in the same JavaScript task leaves in one
 //!   `<body/>` at the end of that task.
 
+mod api;
 mod builder;
+mod check;
+mod errors;
 mod js;
 mod keepalive;
 
 use crate::connection::handlers::{unhandled_iq_reply, HandlerId, Handlers, Matcher};
-use crate::connection::{self as core, Event, Options, Status as CoreStatus};
+use crate::connection::{self as core, Event, Status as CoreStatus};
 use crate::rand::RandomSource;
 use crate::xml::Element;
 use js_sys::{Function, Promise};
@@ -31,6 +34,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 pub use builder::*;
+pub use errors::{
+    ConnectionError, DisconnectedError, PrebindError, SessionError, StanzaError, TimeoutError,
+};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -96,32 +102,62 @@ export type Stanza = Element | Builder | string;
 /** Attribute values for `$build`, `c`, `attrs`: `null`/`undefined` removes the attribute. */
 export type Attrs = Record<string, string | number | boolean | null | undefined>;
 
-/** Rejection of connect/attach/restore/prebind. */
-export interface ConnectionError extends Error {
+/**
+ * Rejection of connect/attach/restore (and `bind`): the failed `status`, its
+ * `condition` (`item-not-found`, `remote-connection-failed`, `not-authorized`…)
+ * and the service `url`. When the transport failed, also the last HTTP status
+ * (`httpStatus`) or network error (`networkError`: the browser's message, or
+ * `timeout`), named in the message too.
+ */
+export class ConnectionError extends Error {
+  private constructor();
   name: 'ConnectionError';
   status: Status;
   condition: string;
+  url: string;
+  httpStatus?: number;
+  networkError?: string;
 }
 
 /** Thrown by `restore()` when there is no session this page may continue. */
-export interface SessionError extends Error {
+export class SessionError extends Error {
+  private constructor();
   name: 'SessionError';
   reason: 'no-storage' | 'no-session' | 'bad-snapshot' | 'jid-mismatch' | 'session-in-use' | 'not-bosh';
   condition: string;
 }
 
 /** Rejection of sendIQAsync/sendPresenceAsync for an error answer. */
-export interface StanzaError extends Error {
+export class StanzaError extends Error {
+  private constructor();
   name: 'StanzaError';
   condition: string;
   stanza: Element | null;
 }
 
-/** Rejection of sendIQAsync/sendPresenceAsync without an answer. */
-export interface NoAnswerError extends Error {
-  name: 'TimeoutError' | 'DisconnectedError';
-  condition: 'timeout' | 'disconnected';
+/** Rejection of `prebind` (the service failed, or its answer is unusable). */
+export class PrebindError extends Error {
+  private constructor();
+  name: 'PrebindError';
+  condition: 'prebind-failed' | 'prebind-unreachable' | 'bad-format' | string;
 }
+
+/** Rejection of sendIQAsync/sendPresenceAsync when no answer came within `timeout`. */
+export class TimeoutError extends Error {
+  private constructor();
+  name: 'TimeoutError';
+  condition: 'timeout';
+}
+
+/** Rejection of sendIQAsync/sendPresenceAsync when the session ended first. */
+export class DisconnectedError extends Error {
+  private constructor();
+  name: 'DisconnectedError';
+  condition: 'disconnected';
+}
+
+/** Rejection of sendIQAsync/sendPresenceAsync without an answer. */
+export type NoAnswerError = TimeoutError | DisconnectedError;
 "#;
 
 /// Connection status, with the numbers of Strophe.js's `Strophe.Status`.
@@ -234,6 +270,8 @@ struct Inner {
     storage_warned: Cell<bool>,
     /// Messages below this level are not logged.
     log_level: Cell<u8>,
+    /// The message of the last failed `fetch` (for `ConnectionError`).
+    last_network_error: RefCell<Option<String>>,
     /// The connect/attach/restore promise resolves when the server has
     /// confirmed an attached session.
     confirm_attach: Cell<bool>,
@@ -269,11 +307,24 @@ pub struct Connection {
     inner: Rc<Inner>,
 }
 
+/// An error of the class `name` (`TypeError`, or one of [`errors::Kind`]),
+/// with a `condition`.
 fn error(name: &str, message: &str, condition: &str) -> JsValue {
-    let e = js_sys::Error::new(message);
-    e.set_name(name);
-    let _ = js_sys::Reflect::set(&e, &"condition".into(), &condition.into());
-    e.into()
+    use errors::Kind;
+    let kind = match name {
+        "ConnectionError" => Kind::Connection,
+        "SessionError" => Kind::Session,
+        "StanzaError" => Kind::Stanza,
+        "PrebindError" => Kind::Prebind,
+        "TimeoutError" => Kind::Timeout,
+        "DisconnectedError" => Kind::Disconnected,
+        _ => {
+            let e: JsValue = js_sys::TypeError::new(message).into();
+            let _ = js_sys::Reflect::set(&e, &"condition".into(), &condition.into());
+            return e;
+        }
+    };
+    errors::make(kind, message, condition)
 }
 
 /// A whole number from 0 to 65535 given by JavaScript (NaN, negative,
@@ -288,46 +339,67 @@ fn small_uint(v: Option<f64>) -> Result<Option<u32>, ()> {
     }
 }
 
-fn status_error(status: CoreStatus, condition: Option<&str>) -> JsValue {
+/// The `ConnectionError` of a failed status: its `status`, `condition` and
+/// the service `url`; when the transport failed, also the last HTTP status
+/// (`httpStatus`) or network error (`networkError`, `timeout` when no
+/// answer came in time), named in the message too.
+fn status_error(inner: &Inner, status: CoreStatus, condition: Option<&str>) -> JsValue {
+    use crate::bosh::Failure;
     let cond = condition.unwrap_or("");
-    let e = error(
-        "ConnectionError",
-        &format!(
-            "{}{}{}",
-            status.name(),
-            if cond.is_empty() { "" } else { ": " },
-            cond
+    let (url, failure) = {
+        let core = inner.core.borrow();
+        let failure = core.session().and_then(|s| s.last_failure());
+        (core.service().to_owned(), failure)
+    };
+    let network = match failure {
+        Some(Failure::Network) => Some(
+            inner
+                .last_network_error
+                .borrow()
+                .clone()
+                .unwrap_or_else(|| "network error".into()),
         ),
-        cond,
-    );
-    let _ = js_sys::Reflect::set(&e, &"status".into(), &(status as u8).into());
+        Some(Failure::Timeout) => Some("timeout".into()),
+        _ => None,
+    };
+    let mut message = String::from(status.name());
+    if !cond.is_empty() {
+        message.push_str(": ");
+        message.push_str(cond);
+    }
+    match (failure, &network) {
+        (Some(Failure::Http(code)), _) => {
+            message.push_str(&format!(" (HTTP {code} from {url})"));
+        }
+        (_, Some(n)) => message.push_str(&format!(" ({n}: {url})")),
+        _ => {}
+    }
+    let e = error("ConnectionError", &message, cond);
+    let set = |k: &str, v: JsValue| {
+        let _ = js_sys::Reflect::set(&e, &k.into(), &v);
+    };
+    set("status", (status as u8).into());
+    set("url", url.into());
+    if let Some(Failure::Http(code)) = failure {
+        set("httpStatus", code.into());
+    }
+    if let Some(n) = network {
+        set("networkError", n.into());
+    }
     e
 }
 
-#[wasm_bindgen]
+/// The Rust API of the shell (the JavaScript API, with its argument checks,
+/// is in `api.rs`).
 impl Connection {
     /// Creates a connection to the BOSH service at `service` (for example
     /// `/http-bind`). `options` is an object of [`Options`] in camelCase;
     /// an unknown key or a wrong type throws a `TypeError`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(
-        service: &str,
-        #[wasm_bindgen(unchecked_optional_param_type = "ConnectionOptions")] options: JsValue,
-    ) -> Result<Connection, JsValue> {
-        let opts = if options.is_undefined() || options.is_null() {
-            Options::default()
-        } else {
-            let text = js_sys::JSON::stringify(&options)
-                .map_err(|_| error("TypeError", "options must be a plain object", "bad-options"))?;
-            let text = text.as_string().ok_or_else(|| {
-                error("TypeError", "options must be a plain object", "bad-options")
-            })?;
-            serde_json::from_str::<Options>(&text)
-                .map_err(|e| error("TypeError", &format!("invalid options: {e}"), "bad-options"))?
-        };
+    pub fn new(service: &str, options: JsValue) -> Result<Connection, JsValue> {
+        let opts = api::options(&options)?;
         let keepalive = opts.keepalive;
         // An absolute URL, so that redirect rules see the scheme and host.
-        let service = js::absolute_url(service);
+        let service = api::service_url(&JsValue::from_str(service), "new Connection: service")?;
         let service = service.as_str();
         let inner = Rc::new(Inner {
             core: RefCell::new(core::Connection::new(service, opts, Box::new(CryptoRandom))),
@@ -345,6 +417,7 @@ impl Connection {
             last_written: RefCell::new(None),
             storage_warned: Cell::new(false),
             log_level: Cell::new(LogLevel::WARN as u8),
+            last_network_error: RefCell::new(None),
             confirm_attach: Cell::new(false),
             page_listeners: RefCell::new(Vec::new()),
         });
@@ -368,14 +441,11 @@ impl Connection {
     /// anonymously). `callback(status, condition)` sees every status change.
     /// The promise resolves on CONNECTED and rejects with an error carrying
     /// `status` and `condition` on failure.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn connect(
         &self,
         jid: &str,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] password: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
-            Function,
-        >,
+        password: Option<String>,
+        callback: Option<Function>,
     ) -> Promise {
         let inner = self.inner.clone();
         flush_events(&inner);
@@ -399,18 +469,15 @@ impl Connection {
     /// The promise resolves when the server has answered that request, and
     /// rejects with ATTACHFAIL if it rejected it (fall back to `connect`).
     #[allow(clippy::too_many_arguments)] // Strophe.js's signature, kept for porting
-    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn attach(
         &self,
         jid: &str,
         sid: &str,
-        #[wasm_bindgen(unchecked_param_type = "number | string")] rid: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
-            Function,
-        >,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<f64>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<f64>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<f64>,
+        rid: JsValue,
+        callback: Option<Function>,
+        wait: Option<f64>,
+        hold: Option<f64>,
+        wind: Option<f64>,
     ) -> Promise {
         let rid = rid
             .as_f64()
@@ -454,16 +521,13 @@ impl Connection {
     /// bytes, so nothing is lost or duplicated. `wait`, `hold` and `wind`
     /// are accepted for Strophe.js compatibility; the stored, negotiated
     /// values are used.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
     pub fn restore(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] jid: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
-            Function,
-        >,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wait: Option<f64>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] hold: Option<f64>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] wind: Option<f64>,
+        jid: Option<String>,
+        callback: Option<Function>,
+        wait: Option<f64>,
+        hold: Option<f64>,
+        wind: Option<f64>,
     ) -> Result<Promise, JsValue> {
         // Accepted for Strophe.js compatibility; the stored values are used.
         let _ = (wait, hold, wind);
@@ -496,15 +560,7 @@ impl Connection {
     /// BOSH-like `<body/>` POST (or asking for JSON). Any failure rejects with
     /// a `PrebindError` and reports ATTACHFAIL to `callback`; nothing is left
     /// half open.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Status>")]
-    pub fn prebind(
-        &self,
-        url: String,
-        #[wasm_bindgen(unchecked_optional_param_type = "StatusCallback | null")] callback: Option<
-            Function,
-        >,
-        #[wasm_bindgen(unchecked_optional_param_type = "PrebindOptions")] options: JsValue,
-    ) -> Promise {
+    pub fn prebind(&self, url: String, callback: Option<Function>, options: JsValue) -> Promise {
         let this = Connection {
             inner: self.inner.clone(),
         };
@@ -612,17 +668,14 @@ impl Connection {
 
     /// Sends a stanza: a DOM `Element` or a string holding exactly one
     /// well-formed element. Anything else throws and nothing is sent.
-    pub fn send(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-    ) -> Result<(), JsValue> {
-        let text = stanza_text(&stanza)?;
+    pub fn send(&self, stanza: JsValue) -> Result<(), JsValue> {
+        let text = stanza_text(&stanza, "Connection.send: stanza")?;
         let now = self.inner.now();
         self.inner
             .core
             .borrow_mut()
             .send_xml(now, &text)
-            .map_err(|e| error("TypeError", &e.to_string(), e.condition()))?;
+            .map_err(|e| error("TypeError", &format!("Connection.send: {e}"), e.condition()))?;
         schedule_drive(&self.inner);
         Ok(())
     }
@@ -630,17 +683,16 @@ impl Connection {
     /// Adds a stanza handler: `handler(element)` is called for each matching
     /// stanza once connected; it stays while it returns `true`. Returns a
     /// reference for `deleteHandler`.
-    #[wasm_bindgen(js_name = addHandler)]
     #[allow(clippy::too_many_arguments)] // Strophe.js's signature, kept for porting
     pub fn add_handler(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "StanzaHandler")] handler: Function,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] ns: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] name: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | string[] | null")] r#type: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] id: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] from: Option<String>,
-        #[wasm_bindgen(unchecked_optional_param_type = "HandlerOptions")] options: JsValue,
+        handler: Function,
+        ns: Option<String>,
+        name: Option<String>,
+        r#type: JsValue,
+        id: Option<String>,
+        from: Option<String>,
+        options: JsValue,
     ) -> Result<f64, JsValue> {
         let types = if r#type.is_undefined() || r#type.is_null() {
             None
@@ -692,82 +744,61 @@ impl Connection {
     /// or `error` (→ `errback(element)`); after `timeout` milliseconds, or if
     /// the connection ends first, `errback(null)`. Returns the stanza id
     /// (generated when missing).
-    #[wasm_bindgen(js_name = sendIQ)]
     pub fn send_iq(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "((stanza: Element) => void) | null")]
+        stanza: JsValue,
         callback: Option<Function>,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "((stanza: Element | null) => void) | null"
-        )]
         errback: Option<Function>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
+        timeout: Option<f64>,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
             callback,
             errback,
             promise: None,
         };
-        self.track("iq", &stanza, timeout, waiting)
+        self.track("iq", "Connection.sendIQ", &stanza, timeout, waiting)
     }
 
     /// Promise form of `sendIQ`: resolves with the `result` element; rejects
     /// with a `StanzaError` (its `condition`, and the `stanza` element) on an
     /// `error` answer, a `TimeoutError` after `timeout` milliseconds, or a
     /// `DisconnectedError`.
-    #[wasm_bindgen(js_name = sendIQAsync)]
-    #[wasm_bindgen(unchecked_return_type = "Promise<Element>")]
-    pub fn send_iq_async(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
-    ) -> Promise {
-        self.track_promise("iq", stanza, timeout)
+    pub fn send_iq_async(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+        self.track_promise("iq", "Connection.sendIQAsync", stanza, timeout)
     }
 
     /// Sends a presence and waits for the presence answering it (same id):
     /// `callback(element)`, or `errback(element)` for `type='error'`, or
     /// `errback(null)` after `timeout` milliseconds. Returns the id.
-    #[wasm_bindgen(js_name = sendPresence)]
     pub fn send_presence(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "((stanza: Element) => void) | null")]
+        stanza: JsValue,
         callback: Option<Function>,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "((stanza: Element | null) => void) | null"
-        )]
         errback: Option<Function>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
+        timeout: Option<f64>,
     ) -> Result<String, JsValue> {
         let waiting = Waiting {
             callback,
             errback,
             promise: None,
         };
-        self.track("presence", &stanza, timeout, waiting)
+        self.track(
+            "presence",
+            "Connection.sendPresence",
+            &stanza,
+            timeout,
+            waiting,
+        )
     }
 
     /// Promise form of `sendPresence`, settled like `sendIQAsync`.
-    #[wasm_bindgen(js_name = sendPresenceAsync)]
-    #[wasm_bindgen(unchecked_return_type = "Promise<Element>")]
-    pub fn send_presence_async(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Stanza")] stanza: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "number | null")] timeout: Option<f64>,
-    ) -> Promise {
-        self.track_promise("presence", stanza, timeout)
+    pub fn send_presence_async(&self, stanza: JsValue, timeout: Option<f64>) -> Promise {
+        self.track_promise("presence", "Connection.sendPresenceAsync", stanza, timeout)
     }
 
     /// Calls `handler()` every `period` milliseconds while it returns `true`.
     /// Returns a reference for `deleteTimedHandler`.
-    #[wasm_bindgen(js_name = addTimedHandler)]
-    pub fn add_timed_handler(
-        &self,
-        period: f64,
-        #[wasm_bindgen(unchecked_param_type = "() => boolean")] handler: Function,
-    ) -> Result<f64, JsValue> {
+    pub fn add_timed_handler(&self, period: f64, handler: Function) -> Result<f64, JsValue> {
         if !(period.is_finite() && period >= 0.0) {
             return Err(error(
                 "TypeError",
@@ -787,7 +818,6 @@ impl Connection {
     }
 
     /// Removes a timed handler.
-    #[wasm_bindgen(js_name = deleteTimedHandler)]
     pub fn delete_timed_handler(&self, handler_ref: f64) -> bool {
         let id = handler_ref as u64;
         self.inner.timed.borrow_mut().remove(&id);
@@ -808,7 +838,6 @@ impl Connection {
     }
 
     /// Removes a handler added with `addHandler`.
-    #[wasm_bindgen(js_name = deleteHandler)]
     pub fn delete_handler(&self, handler_ref: f64) -> bool {
         self.inner
             .handlers
@@ -818,7 +847,6 @@ impl Connection {
 
     /// Ends the session (an unavailable presence rides in the terminate
     /// body). Resolves once DISCONNECTED.
-    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn disconnect(&self, reason: Option<String>) -> Promise {
         let inner = self.inner.clone();
         if matches!(inner.core.borrow().status(), CoreStatus::Disconnected) {
@@ -855,135 +883,88 @@ impl Connection {
 
     /// The BOSH service URL (absolute; it changes after a `see-other-uri`
     /// redirect).
-    #[wasm_bindgen(getter)]
     pub fn service(&self) -> String {
         self.inner.core.borrow().service().to_owned()
     }
 
     /// The JID: as given to `connect`, then the bound full JID.
-    #[wasm_bindgen(getter)]
     pub fn jid(&self) -> Option<String> {
         self.inner.core.borrow().jid().map(|j| j.to_string())
     }
 
     /// Whether the login completed.
-    #[wasm_bindgen(getter)]
     pub fn authenticated(&self) -> bool {
         self.inner.core.borrow().authenticated()
     }
 
     /// Whether a session is open.
-    #[wasm_bindgen(getter)]
     pub fn connected(&self) -> bool {
         self.inner.core.borrow().connected()
     }
 
     /// Whether sending is paused.
-    #[wasm_bindgen(getter)]
     pub fn paused(&self) -> bool {
         self.inner.core.borrow().paused()
     }
 
     /// The SASL mechanism used by the login.
-    #[wasm_bindgen(getter)]
     pub fn mechanism(&self) -> Option<String> {
         self.inner.core.borrow().mechanism().map(str::to_owned)
     }
 
     /// The current status.
-    #[wasm_bindgen(getter)]
     pub fn status(&self) -> Status {
         to_js_status(self.inner.core.borrow().status())
     }
 
     /// Called with the text of every response body received.
-    #[wasm_bindgen(setter, js_name = rawInput)]
-    pub fn set_raw_input(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "((xml: string) => void) | null")] f: Option<
-            Function,
-        >,
-    ) {
+    pub fn set_raw_input(&self, f: Option<Function>) {
         self.inner.callbacks.borrow_mut().raw_input = f;
     }
 
     /// Called with the text of every request body sent.
-    #[wasm_bindgen(setter, js_name = rawOutput)]
-    pub fn set_raw_output(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "((xml: string) => void) | null")] f: Option<
-            Function,
-        >,
-    ) {
+    pub fn set_raw_output(&self, f: Option<Function>) {
         self.inner.callbacks.borrow_mut().raw_output = f;
     }
 
     /// The `rawInput` hook.
-    #[wasm_bindgen(getter, js_name = rawInput)]
-    #[wasm_bindgen(unchecked_return_type = "((xml: string) => void) | undefined")]
     pub fn raw_input(&self) -> Option<Function> {
         self.inner.callbacks.borrow().raw_input.clone()
     }
 
     /// The `rawOutput` hook.
-    #[wasm_bindgen(getter, js_name = rawOutput)]
-    #[wasm_bindgen(unchecked_return_type = "((xml: string) => void) | undefined")]
     pub fn raw_output(&self) -> Option<Function> {
         self.inner.callbacks.borrow().raw_output.clone()
     }
 
     /// Called with every response `<body/>` received, as a DOM element (it
     /// costs a parse per body: set it only when needed).
-    #[wasm_bindgen(setter, js_name = xmlInput)]
-    pub fn set_xml_input(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "((body: Element) => void) | null")] f: Option<
-            Function,
-        >,
-    ) {
+    pub fn set_xml_input(&self, f: Option<Function>) {
         self.inner.callbacks.borrow_mut().xml_input = f;
     }
 
     /// Called with every request `<body/>` sent, as a DOM element.
-    #[wasm_bindgen(setter, js_name = xmlOutput)]
-    pub fn set_xml_output(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "((body: Element) => void) | null")] f: Option<
-            Function,
-        >,
-    ) {
+    pub fn set_xml_output(&self, f: Option<Function>) {
         self.inner.callbacks.borrow_mut().xml_output = f;
     }
 
     /// The `xmlInput` hook.
-    #[wasm_bindgen(getter, js_name = xmlInput)]
-    #[wasm_bindgen(unchecked_return_type = "((body: Element) => void) | undefined")]
     pub fn xml_input(&self) -> Option<Function> {
         self.inner.callbacks.borrow().xml_input.clone()
     }
 
     /// The `xmlOutput` hook.
-    #[wasm_bindgen(getter, js_name = xmlOutput)]
-    #[wasm_bindgen(unchecked_return_type = "((body: Element) => void) | undefined")]
     pub fn xml_output(&self) -> Option<Function> {
         self.inner.callbacks.borrow().xml_output.clone()
     }
 
     /// Replaces the console as the destination of the library's messages:
     /// `log(level, message)`.
-    #[wasm_bindgen(setter)]
-    pub fn set_log(
-        &self,
-        #[wasm_bindgen(
-            unchecked_param_type = "((level: LogLevel, message: string) => void) | null"
-        )]
-        f: Option<Function>,
-    ) {
+    pub fn set_log(&self, f: Option<Function>) {
         self.inner.callbacks.borrow_mut().log = f;
     }
 
     /// Messages below this level are not logged (default `LogLevel.WARN`).
-    #[wasm_bindgen(getter, js_name = logLevel)]
     pub fn log_level(&self) -> LogLevel {
         match self.inner.log_level.get() {
             0 => LogLevel::DEBUG,
@@ -995,7 +976,6 @@ impl Connection {
     }
 
     /// Sets the threshold of `logLevel`.
-    #[wasm_bindgen(setter, js_name = logLevel)]
     pub fn set_log_level(&self, level: LogLevel) {
         self.inner.log_level.set(level as u8);
     }
@@ -1025,33 +1005,38 @@ impl Connection {
     fn track(
         &self,
         kind: &'static str,
+        method: &str,
         stanza: &JsValue,
         timeout: Option<f64>,
         waiting: Waiting,
     ) -> Result<String, JsValue> {
-        let text = stanza_text(stanza)?;
+        let text = stanza_text(stanza, &format!("{method}: stanza"))?;
         let el = crate::xml::parse_standalone(&text).map_err(|e| {
             error(
                 "TypeError",
-                &format!("not one well-formed element: {e}"),
+                &format!("{method}: stanza is not one well-formed element: {e}"),
                 e.condition(),
             )
         })?;
         if el.local_name() != kind {
             return Err(error(
                 "TypeError",
-                &format!("expected an <{kind}/> stanza, got <{}/>", el.name),
+                &format!(
+                    "{method}: stanza must be an <{kind}/> stanza, got <{}/>",
+                    el.name
+                ),
                 "bad-format",
             ));
         }
         let timeout = match timeout {
             None => None,
             Some(ms) if ms.is_finite() && ms >= 0.0 => Some(Duration::from_millis(ms as u64)),
-            Some(_) => {
-                return Err(error(
-                    "TypeError",
-                    "timeout must be a number of milliseconds",
-                    "bad-options",
+            Some(ms) => {
+                return Err(check::bad(
+                    &format!("{method}: timeout"),
+                    "a non-negative number of milliseconds",
+                    &JsValue::from(ms),
+                    true,
                 ))
             }
         };
@@ -1059,7 +1044,7 @@ impl Connection {
             if self.inner.waiting.borrow().contains_key(id) {
                 return Err(error(
                     "TypeError",
-                    &format!("a stanza with id {id:?} is already waiting for its answer"),
+                    &format!("{method}: a stanza with id {id:?} is already waiting for its answer"),
                     "conflict",
                 ));
             }
@@ -1070,13 +1055,19 @@ impl Connection {
             .core
             .borrow_mut()
             .send_tracked(now, el, timeout)
-            .map_err(|e| error("TypeError", &e.to_string(), e.condition()))?;
+            .map_err(|e| error("TypeError", &format!("{method}: {e}"), e.condition()))?;
         self.inner.waiting.borrow_mut().insert(id.clone(), waiting);
         schedule_drive(&self.inner);
         Ok(id)
     }
 
-    fn track_promise(&self, kind: &'static str, stanza: JsValue, timeout: Option<f64>) -> Promise {
+    fn track_promise(
+        &self,
+        kind: &'static str,
+        method: &str,
+        stanza: JsValue,
+        timeout: Option<f64>,
+    ) -> Promise {
         let mut slot = None;
         let promise = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
         let waiting = Waiting {
@@ -1084,7 +1075,7 @@ impl Connection {
             errback: None,
             promise: slot.clone(),
         };
-        if let Err(e) = self.track(kind, &stanza, timeout, waiting) {
+        if let Err(e) = self.track(kind, method, &stanza, timeout, waiting) {
             if let Some((_, reject)) = slot {
                 let _ = reject.call1(&JsValue::NULL, &e);
             }
@@ -1103,7 +1094,7 @@ fn is_builder(v: &JsValue) -> bool {
 
 /// The XML text of what `send` and friends accept: a DOM `Element` or a
 /// string (checked later to be exactly one well-formed element).
-fn stanza_text(stanza: &JsValue) -> Result<String, JsValue> {
+fn stanza_text(stanza: &JsValue, what: &str) -> Result<String, JsValue> {
     if let Some(s) = stanza.as_string() {
         Ok(s)
     } else if let Some(el) = stanza.dyn_ref::<web_sys::Element>() {
@@ -1113,10 +1104,11 @@ fn stanza_text(stanza: &JsValue) -> Result<String, JsValue> {
         let f: Function = to_string.dyn_into()?;
         Ok(f.call0(stanza)?.as_string().unwrap_or_default())
     } else {
-        Err(error(
-            "TypeError",
-            "expected an Element, a Builder or an XML string",
-            "bad-format",
+        Err(check::bad(
+            what,
+            "an Element, a Builder or a string of XML",
+            stanza,
+            false,
         ))
     }
 }
@@ -1444,7 +1436,10 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
                 let _ = if ok {
                     resolve.call1(&JsValue::NULL, &JsValue::from(status as u8))
                 } else {
-                    reject.call1(&JsValue::NULL, &status_error(status, condition.as_deref()))
+                    reject.call1(
+                        &JsValue::NULL,
+                        &status_error(inner, status, condition.as_deref()),
+                    )
                 };
             }
             for resolve in waiting {
@@ -1638,7 +1633,13 @@ fn start_request(inner: &Rc<Inner>, t: crate::bosh::Transmit) {
                     .borrow_mut()
                     .handle_response(now, t.id, status, &text);
             }
-            Err(_) => inner.core.borrow_mut().handle_transport_error(now, t.id),
+            Err(e) => {
+                let reason = e
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()));
+                *inner.last_network_error.borrow_mut() = reason;
+                inner.core.borrow_mut().handle_transport_error(now, t.id)
+            }
         }
         drive(&inner);
     });

@@ -3,12 +3,13 @@
 //!
 //! * reading a 64 KB response body carrying 100 stanzas, through
 //!   `bosh::parse_body` and through the session's response path
-//!   (`handle_response` + draining the events), and
+//!   (`handle_response` + draining the events),
 //! * building a request body of 100 stanzas (`send` × 100 + `poll_transmit`),
 //! * hostile 4 MB bodies through `Connection::handle_response`: the one with
 //!   120,000 namespace declarations on `<body/>` and 520,000 children (once
 //!   quadratic, about 177 s), and the worst shapes still within the parser's
-//!   declaration limits (median of a few runs; time is what matters there).
+//!   limits, and a stanza with 342,589 attributes (median of 5 runs; time is
+//!   what matters there).
 //!
 //! Run: `cargo run --release --example bench_bosh`. It prints figures and
 //! asserts nothing about time. Note the release profile is tuned for wasm size
@@ -341,6 +342,17 @@ fn main() {
     hostile(
         "within limits: 128 declarations on <body/>, 1M children",
         &declarations_body(MAX_DECLS_PER_ELEMENT, 1_030_000),
+    );
+    let mut attrs = String::from("<body xmlns='http://jabber.org/protocol/httpbind'><a");
+    let mut i = 0;
+    while attrs.len() < 4_000_000 {
+        attrs.push_str(&format!(" a{i}='1'"));
+        i += 1;
+    }
+    attrs.push_str("/></body>");
+    hostile(
+        "one stanza with 342,589 attributes (duplicate check)",
+        &attrs,
     );
     hostile(
         "within limits: 126 levels x 128 declarations, prefixed kids",

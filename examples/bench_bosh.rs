@@ -3,8 +3,13 @@
 //!
 //! * reading a 64 KB response body carrying 100 stanzas, through
 //!   `bosh::parse_body` and through the session's response path
-//!   (`handle_response` + draining the events), and
-//! * building a request body of 100 stanzas (`send` × 100 + `poll_transmit`).
+//!   (`handle_response` + draining the events),
+//! * building a request body of 100 stanzas (`send` × 100 + `poll_transmit`),
+//! * hostile 4 MB bodies through `Connection::handle_response`: the one with
+//!   120,000 namespace declarations on `<body/>` and 520,000 children (once
+//!   quadratic, about 177 s), and the worst shapes still within the parser's
+//!   limits, and a stanza with 342,589 attributes (median of 5 runs; time is
+//!   what matters there).
 //!
 //! Run: `cargo run --release --example bench_bosh`. It prints figures and
 //! asserts nothing about time. Note the release profile is tuned for wasm size
@@ -19,6 +24,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 use xmpp_wasm::bosh::{parse_body, Config, Event, Session, SessionParams};
+use xmpp_wasm::connection::{self, Connection, Options};
+use xmpp_wasm::rand::XorShift;
+use xmpp_wasm::xml::{MAX_DECLS_PER_ELEMENT, MAX_DEPTH};
 
 struct Counting;
 
@@ -167,6 +175,102 @@ fn open_session() -> Session {
     Session::attached(config, params, 1_000_000)
 }
 
+/// `<body/>` with `decls` namespace declarations (the BOSH one and `decls - 1`
+/// prefixes) and `children` empty children `<a/>`.
+fn declarations_body(decls: usize, children: usize) -> String {
+    let mut body = String::from("<body xmlns='http://jabber.org/protocol/httpbind'");
+    for i in 1..decls {
+        body.push_str(&format!(" xmlns:p{i}='u'"));
+    }
+    body.push('>');
+    body.push_str(&"<a/>".repeat(children));
+    body.push_str("</body>");
+    body
+}
+
+/// The deepest nesting the parser takes, every level declaring as many
+/// prefixes as it may (16,128 declarations in scope at the bottom), and the
+/// innermost element filled with children that use, in their name and an
+/// attribute, prefixes declared by the outermost level, up to `size` bytes.
+fn nested_declarations_body(size: usize) -> String {
+    let mut body = String::from("<body xmlns='http://jabber.org/protocol/httpbind'>");
+    // `<body/>` is depth 1 and the children are at MAX_DEPTH.
+    let levels = MAX_DEPTH - 2;
+    for level in 0..levels {
+        body.push_str("<e");
+        for i in 0..MAX_DECLS_PER_ELEMENT {
+            body.push_str(&format!(" xmlns:p{level}_{i}='u'"));
+        }
+        body.push('>');
+    }
+    // Bound by the outermost level only: a scan of the open declarations
+    // from the innermost would pass all of them.
+    let child = "<p0_0:a p0_1:b='1'/>";
+    let closing = "</e>".len() * levels + "</body>".len();
+    let n = size.saturating_sub(body.len() + closing) / child.len();
+    body.push_str(&child.repeat(n));
+    body.push_str(&"</e>".repeat(levels));
+    body.push_str("</body>");
+    body
+}
+
+/// An attached connection whose first request (with its confirming ping) is
+/// in flight: returns it and the request's id.
+fn attached_connection() -> (Connection, u64) {
+    let mut c = Connection::new(
+        "https://cm.example/http-bind",
+        Options::default(),
+        Box::new(XorShift::new(7)),
+    );
+    c.attach(
+        "alice@example.com/web",
+        "bench-sid",
+        1_000_000,
+        None,
+        None,
+        None,
+    )
+    .expect("attach");
+    let t = c.poll_transmit(Duration::ZERO).expect("the first request");
+    (c, t.id)
+}
+
+/// Times one hostile body through `Connection::handle_response` and the event
+/// drain, on a fresh attached connection per run; prints the median and what
+/// the connection made of the body.
+fn hostile(name: &str, body: &str) {
+    const RUNS: usize = 5;
+    let mut times = Vec::with_capacity(RUNS);
+    let mut outcome = String::new();
+    for _ in 0..RUNS {
+        let (mut c, id) = attached_connection();
+        let t0 = Instant::now();
+        c.handle_response(Duration::ZERO, id, 200, black_box(body));
+        let (mut stanzas, mut condition) = (0usize, None);
+        while let Some(e) = c.poll_event() {
+            match e {
+                connection::Event::Stanza(_) => stanzas += 1,
+                connection::Event::Status {
+                    condition: Some(cond),
+                    ..
+                } => condition = Some(cond),
+                _ => {}
+            }
+        }
+        times.push(t0.elapsed());
+        outcome = match condition {
+            Some(cond) => format!("failed: {cond}"),
+            None => format!("{stanzas} stanzas"),
+        };
+    }
+    times.sort();
+    println!(
+        "{name:<58} {:>9.1} ms  ({:.2} MB, {outcome})",
+        times[RUNS / 2].as_secs_f64() * 1e3,
+        body.len() as f64 / 1e6
+    );
+}
+
 fn main() {
     let body = response_body();
     let parsed = parse_body(&body).expect("valid body");
@@ -228,5 +332,30 @@ fn main() {
             s.handle_response(now, t.id, 200, empty);
             while s.poll_event().is_some() {}
         }),
+    );
+
+    println!();
+    hostile(
+        "hostile: 120,000 xmlns:pN on <body/>, 520,000 children",
+        &declarations_body(120_000, 520_000),
+    );
+    hostile(
+        "within limits: 128 declarations on <body/>, 1M children",
+        &declarations_body(MAX_DECLS_PER_ELEMENT, 1_030_000),
+    );
+    let mut attrs = String::from("<body xmlns='http://jabber.org/protocol/httpbind'><a");
+    let mut i = 0;
+    while attrs.len() < 4_000_000 {
+        attrs.push_str(&format!(" a{i}='1'"));
+        i += 1;
+    }
+    attrs.push_str("/></body>");
+    hostile(
+        "one stanza with 342,589 attributes (duplicate check)",
+        &attrs,
+    );
+    hostile(
+        "within limits: 126 levels x 128 declarations, prefixed kids",
+        &nested_declarations_body(4_000_000),
     );
 }

@@ -181,6 +181,80 @@ fn scram_server_signature_mismatch_is_authfail() {
     assert_eq!(st.last().map(|s| s.0), Some(Status::Disconnected));
 }
 
+/// A server offering more SCRAM iterations than `maxScramIterations`
+/// (default 100,000): AUTHFAIL `iteration-count-too-high`, and the client
+/// never computes nor sends its proof.
+#[test]
+fn scram_iterations_above_the_limit_are_authfail() {
+    for iterations in [100_001, 10_000_000, u32::MAX] {
+        let h = login(
+            &["SCRAM-SHA-1"],
+            Quirks {
+                scram_iterations: Some(iterations),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            h.statuses(),
+            [
+                (Status::Connecting, None),
+                (Status::Authenticating, None),
+                (Status::AuthFail, Some("iteration-count-too-high".into())),
+                (Status::Disconnected, None),
+            ],
+            "{iterations}"
+        );
+        assert!(
+            !h.server.requests.iter().any(|r| r.contains("<response")),
+            "{iterations}: no client-final"
+        );
+    }
+}
+
+/// The limit itself is accepted: the default (100,000), and a lowered
+/// `max_scram_iterations` (5000 accepted, 5001 refused).
+#[test]
+fn scram_iterations_at_the_limit_are_accepted() {
+    let h = login(
+        &["SCRAM-SHA-1"],
+        Quirks {
+            scram_iterations: Some(100_000),
+            ..Default::default()
+        },
+    );
+    assert_eq!(h.conn.status(), Status::Connected);
+    for (iterations, expected) in [(5000, Status::Connected), (5001, Status::AuthFail)] {
+        let mut server = Server::new();
+        server.quirks.scram_iterations = Some(iterations);
+        let options = Options {
+            max_scram_iterations: 5000,
+            ..options_with(&["SCRAM-SHA-1"])
+        };
+        let mut h = Harness::new(server, options);
+        h.conn
+            .connect("alice@localhost/web", Some("alice-pass"))
+            .unwrap();
+        h.run();
+        assert_eq!(h.statuses()[2].0, expected, "{iterations}");
+    }
+}
+
+#[test]
+fn max_scram_iterations_below_the_scram_minimum_is_a_bad_option() {
+    let options = Options {
+        max_scram_iterations: 4095,
+        ..Options::default()
+    };
+    let mut h = Harness::new(Server::new(), options);
+    let err = h
+        .conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap_err();
+    assert_eq!(err.condition(), "bad-options");
+    assert!(err.to_string().contains("maxScramIterations"), "{err}");
+    assert!(h.conn.poll_transmit(h.now).is_none(), "nothing sent");
+}
+
 #[test]
 fn no_common_mechanism_is_connfail_no_auth_mech() {
     let h = login(&["SCRAM-SHA-512"], Quirks::default());

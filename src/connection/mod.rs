@@ -122,6 +122,11 @@ pub struct Options {
     /// Extra HTTP headers on every request (`{name: value}`). Note that a
     /// cross-origin service must allow them in its CORS preflight.
     pub custom_headers: std::collections::BTreeMap<String, String>,
+    /// The highest SCRAM iteration count accepted from the server (default
+    /// [`sasl::DEFAULT_MAX_ITERATIONS`], at least [`sasl::MIN_ITERATIONS`]):
+    /// above it the login ends with AUTHFAIL `iteration-count-too-high`
+    /// instead of computing PBKDF2 for as long as a hostile server asks.
+    pub max_scram_iterations: u32,
 }
 
 /// What JavaScript must give for an option of [`Options`]: the web shell
@@ -197,6 +202,7 @@ impl Default for Options {
             explicit_resource_binding: false,
             keepalive: false,
             custom_headers: Default::default(),
+            max_scram_iterations: sasl::DEFAULT_MAX_ITERATIONS,
         }
     }
 }
@@ -410,6 +416,11 @@ impl Connection {
         config
             .validate()
             .map_err(|e| CommandError::BadOption(e.to_string()))?;
+        if self.options.max_scram_iterations < sasl::MIN_ITERATIONS {
+            return Err(CommandError::BadOption(
+                "maxScramIterations below 4096, the lowest count SCRAM allows".into(),
+            ));
+        }
         let mut session = Session::new(config, self.rng.next_u64());
         session.start();
         self.credentials = Credentials {
@@ -991,7 +1002,13 @@ impl Connection {
         };
         let rng = &mut self.rng;
         let mut nonce = || rng.token(24);
-        let mut mech = match sasl::select(&offered, &preference, &self.credentials, &mut nonce) {
+        let mut mech = match sasl::select_with_limit(
+            &offered,
+            &preference,
+            &self.credentials,
+            self.options.max_scram_iterations,
+            &mut nonce,
+        ) {
             Ok(m) => m,
             Err(e) => {
                 self.fail(Status::ConnFail, e.condition());

@@ -33,7 +33,7 @@ pub use anonymous::Anonymous;
 pub use external::External;
 pub use oauthbearer::OAuthBearer;
 pub use plain::Plain;
-pub use scram::{Scram, ScramHash};
+pub use scram::{Scram, ScramHash, DEFAULT_MAX_ITERATIONS, MIN_ITERATIONS};
 
 /// One client side of a SASL mechanism, driven by the connection.
 ///
@@ -116,6 +116,24 @@ pub fn select(
     creds: &Credentials,
     client_nonce: &mut dyn FnMut() -> String,
 ) -> Result<Box<dyn Mechanism>, SaslError> {
+    select_with_limit(
+        offered,
+        preference,
+        creds,
+        DEFAULT_MAX_ITERATIONS,
+        client_nonce,
+    )
+}
+
+/// [`select`], with the highest SCRAM iteration count accepted from the
+/// server (see [`Scram::with_max_iterations`]).
+pub fn select_with_limit(
+    offered: &[String],
+    preference: &[&str],
+    creds: &Credentials,
+    max_scram_iterations: u32,
+    client_nonce: &mut dyn FnMut() -> String,
+) -> Result<Box<dyn Mechanism>, SaslError> {
     let authzid = effective_authzid(creds);
     let user_pass = match (&creds.username, &creds.password) {
         (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
@@ -133,7 +151,9 @@ pub fn select(
         };
         if let Some(hash) = scram_hash {
             if let Some((u, p)) = user_pass {
-                return Ok(Box::new(Scram::new(hash, u, p, authzid, client_nonce())));
+                let scram = Scram::new(hash, u, p, authzid, client_nonce())
+                    .with_max_iterations(max_scram_iterations);
+                return Ok(Box::new(scram));
             }
             continue;
         }
@@ -220,6 +240,10 @@ pub enum SaslError {
     /// The SCRAM iteration count (`i=`) is below 4096.
     #[error("SCRAM iteration count too low: {0}")]
     IterationCountTooLow(u32),
+    /// The SCRAM iteration count (`i=`) is above the limit (the connection
+    /// option `maxScramIterations`), which is given.
+    #[error("SCRAM iteration count above the limit of {0} (maxScramIterations)")]
+    IterationCountTooHigh(u32),
     /// The SCRAM salt (`s=`) is missing or empty.
     #[error("missing SCRAM salt")]
     MissingSalt,
@@ -255,6 +279,7 @@ impl SaslError {
             SaslError::ServerSignatureMismatch => "server-signature-mismatch",
             SaslError::MissingServerSignature => "missing-server-signature",
             SaslError::IterationCountTooLow(_) => "iteration-count-too-low",
+            SaslError::IterationCountTooHigh(_) => "iteration-count-too-high",
             SaslError::MissingSalt => "missing-salt",
             SaslError::NonceMismatch => "nonce-mismatch",
             SaslError::MalformedChallenge(_) => "malformed-challenge",
@@ -537,6 +562,10 @@ mod tests {
         assert_eq!(
             SaslError::IterationCountTooLow(1).condition(),
             "iteration-count-too-low"
+        );
+        assert_eq!(
+            SaslError::IterationCountTooHigh(1).condition(),
+            "iteration-count-too-high"
         );
         assert_eq!(SaslError::MissingSalt.condition(), "missing-salt");
         assert_eq!(SaslError::NonceMismatch.condition(), "nonce-mismatch");

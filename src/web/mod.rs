@@ -68,6 +68,8 @@ export interface ConnectionOptions {
   keepalive?: boolean;
   /** Extra HTTP headers on every request. */
   customHeaders?: Record<string, string>;
+  /** Highest SCRAM iteration count accepted from the server (default 100000, at least 4096); above it, AUTHFAIL `iteration-count-too-high`. */
+  maxScramIterations?: number;
 }
 
 /** `callback(status, condition)` of connect/attach/restore/prebind. */

@@ -1,7 +1,7 @@
 //! A small owned XML tree: enough for BOSH `<body/>` wrappers and XMPP stanzas.
 //!
 //! [`parse`] reads one document (built on `quick-xml`'s pull parser, iteratively,
-//! with a depth limit) and [`Element::write_to`] serialises a tree back. Element
+//! in linear time, with limits on depth and namespace declarations) and [`Element::write_to`] serialises a tree back. Element
 //! and attribute names are kept as written (qualified, e.g. `stream:features`);
 //! namespace declarations are ordinary attributes (`xmlns`, `xmlns:p`). The parser
 //! copies root-level declarations onto the root's direct children that rely on
@@ -11,7 +11,7 @@
 mod parse;
 mod write;
 
-pub use parse::{parse, parse_standalone, MAX_DEPTH};
+pub use parse::{parse, parse_standalone, MAX_DECLS, MAX_DECLS_PER_ELEMENT, MAX_DEPTH};
 pub use write::{escape_attr, escape_text};
 
 use std::fmt;
@@ -234,6 +234,16 @@ pub enum XmlError {
     /// Elements nested deeper than [`MAX_DEPTH`].
     #[error("elements nested deeper than {}", MAX_DEPTH)]
     TooDeep,
+    /// More namespace declarations (`xmlns`, `xmlns:p`) on one element than
+    /// [`MAX_DECLS_PER_ELEMENT`].
+    #[error(
+        "more than {} namespace declarations on one element",
+        MAX_DECLS_PER_ELEMENT
+    )]
+    TooManyDeclarationsOnElement,
+    /// More namespace declarations in the document than [`MAX_DECLS`].
+    #[error("more than {} namespace declarations in the document", MAX_DECLS)]
+    TooManyDeclarations,
     /// A document type declaration (not allowed in XMPP).
     #[error("DOCTYPE is not allowed")]
     Doctype,
@@ -249,7 +259,8 @@ impl XmlError {
     /// A stable short kebab-case name for the error class:
     /// `xml-not-well-formed` (syntax, trailing content, mismatched or unclosed
     /// tags, bad references), `xml-empty`, `xml-bad-namespace-prefix`,
-    /// `xml-too-deep`, `xml-restricted` (DOCTYPE).
+    /// `xml-too-deep`, `xml-too-many-declarations` (over [`MAX_DECLS_PER_ELEMENT`]
+    /// or [`MAX_DECLS`]), `xml-restricted` (DOCTYPE).
     pub fn condition(&self) -> &'static str {
         match self {
             XmlError::Syntax(_)
@@ -260,6 +271,9 @@ impl XmlError {
             XmlError::Empty => "xml-empty",
             XmlError::BadPrefix(_) => "xml-bad-namespace-prefix",
             XmlError::TooDeep => "xml-too-deep",
+            XmlError::TooManyDeclarationsOnElement | XmlError::TooManyDeclarations => {
+                "xml-too-many-declarations"
+            }
             XmlError::Doctype => "xml-restricted",
         }
     }
@@ -322,6 +336,14 @@ mod tests {
         assert_eq!(XmlError::Empty.condition(), "xml-empty");
         assert_eq!(XmlError::TooDeep.condition(), "xml-too-deep");
         assert_eq!(XmlError::Doctype.condition(), "xml-restricted");
+        assert_eq!(
+            XmlError::TooManyDeclarations.condition(),
+            "xml-too-many-declarations"
+        );
+        assert_eq!(
+            XmlError::TooManyDeclarationsOnElement.condition(),
+            "xml-too-many-declarations"
+        );
         assert_eq!(
             XmlError::BadPrefix("x".into()).condition(),
             "xml-bad-namespace-prefix"

@@ -6,11 +6,24 @@
 use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use std::collections::BTreeMap;
 
 use super::{Element, Node, XmlError};
 
 /// Maximum nesting depth of elements; the root element counts as depth 1.
 pub const MAX_DEPTH: usize = 128;
+
+/// Maximum number of namespace declarations (`xmlns`, `xmlns:p`) on one
+/// element. XMPP elements declare one or two (a BOSH `<body/>` three); XML
+/// vocabularies carried in stanzas (Atom, RDF, SVG) a few dozen at most.
+pub const MAX_DECLS_PER_ELEMENT: usize = 128;
+
+/// Maximum number of namespace declarations in one document. A declaration
+/// costs constant work, so this is a sanity bound, not what keeps parsing
+/// linear: one per 32 bytes of the default 4 MiB BOSH body cap. Real bodies
+/// carry one every 60 bytes or more (a presence flood of a large room,
+/// five declarations per presence).
+pub const MAX_DECLS: usize = 131_072;
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
@@ -23,7 +36,12 @@ const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 /// ([`XmlError::TrailingContent`]), no element at all ([`XmlError::Empty`]),
 /// unclosed elements, mismatched end tags, unknown entities, invalid character
 /// references or characters, undeclared namespace prefixes, a DOCTYPE, nesting
-/// deeper than [`MAX_DEPTH`].
+/// deeper than [`MAX_DEPTH`], more than [`MAX_DECLS_PER_ELEMENT`] namespace
+/// declarations on one element or [`MAX_DECLS`] in the document.
+///
+/// Linear in the input: a prefix is looked up in a map of the bindings in
+/// scope (never by scanning the open declarations), and duplicate attributes
+/// are found with quick-xml's hash check.
 ///
 /// Text is unescaped, CDATA sections become text, adjacent text is merged into
 /// one [`Node::Text`]; line ends are normalised (`\r\n` and `\r` become `\n`)
@@ -98,12 +116,20 @@ fn map_error(e: QxError) -> XmlError {
     }
 }
 
-/// A namespace declaration in scope: on the open element at `depth`, its
-/// attribute number `attr`, declaring `prefix` (empty for the default namespace).
-struct Decl {
+/// Where a prefix is bound: on the open element at `depth`, its attribute
+/// number `attr`.
+#[derive(Clone, Copy)]
+struct Binding {
     depth: usize,
     attr: usize,
+}
+
+/// A declaration made by an open element, and the binding of its prefix
+/// that it hides (restored when the element closes).
+struct Shadow {
+    depth: usize,
     prefix: String,
+    hidden: Option<Binding>,
 }
 
 #[derive(Default)]
@@ -112,10 +138,21 @@ struct Builder {
     stack: Vec<Element>,
     /// Text not yet added to the top of the stack (merges text, CDATA, references).
     text: String,
-    /// Namespace declarations in scope, innermost last.
-    decls: Vec<Decl>,
+    /// The binding in scope of each declared prefix ("" for the default
+    /// namespace): one lookup per name, however many declarations are open.
+    scope: BTreeMap<String, Binding>,
+    /// Declarations of the open elements, innermost last, to undo them as
+    /// their elements close.
+    shadows: Vec<Shadow>,
+    /// Namespace declarations seen so far in the document.
+    decl_count: usize,
     /// Attributes of the root (declarations) used by the open direct child.
     child_needs: Vec<usize>,
+    /// For each root attribute, the serial number of the last direct child
+    /// noted in `child_needs` for it (so each is noted once per child).
+    noted_for: Vec<usize>,
+    /// Serial number of the open direct child of the root (from 1).
+    child_serial: usize,
     /// The root, once closed.
     root: Option<Element>,
     /// Whether root declarations are copied onto the root's children.
@@ -140,9 +177,13 @@ impl Builder {
             return Err(XmlError::TooDeep);
         }
         self.flush_text();
+        if depth == 1 {
+            self.child_serial = self.child_serial.saturating_add(1);
+        }
         let name = e.name().0;
         check_qname(name)?;
         let mut el = Element::new(name);
+        let mut own_decls = 0usize;
         for attr in e.attributes() {
             let attr = attr.map_err(|err| XmlError::Syntax(format!("bad attribute: {err}")))?;
             let key = attr.key.0;
@@ -151,13 +192,31 @@ impl Builder {
             push_chars::<true>(&attr.value, &mut value)?;
             if let Some(prefix) = declared_prefix(key) {
                 check_declaration(prefix, &value)?;
-                self.decls.push(Decl {
+                own_decls += 1;
+                if own_decls > MAX_DECLS_PER_ELEMENT {
+                    return Err(XmlError::TooManyDeclarationsOnElement);
+                }
+                self.decl_count += 1;
+                if self.decl_count > MAX_DECLS {
+                    return Err(XmlError::TooManyDeclarations);
+                }
+                // Duplicate declarations were refused by the attribute
+                // iterator, so each prefix is bound once per element.
+                let binding = Binding {
                     depth,
                     attr: el.attrs.len(),
+                };
+                let hidden = self.scope.insert(prefix.to_owned(), binding);
+                self.shadows.push(Shadow {
+                    depth,
                     prefix: prefix.to_owned(),
+                    hidden,
                 });
             }
             el.attrs.push((key.to_owned(), value));
+        }
+        if depth == 0 {
+            self.noted_for = vec![0; el.attrs.len()];
         }
         self.resolve(el.prefix().unwrap_or(""), depth)?;
         for (key, _) in &el.attrs {
@@ -183,17 +242,17 @@ impl Builder {
             "xmlns" => return Err(XmlError::BadPrefix(prefix.into())),
             _ => {}
         }
-        match self.decls.iter().rev().find(|d| d.prefix == prefix) {
-            Some(decl) => {
-                if self.copy_namespaces
-                    && decl.depth == 0
-                    && depth > 0
-                    && !self.child_needs.contains(&decl.attr)
-                {
-                    self.child_needs.push(decl.attr);
+        match self.scope.get(prefix) {
+            Some(&Binding { depth: 0, attr }) if self.copy_namespaces && depth > 0 => {
+                if let Some(noted) = self.noted_for.get_mut(attr) {
+                    if *noted != self.child_serial {
+                        *noted = self.child_serial;
+                        self.child_needs.push(attr);
+                    }
                 }
                 Ok(())
             }
+            Some(_) => Ok(()),
             None if prefix.is_empty() => Ok(()),
             None => Err(XmlError::BadPrefix(clip(prefix))),
         }
@@ -223,19 +282,31 @@ impl Builder {
     /// parent, or makes it the root.
     fn close(&mut self, mut el: Element) {
         let depth = self.stack.len();
-        while self.decls.last().is_some_and(|d| d.depth >= depth) {
-            self.decls.pop();
+        while self.shadows.last().is_some_and(|s| s.depth >= depth) {
+            let Some(shadow) = self.shadows.pop() else {
+                break;
+            };
+            match shadow.hidden {
+                Some(binding) => {
+                    self.scope.insert(shadow.prefix, binding);
+                }
+                None => {
+                    self.scope.remove(&shadow.prefix);
+                }
+            }
         }
         match self.stack.last_mut() {
             None => self.root = Some(el),
             Some(parent) => {
                 if depth == 1 && !self.child_needs.is_empty() {
+                    // A root declaration was found by a lookup inside this
+                    // child, so the child does not declare that prefix itself.
                     self.child_needs.sort_unstable();
                     let copies: Vec<(String, String)> = self
                         .child_needs
                         .iter()
                         .filter_map(|&i| parent.attrs.get(i))
-                        .filter(|(k, v)| !v.is_empty() && el.attr(k).is_none())
+                        .filter(|(_, v)| !v.is_empty())
                         .cloned()
                         .collect();
                     el.attrs.splice(0..0, copies);
@@ -880,6 +951,102 @@ mod tests {
             parse_standalone("<x:y/>"),
             Err(XmlError::BadPrefix("x".into()))
         );
+    }
+
+    /// A `<body/>` with `n` namespace declarations (the default one and
+    /// `n - 1` prefixes), a child using the first and the last prefix, and a
+    /// child in the default namespace.
+    fn many_declarations(n: usize) -> String {
+        let mut s = String::from("<body xmlns='urn:b'");
+        for i in 1..n {
+            s.push_str(&format!(" xmlns:p{i}='urn:{i}'"));
+        }
+        let last = n - 1;
+        s.push_str(&format!("><p1:a p{last}:x='1'/><c/></body>"));
+        s
+    }
+
+    #[test]
+    fn declarations_at_the_limits() {
+        let body = parse(&many_declarations(MAX_DECLS_PER_ELEMENT)).unwrap();
+        assert_eq!(body.attrs.len(), MAX_DECLS_PER_ELEMENT);
+        let last = MAX_DECLS_PER_ELEMENT - 1;
+        let a = body.child("a").unwrap();
+        assert_eq!(
+            a.attrs,
+            vec![
+                ("xmlns:p1".to_string(), "urn:1".to_string()),
+                (format!("xmlns:p{last}"), format!("urn:{last}")),
+                (format!("p{last}:x"), "1".to_string()),
+            ]
+        );
+        assert_eq!(body.child("c").unwrap().ns(), Some("urn:b"));
+        // Exactly MAX_DECLS declarations in the document, one per child.
+        let mut doc = String::from("<r>");
+        doc.push_str(&"<a xmlns='u'/>".repeat(MAX_DECLS));
+        doc.push_str("</r>");
+        assert_eq!(parse(&doc).unwrap().children.len(), MAX_DECLS);
+        // A prefix redeclared inside a child, used after the child closed:
+        // the outer binding is in scope again (and copied).
+        let body =
+            parse("<body xmlns:p='urn:1'><b xmlns:p='urn:2'><p:c/></b><p:d/></body>").unwrap();
+        let b = body.child("b").unwrap();
+        assert_eq!(b.attrs, vec![("xmlns:p".to_string(), "urn:2".to_string())]);
+        let d = body.child("d").unwrap();
+        assert_eq!(d.attrs, vec![("xmlns:p".to_string(), "urn:1".to_string())]);
+    }
+
+    #[test]
+    fn declarations_at_the_limits_serialise() {
+        let body = parse(&many_declarations(MAX_DECLS_PER_ELEMENT)).unwrap();
+        assert_eq!(parse(&body.to_xml()).unwrap(), body);
+        let last = MAX_DECLS_PER_ELEMENT - 1;
+        assert_eq!(
+            body.child("a").unwrap().to_xml(),
+            format!("<p1:a xmlns:p1='urn:1' xmlns:p{last}='urn:{last}' p{last}:x='1'/>")
+        );
+        assert_eq!(body.child("c").unwrap().to_xml(), "<c xmlns='urn:b'/>");
+        for child in body.elements() {
+            assert_eq!(&parse_standalone(&child.to_xml()).unwrap(), child);
+        }
+    }
+
+    #[test]
+    fn declarations_at_the_limits_invalid() {
+        assert_eq!(
+            err(&many_declarations(MAX_DECLS_PER_ELEMENT + 1)),
+            XmlError::TooManyDeclarationsOnElement
+        );
+        // The shape of the hostile body: far more than the limit on `<body/>`.
+        assert_eq!(
+            err(&many_declarations(120_000)),
+            XmlError::TooManyDeclarationsOnElement
+        );
+        assert_eq!(
+            parse_standalone(&many_declarations(MAX_DECLS_PER_ELEMENT + 1)),
+            Err(XmlError::TooManyDeclarationsOnElement)
+        );
+        let mut doc = String::from("<r>");
+        doc.push_str(&"<a xmlns='u'/>".repeat(MAX_DECLS + 1));
+        doc.push_str("</r>");
+        assert_eq!(err(&doc), XmlError::TooManyDeclarations);
+        // The same prefix declared twice on one element.
+        syntax("<a xmlns:p='u' xmlns:p='v'/>");
+    }
+
+    #[test]
+    fn long_attribute_lists() {
+        // Duplicate detection stays linear in quick-xml (a hash pre-filter
+        // above 32 attributes); a duplicate at the very end is still found.
+        let mut s = String::from("<a");
+        for i in 0..20_000 {
+            s.push_str(&format!(" x{i}='{i}'"));
+        }
+        let e = parse(&format!("{s}/>")).unwrap();
+        assert_eq!(e.attrs.len(), 20_000);
+        assert_eq!(e.attr("x19999"), Some("19999"));
+        assert_eq!(parse(&e.to_xml()).unwrap(), e);
+        syntax(&format!("{s} x0='again'/>"));
     }
 
     struct XorShift(u64);

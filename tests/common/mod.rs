@@ -28,6 +28,8 @@ pub struct Quirks {
     pub unreachable: bool,
     /// Send a wrong SCRAM server signature.
     pub bad_server_signature: bool,
+    /// Offer this SCRAM iteration count instead of 4096.
+    pub scram_iterations: Option<u32>,
     /// Answer bind with a conflict error.
     pub bind_conflict: bool,
     /// Require the legacy session IQ.
@@ -370,7 +372,8 @@ impl Server {
             }
         }
         let nonce = format!("{cnonce}3rfcNHYJY1ZVvWVs7j");
-        let server_first = format!("r={nonce},s={},i={ITERATIONS}", B64.encode(SALT));
+        let iterations = self.quirks.scram_iterations.unwrap_or(ITERATIONS);
+        let server_first = format!("r={nonce},s={},i={iterations}", B64.encode(SALT));
         self.outbox.push(format!(
             "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</challenge>",
             B64.encode(&server_first)
@@ -401,7 +404,8 @@ impl Server {
             return;
         };
         let mut salted = [0u8; 20];
-        pbkdf2::pbkdf2_hmac::<Sha1>(password.as_bytes(), SALT, ITERATIONS, &mut salted);
+        let iterations = self.quirks.scram_iterations.unwrap_or(ITERATIONS);
+        pbkdf2::pbkdf2_hmac::<Sha1>(password.as_bytes(), SALT, iterations, &mut salted);
         let hmac = |key: &[u8], msg: &[u8]| -> Vec<u8> {
             let mut m = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("any key length");
             m.update(msg);

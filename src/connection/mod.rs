@@ -150,6 +150,9 @@ pub enum OptionKind {
     Count,
     /// An object whose values are strings.
     Headers,
+    /// A SASL SCRAM iteration count: a whole number from
+    /// [`sasl::MIN_ITERATIONS`] to 2^32 - 1.
+    Iterations,
 }
 
 /// Every option of [`Options`] by its JavaScript (camelCase) name, with the
@@ -168,6 +171,7 @@ pub const OPTION_KINDS: &[(&str, OptionKind)] = &[
     ("explicitResourceBinding", OptionKind::Bool),
     ("keepalive", OptionKind::Bool),
     ("customHeaders", OptionKind::Headers),
+    ("maxScramIterations", OptionKind::Iterations),
 ];
 
 /// The version of [`Snapshot`]'s stored format.

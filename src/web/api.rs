@@ -55,6 +55,13 @@ pub(super) fn options(v: &JsValue) -> Result<Options, JsValue> {
                 };
                 check::opt_uint(&value, &what, expected, u32::MAX as f64)?;
             }
+            OptionKind::Iterations => {
+                const ITERATIONS: &str = "an integer from 4096 (the least SCRAM allows)";
+                let n = check::opt_uint(&value, &what, ITERATIONS, u32::MAX as f64)?;
+                if n.is_some_and(|n| n < f64::from(crate::sasl::MIN_ITERATIONS)) {
+                    return Err(check::bad(&what, ITERATIONS, &value, true));
+                }
+            }
             OptionKind::Mechanisms => mechanisms(&value, &what)?,
             OptionKind::Headers => {
                 let headers = check::opt_object(&value, &what)?.unwrap_or_default();

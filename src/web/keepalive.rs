@@ -140,10 +140,13 @@ pub enum Return {
     Taken,
 }
 
-/// Compares storage with `mine`, the text this page wrote at `pagehide`,
-/// for its live session `own`.
-pub fn on_return(mine: Option<&str>, own: &Snapshot) -> Return {
+/// Compares storage with `mine`, the text this page wrote at `pagehide`
+/// (`None`: it wrote nothing, its session was not one to keep).
+pub fn on_return(mine: Option<&str>) -> Return {
     let Some(mine) = mine else {
+        return Return::Unchanged;
+    };
+    let Ok(own) = serde_json::from_str::<Stored>(mine) else {
         return Return::Unchanged;
     };
     let Some(s) = storage() else {

@@ -1315,14 +1315,9 @@ const CLAIM_WAIT_MS: f64 = 1000.0;
 /// claimed by another page and `deadline` (`performance.now()`) has not
 /// passed: call again later.
 fn try_return(inner: &Rc<Inner>, deadline: f64) -> bool {
-    let own = inner.core.borrow().snapshot();
-    let (mine, queued) = match inner.released_text.borrow().as_ref() {
-        Some((text, queued)) => (Some(text.clone()), *queued),
-        None => (None, 0),
-    };
-    let found = match &own {
-        Some(own) => keepalive::on_return(mine.as_deref(), own),
-        None => keepalive::Return::Unchanged,
+    let (found, queued) = match inner.released_text.borrow().as_ref() {
+        Some((text, queued)) => (keepalive::on_return(Some(text)), *queued),
+        None => (keepalive::on_return(None), 0),
     };
     let found = match found {
         keepalive::Return::Claimed if js::performance_now() < deadline => return false,

@@ -279,6 +279,43 @@ impl Session {
 }
 
 impl Session {
+    /// Continues this session from a newer snapshot of it that another page
+    /// wrote (the back-forward cache: this page was frozen while another
+    /// page of the tab restored the session and used it). Like
+    /// [`Session::restore`] with this session's configuration: the
+    /// snapshot's unanswered requests are resent first, new requests go on
+    /// at its `next_rid`. Attempt ids go on from ours, so a late answer to
+    /// one of this session's old attempts cannot match a new one. Stanzas
+    /// of our queue from index `keep_queued_from` on (queued after this page
+    /// released its own snapshot, so no other page has them) follow the
+    /// snapshot's queued ones.
+    ///
+    /// Errors: [`BoshError::BadSnapshot`] when the snapshot fails
+    /// [`SessionSnapshot::validate`] or is not of this session (another
+    /// sid, URL or service).
+    pub fn adopted(
+        &self,
+        snap: &SessionSnapshot,
+        keep_queued_from: usize,
+    ) -> Result<Session, BoshError> {
+        let same = self.params.as_ref().is_some_and(|p| p.sid == snap.sid)
+            && self.config.url == snap.url
+            && self.origin == snap.service;
+        if !same {
+            return Err(BoshError::BadSnapshot("snapshot of another session"));
+        }
+        let mut s = Session::restore(self.config.clone(), snap)?;
+        s.next_id = self.next_id;
+        s.long_poll = self.long_poll;
+        let mine = self.queue.get(keep_queued_from..).unwrap_or_default();
+        if !mine.is_empty() {
+            s.queue.extend_from_slice(mine);
+            s.queued_since = Some(Duration::ZERO);
+            s.flush_now = true;
+        }
+        Ok(s)
+    }
+
     /// Whether new requests must still wait after a restore.
     ///
     /// The resent requests leave first, but on separate HTTP connections, so

@@ -523,6 +523,99 @@ impl Connection {
         Ok(())
     }
 
+    /// Continues this live session from a newer [`Snapshot`] of it that
+    /// another page wrote meanwhile (keepalive and the back-forward cache:
+    /// this page was frozen while another page of the tab restored the
+    /// session and used it, then released it). The BOSH session goes on
+    /// from the snapshot ([`Session::adopted`]): its unanswered requests are
+    /// resent first with their own rids and bytes, new requests continue at
+    /// its `next_rid`, and stanzas this page queued after it released its
+    /// own snapshot (our queue from index `keep_queued_from` on) follow.
+    ///
+    /// The status does not change — no event: it is the same XMPP session
+    /// (same sid, same JID) the application already set up, and an ATTACHED
+    /// would have it set up again. Stanzas this page was still waiting an
+    /// answer for ([`Connection::send_tracked`]) get
+    /// [`Event::NoAnswer`] with reason `session-moved`: the other page may
+    /// have received their answers.
+    ///
+    /// Errors (nothing changes): not connected, a snapshot of another
+    /// version, JID or session, or one that fails the checks of
+    /// [`Connection::restore`].
+    pub fn adopt(
+        &mut self,
+        snapshot: &Snapshot,
+        keep_queued_from: usize,
+    ) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::Connected) {
+            return Err(CommandError::InvalidState("adopt needs a live session"));
+        }
+        if snapshot.v != SNAPSHOT_VERSION {
+            return Err(CommandError::InvalidState("snapshot of another version"));
+        }
+        if self.jid.as_ref().map(Jid::to_string).as_deref() != Some(snapshot.jid.as_str()) {
+            return Err(CommandError::InvalidState("snapshot of another JID"));
+        }
+        let Some(current) = self.session.as_ref() else {
+            return Err(CommandError::InvalidState("adopt needs a live session"));
+        };
+        let next = current
+            .adopted(&snapshot.session, keep_queued_from)
+            .map_err(|e| match e {
+                bosh::BoshError::BadSnapshot(why) => CommandError::InvalidState(why),
+                _ => CommandError::InvalidState("unusable snapshot"),
+            })?;
+        self.session = Some(next);
+        // The other page confirmed the session by using it.
+        self.attaching = false;
+        let internal = self.confirm_ping.take();
+        for id in self.tracker.drain() {
+            if Some(&id) != internal.as_ref() {
+                self.events.push_back(Event::NoAnswer {
+                    id,
+                    reason: "session-moved",
+                });
+            }
+        }
+        self.pump();
+        Ok(())
+    }
+
+    /// Ends the session on this side only, without sending anything: no
+    /// terminate, no request at all — the session belongs to someone else
+    /// now (another page of the tab took it over), or is gone. The BOSH
+    /// session is dropped with everything queued or on the wire, stanzas
+    /// waiting for an answer get [`Event::NoAnswer`] (`disconnected`), and
+    /// the status becomes DISCONNECTED with `condition` (no CONNFAIL:
+    /// nothing failed, and an application that reconnects on failures must
+    /// not fight the page that has the session). Nothing happens without a
+    /// session.
+    pub fn relinquish(&mut self, condition: &str) {
+        if matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+            return;
+        }
+        self.session = None;
+        self.attaching = false;
+        self.phase = Phase::Disconnected;
+        self.drain_tracker();
+        self.set_status(Status::Disconnected, Some(condition.to_owned()));
+    }
+
+    /// Every stanza still waiting for an answer gets
+    /// [`Event::NoAnswer`] (`disconnected`), except the internal ping.
+    fn drain_tracker(&mut self) {
+        let internal = self.confirm_ping.take();
+        for id in self.tracker.drain() {
+            if Some(&id) == internal.as_ref() {
+                continue;
+            }
+            self.events.push_back(Event::NoAnswer {
+                id,
+                reason: "disconnected",
+            });
+        }
+    }
+
     /// The snapshot to store for keepalive, while a session is live.
     pub fn snapshot(&self) -> Option<Snapshot> {
         if !matches!(self.phase, Phase::Connected) {
@@ -859,16 +952,7 @@ impl Connection {
         }
         self.attaching = false;
         self.phase = Phase::Disconnected;
-        let internal = self.confirm_ping.take();
-        for id in self.tracker.drain() {
-            if Some(&id) == internal.as_ref() {
-                continue;
-            }
-            self.events.push_back(Event::NoAnswer {
-                id,
-                reason: "disconnected",
-            });
-        }
+        self.drain_tracker();
         self.set_status(Status::Disconnected, None);
     }
 

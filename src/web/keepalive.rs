@@ -6,6 +6,10 @@
 //! released belongs to a live page — the copy `sessionStorage` makes when a
 //! tab is duplicated — and `restore()` refuses it, so two tabs never share
 //! one BOSH session.
+//!
+//! A page shown again from the back-forward cache compares what storage
+//! holds with what it wrote at `pagehide` ([`on_return`]): another page of
+//! the tab may have restored the session and used it meanwhile.
 
 use crate::connection::Snapshot;
 use serde::{Deserialize, Serialize};
@@ -113,4 +117,61 @@ pub fn encode(snapshot: Snapshot, released: bool) -> String {
         released,
     };
     serde_json::to_string(&stored).unwrap_or_default()
+}
+
+/// The condition of the DISCONNECTED a page back from the back-forward cache
+/// reports when the session is no longer its own: another page of the tab
+/// holds it, ended it, or stored another session.
+pub const SESSION_TAKEN: &str = "session-taken";
+
+/// What a page shown again from the back-forward cache finds in storage.
+pub enum Return {
+    /// What it wrote at `pagehide` (or it wrote nothing, or there is no
+    /// storage): the session is still its own, it takes it back.
+    Unchanged,
+    /// A released snapshot of the same session written by another page: it
+    /// continues from that newer state.
+    Adopt(Snapshot),
+    /// The same session, claimed by a page that has not released it yet (the
+    /// page being left may write its release after this page is shown).
+    Claimed,
+    /// Nothing, another session, or something unreadable: the session is
+    /// not this page's any more.
+    Taken,
+}
+
+/// Compares storage with `mine`, the text this page wrote at `pagehide`
+/// (`None`: it wrote nothing, its session was not one to keep).
+pub fn on_return(mine: Option<&str>) -> Return {
+    let Some(mine) = mine else {
+        return Return::Unchanged;
+    };
+    let Ok(own) = serde_json::from_str::<Stored>(mine) else {
+        return Return::Unchanged;
+    };
+    let Some(s) = storage() else {
+        return Return::Unchanged;
+    };
+    let text = match s.get_item(KEY) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Return::Taken,
+        Err(_) => return Return::Unchanged,
+    };
+    if text == mine {
+        return Return::Unchanged;
+    }
+    let Ok(stored) = serde_json::from_str::<Stored>(&text) else {
+        return Return::Taken;
+    };
+    if stored.v != own.v || stored.jid != own.jid || stored.session.sid != own.session.sid {
+        return Return::Taken;
+    }
+    if !stored.released {
+        return Return::Claimed;
+    }
+    Return::Adopt(Snapshot {
+        v: stored.v,
+        jid: stored.jid,
+        session: stored.session,
+    })
 }

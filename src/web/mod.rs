@@ -266,6 +266,13 @@ struct Inner {
     keepalive: bool,
     /// `pagehide` happened: the snapshot is released, write no more.
     released: Cell<bool>,
+    /// What `pagehide` wrote (when the write succeeded), and how many
+    /// stanzas were queued in it: back from the back-forward cache, the
+    /// page compares storage with it.
+    released_text: RefCell<Option<(String, usize)>>,
+    /// Back from the back-forward cache, waiting for the page that holds
+    /// the session to release it.
+    returning: Cell<bool>,
     /// The last snapshot text written, to skip identical writes.
     last_written: RefCell<Option<String>>,
     /// A storage error was reported already.
@@ -416,6 +423,8 @@ impl Connection {
             timer_cb: RefCell::new(None),
             keepalive,
             released: Cell::new(false),
+            released_text: RefCell::new(None),
+            returning: Cell::new(false),
             last_written: RefCell::new(None),
             storage_warned: Cell::new(false),
             log_level: Cell::new(LogLevel::WARN as u8),
@@ -1150,6 +1159,12 @@ fn schedule_drive(inner: &Rc<Inner>) {
 fn drive(inner: &Rc<Inner>) {
     loop {
         flush_events(inner);
+        if inner.released.get() {
+            // After pagehide the rids belong to the next page (the released
+            // snapshot): nothing leaves until this page takes the session
+            // back. Stanzas sent meanwhile wait in the queue.
+            break;
+        }
         let now = inner.now();
         let transmit = inner.core.borrow_mut().poll_transmit(now);
         match transmit {
@@ -1257,9 +1272,12 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
         // of the next pages queued behind them.) A reload takes well under
         // `inactivity`; the next page resends what is unanswered.
         let snapshot = inner.core.borrow().snapshot();
-        if let Some(snap) = snapshot {
-            let _ = keepalive::write(&keepalive::encode(snap, true));
-        }
+        let written = snapshot.and_then(|snap| {
+            let queued = snap.session.queued.len();
+            let text = keepalive::encode(snap, true);
+            keepalive::write(&text).ok().map(|()| (text, queued))
+        });
+        *inner.released_text.borrow_mut() = written;
         inner.released.set(true);
     });
     let weak = Rc::downgrade(inner);
@@ -1268,32 +1286,93 @@ fn listen_page_lifecycle(inner: &Rc<Inner>) {
             .dyn_ref::<web_sys::PageTransitionEvent>()
             .is_some_and(|p| p.persisted());
         let Some(inner) = weak.upgrade() else { return };
-        if persisted && inner.released.replace(false) {
-            // Back from the back-forward cache. Answers that came while the
-            // page was hidden were dropped, and the requests still pending
-            // are stale: abort them, and tell the core that every attempt on
-            // the wire is lost; it resends them at once with their own rids
-            // and bytes (the server replays its answers) before any new rid.
-            let aborts: Vec<_> = inner
-                .requests
-                .borrow_mut()
-                .drain()
-                .map(|(_, c)| c)
-                .collect();
-            for ctl in aborts {
-                ctl.abort();
+        if persisted && inner.released.get() && !inner.returning.replace(true) {
+            let deadline = js::performance_now() + CLAIM_WAIT_MS;
+            if !try_return(&inner, deadline) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    loop {
+                        sleep_ms(50).await;
+                        if try_return(&inner, deadline) {
+                            break;
+                        }
+                    }
+                });
             }
-            let now = inner.now();
-            inner.core.borrow_mut().handle_all_lost(now);
-            *inner.last_written.borrow_mut() = None;
-            persist(&inner);
-            drive(&inner);
         }
     });
     for (name, cb) in [("pagehide", hide), ("pageshow", show)] {
         let _ = window.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
         inner.page_listeners.borrow_mut().push((name, cb));
     }
+}
+
+/// How long a page back from the back-forward cache waits for the page that
+/// holds the session to release it (the page being left may write its
+/// release after this page is shown, from another process), in ms.
+const CLAIM_WAIT_MS: f64 = 1000.0;
+
+/// A page back from the back-forward cache: compares storage with what it
+/// wrote at `pagehide` and takes the session back, continues from another
+/// page's newer snapshot of it, or gives it up. `false` while the session is
+/// claimed by another page and `deadline` (`performance.now()`) has not
+/// passed: call again later.
+fn try_return(inner: &Rc<Inner>, deadline: f64) -> bool {
+    let (found, queued) = match inner.released_text.borrow().as_ref() {
+        Some((text, queued)) => (keepalive::on_return(Some(text)), *queued),
+        None => (keepalive::on_return(None), 0),
+    };
+    let found = match found {
+        keepalive::Return::Claimed if js::performance_now() < deadline => return false,
+        keepalive::Return::Claimed => keepalive::Return::Taken,
+        other => other,
+    };
+    inner.released_text.borrow_mut().take();
+    inner.returning.set(false);
+    inner.released.set(false);
+    // Answers that came while the page was hidden were dropped, and the
+    // requests still pending are stale: abort them.
+    let aborts: Vec<_> = inner
+        .requests
+        .borrow_mut()
+        .drain()
+        .map(|(_, c)| c)
+        .collect();
+    for ctl in aborts {
+        ctl.abort();
+    }
+    let now = inner.now();
+    *inner.last_written.borrow_mut() = None;
+    let adopted = match found {
+        // Still ours: every attempt on the wire is lost; the core resends
+        // them at once with their own rids and bytes (the server replays its
+        // answers) before any new rid.
+        keepalive::Return::Unchanged => {
+            inner.core.borrow_mut().handle_all_lost(now);
+            true
+        }
+        // Another page restored the session, used it and released it: go on
+        // from its newer state (its unanswered requests first), keeping the
+        // stanzas sent since pagehide.
+        keepalive::Return::Adopt(snap) => inner.core.borrow_mut().adopt(&snap, queued).is_ok(),
+        keepalive::Return::Claimed | keepalive::Return::Taken => false,
+    };
+    if !adopted {
+        // Not ours any more: end it here without a word to the server (it
+        // belongs to another page, or is gone), and never write our stale
+        // snapshot over what storage holds.
+        inner.core.borrow_mut().relinquish(keepalive::SESSION_TAKEN);
+    }
+    persist(inner);
+    drive(inner);
+    true
+}
+
+/// Resolves after `ms` milliseconds.
+async fn sleep_ms(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        js::set_timeout(&resolve, ms);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
 }
 
 fn session_error(refusal: &keepalive::Refusal) -> JsValue {

@@ -24,6 +24,13 @@
 // the freeze is dropped: rare on loopback, but what a pause request at
 // pagehide provoked on ejabberd).
 //
+// C: a multi-page app. While alice's page A is in the cache, page B of the
+// same tab restores the session and uses it; Back to A from the cache: A
+// continues from B's newer state (never its own stale rids), bob's messages
+// of the whole sequence arrive exactly once across A and B, no status change.
+// D: storage holds the session claimed by a live page when A comes back: A
+// reports DISCONNECTED with `session-taken` and sends nothing.
+//
 // Chromium keeps pages out of the back-forward cache when driven by
 // Playwright's defaults (--disable-back-forward-cache); this test drops that
 // switch. Headless Chromium then caches the page as any other (see the
@@ -155,7 +162,103 @@ try {
 
   const outs = await alice.evaluate(() => window.outs.slice());
   check(!outs.some((b) => /\bpause=/.test(b)), `no pause request was sent (${outs.length} bodies)`);
-  await alice.evaluate(() => window.conn.disconnect());
+
+  // C. A multi-page app: while alice's page A is in the cache, page B of the
+  //    same tab restores the session and uses it (its rids advance, stanzas
+  //    flow both ways); Back: B releases its newer snapshot and A comes back
+  //    from the cache. A must continue from B's state (never resend its own
+  //    stale rids), and every message bob sent during the whole sequence
+  //    arrives exactly once across A and B.
+  const gotC = async () => JSON.parse(await alice.evaluate(() => sessionStorage.getItem('test:got') || '[]'));
+  const bobSays = (body) => bob.evaluate(({ to, body }) =>
+    window.conn.send(`<message to='${to}' type='chat'><body>${body}</body></message>`), { to: a.jid, body });
+  const statusesA = () => of('alice', 'status').map((e) => e.data);
+  await bobSays('C-on-A');
+  await until(() => of('alice', 'msg').some((e) => e.data === 'C-on-A'), 10000, 'C-on-A on A');
+  const notUsedC = notUsed.length;
+  const statusesBefore = statusesA().length;
+  await alice.goto(`${ORIGIN}/__test/keepalive.html?role=alice&as=aliceB${QUERY}`, { waitUntil: 'commit' });
+  await bobSays('C-navigating');
+  const b = await ready('aliceB');
+  check(b.mode === 'restored' && b.pong === 'result', `C: page B restored the session (${b.mode}, ping ${b.pong})`);
+  await bobSays('C-on-B');
+  const echo = await alice.evaluate(async () => {
+    const got = [];
+    window.conn.addHandler((m) => { got.push(m.textContent); return true; }, null, 'message');
+    window.conn.send(`<message to='${window.conn.jid}' type='chat'><body>C: from B</body></message>`);
+    const t0 = performance.now();
+    while (!got.includes('C: from B') && performance.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 10));
+    return got.includes('C: from B');
+  });
+  check(echo, 'C: page B sends and receives on the session');
+  await until(() => of('aliceB', 'msg').some((e) => e.data === 'C-on-B'), 10000, 'C-on-B on B');
+  const showsC = of('alice', 'pageshow').length;
+  const storedBefore = of('aliceB', 'stored')[0].data; // A's released snapshot, as B found it
+  await alice.goBack({ waitUntil: 'commit' });
+  await bobSays('C-going-back');
+  await until(() => of('alice', 'pageshow').length > showsC, 10000, 'pageshow of A');
+  const showC = of('alice', 'pageshow').at(-1).data;
+  const reasonsC = notUsed.slice(notUsedC).filter((n) => n.role === 'alice');
+  check(showC.persisted === true && reasonsC.length === 0,
+    `C: back to A from the back-forward cache (pageshow persisted=${showC.persisted}${
+      reasonsC.length ? `; not cached: ${JSON.stringify(reasonsC.map((r) => r.notRestoredExplanations))}` : ''})`);
+  // (Chromium may show A before B's pagehide has released B's snapshot:
+  //  storage may still hold it claimed at A's pageshow.)
+  const heldByB = showC.stored;
+  check(heldByB && storedBefore.released && heldByB.next > storedBefore.next,
+    `C: storage held B's newer snapshot of the session (${JSON.stringify(heldByB)})`);
+  const outsBefore = await alice.evaluate(() => window.outs.length);
+  await afterReturn('C', 'C-going-back');
+  await bobSays('C-after');
+  await until(() => of('alice', 'msg').some((e) => e.data === 'C-after'), 10000, 'C-after on A');
+  const rids = (await alice.evaluate((n) => window.outs.slice(n), outsBefore))
+    .map((body) => Number(/\brid=['"](\d+)/.exec(body)?.[1]));
+  const firstOfB = Math.min(heldByB.next, ...heldByB.unanswered);
+  check(rids.length > 0 && rids.every((r) => r >= firstOfB),
+    `C: A sent only B's unanswered and newer rids (>= ${firstOfB}): ${rids.join(' ')}`);
+  await sleep(500);
+  const all = await gotC();
+  for (const m of ['C-on-A', 'C-navigating', 'C-on-B', 'C-going-back', 'C-after']) {
+    const n = all.filter((x) => x === m).length;
+    check(n === 1, `C: bob's ${m} arrived exactly once across A and B (${n})`);
+  }
+  const newStatuses = statusesA().slice(statusesBefore);
+  const connected = await alice.evaluate(() => window.conn.connected);
+  check(connected && newStatuses.length === 0,
+    `C: the session was not killed (connected=${connected}, statuses ${JSON.stringify(newStatuses)})`);
+  const storedAfter = JSON.parse(await alice.evaluate(() => sessionStorage.getItem('xmpp-wasm:session')));
+  check(storedAfter && storedAfter.released === false && storedAfter.session.next_rid >= heldByB.next,
+    `C: A claimed the session (released=${storedAfter?.released}, next rid ${storedAfter?.session.next_rid})`);
+
+  // D. Taken by a live page: while A is hidden, storage ends up holding the
+  //    session claimed (not released) by another page. A must give the
+  //    session up without a word to the server: DISCONNECTED with
+  //    `session-taken`, no request, the stored snapshot left as it is.
+  await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+  const claimed = await alice.evaluate(() => {
+    const s = JSON.parse(sessionStorage.getItem('xmpp-wasm:session'));
+    s.released = false;
+    s.session.next_rid += 5; // another page went on with it
+    s.session.unanswered = [];
+    const text = JSON.stringify(s);
+    sessionStorage.setItem('xmpp-wasm:session', text);
+    return text;
+  });
+  const statusesD = statusesA().length;
+  const outsD = await alice.evaluate(() => window.outs.length);
+  await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+  await sleep(2500); // A waits up to 1 s for a claim to be released
+  const stD = statusesA().slice(statusesD);
+  check(stD.length === 1 && stD[0].s === 6 && stD[0].c === 'session-taken',
+    `D: A reported DISCONNECTED (6) with session-taken: ${JSON.stringify(stD)}`);
+  const sentD = await alice.evaluate((n) => window.outs.slice(n), outsD);
+  check(sentD.length === 0, `D: A sent nothing (${sentD.length} bodies: ${sentD.join(' ').slice(0, 300)})`);
+  const leftD = await alice.evaluate(() => sessionStorage.getItem('xmpp-wasm:session'));
+  check(leftD === claimed, 'D: the other page\'s snapshot was left as it is');
+  const pingD = await alice.evaluate(async () => {
+    try { await window.ping(); return 'answered'; } catch (e) { return e.name; }
+  });
+  check(pingD !== 'answered', `D: A has no session any more (ping: ${pingD})`);
   await bob.evaluate(() => window.conn.disconnect());
 } catch (e) {
   failed++;

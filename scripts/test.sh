@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: native unit/integration tests, then the browser tests against a local Prosody:
 #   1. cargo test                               (native)
+#      then scripts/size-check.sh: pkg/'s wasm + JS glue, gzip -9, within size-budget.txt
 #   2. wasm-pack test --headless --chrome       (wasm tests in Chromium; they read the BOSH URL
 #                                                at compile time from XMPP_WASM_TEST_BOSH)
 #      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
@@ -46,6 +47,8 @@ run "cargo test (native)" cargo test
 
 step "wasm-pack build --target web --release"   # no package, no browser tests: stop here
 t=$SECONDS; build_pkg; built "pkg/ (--target web)" "$t"
+run "download size: wasm + JS glue, gzip -9, within size-budget.txt (scripts/size-check.sh)" \
+  scripts/size-check.sh
 populate_site "$STATE"
 
 step "npm packages (scripts/build-npm.sh: pkg-bundler/, pkg-no-modules/) and the Vite example"

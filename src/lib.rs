@@ -21,6 +21,7 @@
 pub mod bosh;
 pub mod connection;
 pub mod jid;
+pub mod json;
 pub mod ns;
 pub mod rand;
 pub mod sasl;

@@ -114,8 +114,8 @@ fn restore_replays_the_poll_the_old_page_never_processed() {
     // (dropped on the floor: the page is gone)
 
     // Through JSON, as sessionStorage holds it.
-    let json = serde_json::to_string(&snap).unwrap();
-    let snap: Snapshot = serde_json::from_str(&json).unwrap();
+    let json = snap.to_json();
+    let snap = Snapshot::from_json(&json).unwrap();
     let mut p = new_page(h);
     p.conn.restore(&snap).unwrap();
     p.run();
@@ -317,8 +317,8 @@ fn restore_after_a_see_other_uri_redirect_keeps_the_redirected_url() {
     assert_eq!(h.conn.status(), Status::Connected);
     assert_eq!(h.conn.service(), target);
     let snap = h.conn.snapshot().expect("live session");
-    let json = serde_json::to_string(&snap).unwrap();
-    let snap: Snapshot = serde_json::from_str(&json).unwrap();
+    let json = snap.to_json();
+    let snap = Snapshot::from_json(&json).unwrap();
     let mut p = new_page(h); // on http://cm.example/http-bind
     p.conn.restore(&snap).expect("the same service, redirected");
     p.conn

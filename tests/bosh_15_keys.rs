@@ -83,8 +83,16 @@ fn s15_keys_continue_after_a_snapshot_restore() {
     let mut n = Net::open(keyed(20), CmConfig::full());
     n.send("<message xmlns='jabber:client' id='a'/>");
     let snap = n.s.snapshot().expect("open");
-    let json = serde_json::to_string(&snap).unwrap();
-    let back = serde_json::from_str(&json).unwrap();
+    let mut json = String::new();
+    snap.write_json(&mut json);
+    let back = xmpp_wasm::bosh::SessionSnapshot::from_json(&xmpp_wasm::json::parse(&json).unwrap())
+        .unwrap();
+    assert_eq!(back, snap, "{json}");
+    // Valid JSON to another reader, in the format serde wrote before.
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["next_rid"].as_u64(), Some(snap.next_rid));
+    assert_eq!(v["keys"]["seed"]["seed"].as_array().map(Vec::len), Some(20));
+    assert!(v["keys"]["seed"]["n"].as_u64().is_some(), "{json}");
     n.s = Session::restore(keyed(20), &back).expect("a valid snapshot");
     n.run();
     n.send("<message xmlns='jabber:client' id='b'/>");

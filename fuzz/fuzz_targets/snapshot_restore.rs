@@ -13,7 +13,10 @@ use xmpp_wasm_fuzz::{Driver, Input, SERVICE};
 fuzz_target!(|data: &[u8]| {
     let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
     let (json, rest) = data.split_at(split);
-    let Ok(snap) = serde_json::from_slice::<Snapshot>(json) else {
+    let Ok(json) = std::str::from_utf8(json) else {
+        return;
+    };
+    let Ok(snap) = Snapshot::from_json(json) else {
         return;
     };
     // The BOSH session on its own, as bosh::Session::restore is public too:

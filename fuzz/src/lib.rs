@@ -241,8 +241,8 @@ impl Driver {
         let Some(snap) = self.conn.snapshot() else {
             return;
         };
-        let json = serde_json::to_string(&snap).expect("a snapshot serialises");
-        let back: Snapshot = serde_json::from_str(&json).expect("and reads back");
+        let json = snap.to_json();
+        let back = Snapshot::from_json(&json).expect("a snapshot reads back");
         assert_eq!(back, snap, "the snapshot survives JSON");
         let mut conn = Connection::new(SERVICE, Options::default(), Box::new(XorShift::new(2)));
         if conn.restore(&back).is_ok() {

@@ -13,9 +13,9 @@
 //! Only worth enabling over plain `http:` (§15.1); over `https:` the session
 //! is already protected.
 
+use crate::json::{self, JsonError, Value};
 use crate::rand::RandomSource;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use std::fmt;
 
@@ -26,7 +26,7 @@ pub const MAX_KEYS: u32 = 4096;
 
 /// The secret a key sequence grows from: a seed and the sequence length.
 /// Its `Debug` output hides the seed.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KeySeed {
     seed: [u8; 20],
     n: u32,
@@ -122,12 +122,11 @@ impl fmt::Debug for KeyChain {
 }
 
 /// The state a snapshot needs to continue a key sequence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyState {
     /// The seed of the current sequence.
     pub seed: KeySeed,
     /// The length of the first sequence (0: the current one's).
-    #[serde(default)]
     pub base: u32,
     /// How many sequences came before it.
     pub generation: u32,
@@ -228,6 +227,57 @@ impl KeyChain {
         );
         fresh.write_initial(out);
         *self = fresh;
+    }
+}
+
+impl KeyState {
+    /// Writes the state as a JSON object:
+    /// `{"seed":{"seed":[20 bytes],"n":…},"base":…,"generation":…,"next":…}`.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = json::Obj::new(out);
+        let seed = o.key("seed");
+        seed.push_str("{\"seed\":[");
+        for (i, b) in self.seed.seed.iter().enumerate() {
+            if i > 0 {
+                seed.push(',');
+            }
+            json::write_u64(seed, u64::from(*b));
+        }
+        seed.push_str("],\"n\":");
+        json::write_u64(seed, u64::from(self.seed.n));
+        seed.push('}');
+        o.u64("base", u64::from(self.base));
+        o.u64("generation", u64::from(self.generation));
+        o.u64("next", u64::from(self.next));
+        o.end();
+    }
+
+    /// Reads what [`KeyState::write_json`] wrote (`base` may be missing: 0).
+    /// Only the types are checked here; `SessionSnapshot::validate` checks
+    /// the ranges.
+    pub fn from_json(v: &Value) -> Result<KeyState, JsonError> {
+        let s = v.get("seed").ok_or(JsonError::Field("seed"))?;
+        let bytes = s
+            .get("seed")
+            .and_then(Value::as_array)
+            .filter(|b| b.len() == 20)
+            .ok_or(JsonError::Field("seed"))?;
+        let mut seed = [0u8; 20];
+        for (d, b) in seed.iter_mut().zip(bytes) {
+            *d = b
+                .as_u64()
+                .and_then(|b| u8::try_from(b).ok())
+                .ok_or(JsonError::Field("seed"))?;
+        }
+        Ok(KeyState {
+            seed: KeySeed {
+                seed,
+                n: json::field_u32(s, "n")?,
+            },
+            base: json::field_opt_u32(v, "base")?.unwrap_or(0),
+            generation: json::field_u32(v, "generation")?,
+            next: json::field_u32(v, "next")?,
+        })
     }
 }
 

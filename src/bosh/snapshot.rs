@@ -16,11 +16,11 @@
 
 use super::keys::{KeyChain, KeyState};
 use super::{BoshError, Config, Kind, Request, Session, SessionParams, State};
-use serde::{Deserialize, Serialize};
+use crate::json::{self, JsonError, Value};
 use std::time::Duration;
 
 /// A request sent but not yet answered, as it went on the wire.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unanswered {
     /// Its rid.
     pub rid: u64,
@@ -29,7 +29,7 @@ pub struct Unanswered {
 }
 
 /// Everything needed to continue a BOSH session elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionSnapshot {
     /// The connection manager's URL.
     pub url: String,
@@ -57,20 +57,16 @@ pub struct SessionSnapshot {
     /// Stanzas queued and not yet sent.
     pub queued: Vec<String>,
     /// The server's protocol version (`ver`), if it sent one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<String>,
     /// The server's `ack` on the creation response, when it acknowledges
     /// requests (XEP-0124 §9.1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack: Option<u64>,
     /// The key sequence (XEP-0124 §15), when one is in use: as secret as the
     /// session itself.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<KeyState>,
     /// After a `see-other-uri` redirect: the service URL the application
     /// gave (the session now lives at `url`). A reloaded page, built on that
     /// service, compares it with [`SessionSnapshot::service`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
 }
 
@@ -347,6 +343,111 @@ impl Session {
     }
 }
 
+impl SessionSnapshot {
+    /// Writes the snapshot as a JSON object, its members named as the fields
+    /// (`ver`, `ack`, `keys` and `service` only when set).
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = json::Obj::new(out);
+        o.str("url", &self.url);
+        o.str("to", &self.to);
+        o.str("sid", &self.sid);
+        o.u64("next_rid", self.next_rid);
+        o.u64("wait", u64::from(self.wait));
+        o.u64("hold", u64::from(self.hold));
+        o.u64("requests", u64::from(self.requests));
+        o.opt_u64("polling", self.polling.map(u64::from));
+        o.opt_u64("inactivity", self.inactivity.map(u64::from));
+        o.opt_u64("maxpause", self.maxpause.map(u64::from));
+        let list = o.key("unanswered");
+        list.push('[');
+        for (i, u) in self.unanswered.iter().enumerate() {
+            if i > 0 {
+                list.push(',');
+            }
+            let mut item = json::Obj::new(list);
+            item.u64("rid", u.rid);
+            item.str("body", &u.body);
+            item.end();
+        }
+        list.push(']');
+        let list = o.key("queued");
+        list.push('[');
+        for (i, q) in self.queued.iter().enumerate() {
+            if i > 0 {
+                list.push(',');
+            }
+            json::write_str(list, q);
+        }
+        list.push(']');
+        if let Some(ver) = &self.ver {
+            o.str("ver", ver);
+        }
+        if let Some(ack) = self.ack {
+            o.u64("ack", ack);
+        }
+        if let Some(keys) = &self.keys {
+            keys.write_json(o.key("keys"));
+        }
+        if let Some(service) = &self.service {
+            o.str("service", service);
+        }
+        o.end();
+    }
+
+    /// Reads what [`SessionSnapshot::write_json`] wrote (members it does not
+    /// know are ignored). Only the types are checked here:
+    /// [`SessionSnapshot::validate`] checks the values.
+    pub fn from_json(v: &Value) -> Result<SessionSnapshot, JsonError> {
+        let list = |key: &'static str| {
+            v.get(key)
+                .and_then(Value::as_array)
+                .ok_or(JsonError::Field(key))
+        };
+        let opt_str = |key: &'static str| match v.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(s) => s
+                .as_str()
+                .map(|s| Some(s.to_owned()))
+                .ok_or(JsonError::Field(key)),
+        };
+        let mut unanswered = Vec::new();
+        for u in list("unanswered")? {
+            unanswered.push(Unanswered {
+                rid: json::field_u64(u, "rid")?,
+                body: json::field_str(u, "body")?,
+            });
+        }
+        let mut queued = Vec::new();
+        for q in list("queued")? {
+            queued.push(q.as_str().ok_or(JsonError::Field("queued"))?.to_owned());
+        }
+        Ok(SessionSnapshot {
+            url: json::field_str(v, "url")?,
+            to: json::field_str(v, "to")?,
+            sid: json::field_str(v, "sid")?,
+            next_rid: json::field_u64(v, "next_rid")?,
+            wait: json::field_u32(v, "wait")?,
+            hold: json::field_u32(v, "hold")?,
+            requests: json::field_u32(v, "requests")?,
+            polling: json::field_opt_u32(v, "polling")?,
+            inactivity: json::field_opt_u32(v, "inactivity")?,
+            maxpause: json::field_opt_u32(v, "maxpause")?,
+            unanswered,
+            queued,
+            ver: opt_str("ver")?,
+            ack: match v.get("ack") {
+                None | Some(Value::Null) => None,
+                Some(_) => Some(json::field_u64(v, "ack")?),
+            },
+            keys: match v.get("keys") {
+                None | Some(Value::Null) => None,
+                Some(k) => Some(KeyState::from_json(k)?),
+            },
+            service: opt_str("service")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,8 +484,9 @@ mod tests {
         );
         assert_eq!(snap.queued.len(), 1);
         // Through JSON, as it is stored.
-        let json = serde_json::to_string(&snap).unwrap();
-        let back: SessionSnapshot = serde_json::from_str(&json).unwrap();
+        let mut json = String::new();
+        snap.write_json(&mut json);
+        let back = SessionSnapshot::from_json(&crate::json::parse(&json).unwrap()).unwrap();
         let mut r = Session::restore(Config::new("", ""), &back).expect("valid");
         let first = r.poll_transmit(now).expect("resend");
         assert_eq!((first.rid, first.body.as_str()), (100, a.body.as_str()));

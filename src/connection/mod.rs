@@ -22,12 +22,12 @@ pub mod tracker;
 
 use crate::bosh::{self, Session, Transmit};
 use crate::jid::Jid;
+use crate::json::{self, JsonError, Value};
 use crate::ns;
 use crate::rand::RandomSource;
 use crate::sasl::{self, Credentials, Mechanism};
 use crate::xml::{self, Element};
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -89,8 +89,7 @@ impl Status {
 
 /// Options of a connection, as given from JavaScript (camelCase keys).
 /// Unknown keys are an error, so a typo is reported instead of ignored.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Options {
     /// SASL mechanisms to use, in order of preference (default: strongest first).
     pub mechanisms: Option<Vec<String>>,
@@ -178,8 +177,8 @@ pub const OPTION_KINDS: &[(&str, OptionKind)] = &[
 pub const SNAPSHOT_VERSION: u32 = 1;
 
 /// What a reloaded page needs to continue the connection: the JID and the
-/// BOSH session snapshot. Stored as versioned JSON.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// BOSH session snapshot. Stored as versioned JSON ([`Snapshot::to_json`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
     /// Format version ([`SNAPSHOT_VERSION`]).
     pub v: u32,
@@ -187,6 +186,107 @@ pub struct Snapshot {
     pub jid: String,
     /// The BOSH session.
     pub session: bosh::SessionSnapshot,
+}
+
+impl Snapshot {
+    /// Writes the members of the snapshot's JSON object (`v`, `jid`,
+    /// `session`) into `o`; the caller may add its own and ends the object.
+    pub fn write_json(&self, o: &mut json::Obj<'_>) {
+        o.u64("v", u64::from(self.v));
+        o.str("jid", &self.jid);
+        self.session.write_json(o.key("session"));
+    }
+
+    /// The snapshot as JSON text: `{"v":1,"jid":…,"session":{…}}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut o = json::Obj::new(&mut out);
+        self.write_json(&mut o);
+        o.end();
+        out
+    }
+
+    /// Reads a snapshot from a parsed JSON object (members it does not know
+    /// are ignored). [`Connection::restore`] checks the values.
+    pub fn from_json_value(v: &Value) -> Result<Snapshot, JsonError> {
+        Ok(Snapshot {
+            v: json::field_u32(v, "v")?,
+            jid: json::field_str(v, "jid")?,
+            session: bosh::SessionSnapshot::from_json(
+                v.get("session").ok_or(JsonError::Field("session"))?,
+            )?,
+        })
+    }
+
+    /// Reads a snapshot from the JSON text [`Snapshot::to_json`] wrote.
+    pub fn from_json(text: &str) -> Result<Snapshot, JsonError> {
+        Self::from_json_value(&json::parse(text)?)
+    }
+}
+
+impl Options {
+    /// Reads options from a JSON object with the members of
+    /// [`OPTION_KINDS`] (camelCase; `null` means the default). A member that
+    /// is not an option, or of the wrong type, is an error.
+    pub fn from_json(text: &str) -> Result<Options, JsonError> {
+        let Value::Obj(members) = json::parse(text)? else {
+            return Err(JsonError::Field("options"));
+        };
+        let mut o = Options::default();
+        for (name, v) in &members {
+            let Some(&(key, _)) = OPTION_KINDS.iter().find(|(k, _)| k == name) else {
+                return Err(JsonError::Unknown(name.clone()));
+            };
+            if *v == Value::Null {
+                continue;
+            }
+            let num = || {
+                v.as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or(JsonError::Field(key))
+            };
+            let text = || v.as_str().map(str::to_owned).ok_or(JsonError::Field(key));
+            let flag = || v.as_bool().ok_or(JsonError::Field(key));
+            match key {
+                "mechanisms" => {
+                    let list = v.as_array().ok_or(JsonError::Field(key))?;
+                    let mut names = Vec::with_capacity(list.len());
+                    for m in list {
+                        names.push(m.as_str().ok_or(JsonError::Field(key))?.to_owned());
+                    }
+                    o.mechanisms = Some(names);
+                }
+                "wait" => o.wait = num()?,
+                "hold" => o.hold = num()?,
+                "route" => o.route = Some(text()?),
+                "contentType" => o.content_type = text()?,
+                "maxBodySize" => {
+                    o.max_body_size = v
+                        .as_u64()
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or(JsonError::Field(key))?
+                }
+                "maxRetries" => o.max_retries = num()?,
+                "idleInterval" => o.idle_interval = num()?,
+                "lang" => o.lang = text()?,
+                "withCredentials" => o.with_credentials = flag()?,
+                "explicitResourceBinding" => o.explicit_resource_binding = flag()?,
+                "keepalive" => o.keepalive = flag()?,
+                "customHeaders" => {
+                    let Value::Obj(headers) = v else {
+                        return Err(JsonError::Field(key));
+                    };
+                    for (h, value) in headers {
+                        let value = value.as_str().ok_or(JsonError::Field(key))?;
+                        o.custom_headers.insert(h.clone(), value.to_owned());
+                    }
+                }
+                "maxScramIterations" => o.max_scram_iterations = num()?,
+                _ => return Err(JsonError::Unknown(name.clone())),
+            }
+        }
+        Ok(o)
+    }
 }
 
 impl Default for Options {

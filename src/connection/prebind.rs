@@ -6,8 +6,8 @@
 //! continues at `rid + 1`), and JSON `{"jid", "sid", "rid"}` (where `rid` is
 //! the next rid to use).
 
+use crate::json::{self, Value};
 use crate::xml;
-use serde::Deserialize;
 
 /// The tokens needed by [`super::Connection::attach`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,28 +20,24 @@ pub struct PrebindTokens {
     pub rid: u64,
 }
 
-#[derive(Deserialize)]
-struct JsonTokens {
-    jid: String,
-    sid: String,
-    rid: serde_json::Value,
-}
-
 /// Parses a prebind service's answer, JSON or XML (told apart by the first
 /// non-blank character). The error says what is wrong.
 pub fn parse_prebind_response(text: &str) -> Result<PrebindTokens, String> {
     let t = text.trim_start();
     let tokens = if t.starts_with('{') {
-        let j: JsonTokens = serde_json::from_str(t).map_err(|e| format!("invalid JSON: {e}"))?;
-        let rid = match &j.rid {
-            serde_json::Value::Number(n) => n.as_u64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
+        let j = json::parse(t).map_err(|e| String::from("invalid JSON: ") + e.what())?;
+        let field = |k: &'static str| {
+            json::field_str(&j, k).map_err(|_| String::from("no string ") + k + " in the JSON")
+        };
+        let rid = match j.get("rid") {
+            Some(Value::Int(n)) => Some(*n),
+            Some(Value::Str(s)) => s.trim().parse().ok(),
             _ => None,
         }
         .ok_or("rid is not a positive integer")?;
         PrebindTokens {
-            jid: j.jid,
-            sid: j.sid,
+            jid: field("jid")?,
+            sid: field("sid")?,
             rid,
         }
     } else {

@@ -77,8 +77,8 @@ pub(super) fn options(v: &JsValue) -> Result<Options, JsValue> {
     let text = js_sys::JSON::stringify(&given)?
         .as_string()
         .unwrap_or_default();
-    serde_json::from_str::<Options>(&text).map_err(|e| {
-        js_sys::TypeError::new(&check::cat(&["new Connection: options: ", &e.to_string()])).into()
+    Options::from_json(&text).map_err(|e| {
+        js_sys::TypeError::new(&check::cat(&["new Connection: options: ", e.what()])).into()
     })
 }
 

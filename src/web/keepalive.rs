@@ -12,26 +12,22 @@
 //! the tab may have restored the session and used it meanwhile.
 
 use crate::connection::Snapshot;
-use serde::{Deserialize, Serialize};
+use crate::json;
 use wasm_bindgen::JsValue;
 
 /// The `sessionStorage` key.
 pub const KEY: &str = "xmpp-wasm:session";
 
-/// What is stored: the snapshot's fields and whether its page let go of it.
-/// (Spelled out rather than `#[serde(flatten)]`, which would pull serde's
-/// buffering machinery into the wasm.)
-#[derive(Serialize, Deserialize)]
-pub struct Stored {
-    /// Format version.
-    pub v: u32,
-    /// The bound full JID.
-    pub jid: String,
-    /// The BOSH session.
-    pub session: crate::bosh::SessionSnapshot,
-    /// Written by `pagehide`: the page is gone, another may take over.
-    #[serde(default)]
-    pub released: bool,
+/// What is stored: the snapshot's JSON object ([`Snapshot::to_json`]) with
+/// one more member, `released`: written by `pagehide`, the page is gone and
+/// another may take over (missing: `false`).
+fn decode(text: &str) -> Option<(Snapshot, bool)> {
+    let v = json::parse(text).ok()?;
+    let released = match v.get("released") {
+        None => false,
+        Some(r) => r.as_bool()?,
+    };
+    Some((Snapshot::from_json_value(&v).ok()?, released))
 }
 
 /// Why a stored session cannot be restored (`SessionError.reason`).
@@ -91,32 +87,27 @@ pub fn read(jid: Option<&str>) -> Result<Snapshot, Refusal> {
         .get_item(KEY)
         .map_err(|_| Refusal::NoStorage)?
         .ok_or(Refusal::NoSession)?;
-    let stored: Stored = serde_json::from_str(&text).map_err(|_| Refusal::BadSnapshot)?;
+    let (stored, released) = decode(&text).ok_or(Refusal::BadSnapshot)?;
     if let Some(want) = jid {
         let want = crate::jid::get_bare_jid_from_jid(want);
         if crate::jid::get_bare_jid_from_jid(&stored.jid) != want {
             return Err(Refusal::JidMismatch);
         }
     }
-    if !stored.released {
+    if !released {
         return Err(Refusal::InUse);
     }
-    Ok(Snapshot {
-        v: stored.v,
-        jid: stored.jid,
-        session: stored.session,
-    })
+    Ok(stored)
 }
 
 /// Serialises a snapshot for storage.
 pub fn encode(snapshot: Snapshot, released: bool) -> String {
-    let stored = Stored {
-        v: snapshot.v,
-        jid: snapshot.jid,
-        session: snapshot.session,
-        released,
-    };
-    serde_json::to_string(&stored).unwrap_or_default()
+    let mut out = String::new();
+    let mut o = json::Obj::new(&mut out);
+    snapshot.write_json(&mut o);
+    o.bool("released", released);
+    o.end();
+    out
 }
 
 /// The condition of the DISCONNECTED a page back from the back-forward cache
@@ -146,7 +137,7 @@ pub fn on_return(mine: Option<&str>) -> Return {
     let Some(mine) = mine else {
         return Return::Unchanged;
     };
-    let Ok(own) = serde_json::from_str::<Stored>(mine) else {
+    let Some((own, _)) = decode(mine) else {
         return Return::Unchanged;
     };
     let Some(s) = storage() else {
@@ -160,18 +151,14 @@ pub fn on_return(mine: Option<&str>) -> Return {
     if text == mine {
         return Return::Unchanged;
     }
-    let Ok(stored) = serde_json::from_str::<Stored>(&text) else {
+    let Some((stored, released)) = decode(&text) else {
         return Return::Taken;
     };
     if stored.v != own.v || stored.jid != own.jid || stored.session.sid != own.session.sid {
         return Return::Taken;
     }
-    if !stored.released {
+    if !released {
         return Return::Claimed;
     }
-    Return::Adopt(Snapshot {
-        v: stored.v,
-        jid: stored.jid,
-        session: stored.session,
-    })
+    Return::Adopt(stored)
 }

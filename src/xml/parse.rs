@@ -4,6 +4,7 @@
 //! prefixes, document structure.
 
 use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
+use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::BTreeMap;
@@ -105,14 +106,52 @@ fn parse_impl(input: &str, copy_namespaces: bool) -> Result<Element, XmlError> {
     }
 }
 
+/// quick-xml's error as ours, described by a fixed string: its `Display`
+/// (and std's `io::Error` one behind it) would format on every malformed
+/// body a server sends, and cost the wasm about 20 KB.
 fn map_error(e: QxError) -> XmlError {
-    match e {
-        QxError::Syntax(SyntaxError::UnclosedDoctype)
-        | QxError::IllFormed(IllFormedError::MissingDoctypeName) => XmlError::Doctype,
-        QxError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
-            XmlError::MismatchedEnd { expected, found }
+    use IllFormedError as I;
+    use SyntaxError as S;
+    let what = match e {
+        QxError::Syntax(S::UnclosedDoctype) | QxError::IllFormed(I::MissingDoctypeName) => {
+            return XmlError::Doctype
         }
-        other => XmlError::Syntax(other.to_string()),
+        QxError::IllFormed(I::MismatchedEndTag { expected, found }) => {
+            return XmlError::MismatchedEnd { expected, found }
+        }
+        QxError::Syntax(S::InvalidBangMarkup) => "unknown markup after '<!'",
+        QxError::Syntax(S::UnclosedPI) => "processing instruction not closed",
+        QxError::Syntax(S::UnclosedXmlDecl) => "XML declaration not closed",
+        QxError::Syntax(S::UnclosedComment) => "comment not closed",
+        QxError::Syntax(S::UnclosedCData) => "CDATA section not closed",
+        QxError::Syntax(S::UnclosedTag) => "tag not closed",
+        QxError::Syntax(
+            S::UnclosedSingleQuotedAttributeValue | S::UnclosedDoubleQuotedAttributeValue,
+        ) => "attribute value not closed",
+        QxError::IllFormed(I::MissingDeclVersion(_) | I::UnknownVersion) => {
+            "XML declaration without version 1.0 or 1.1"
+        }
+        QxError::IllFormed(I::MissingEndTag(_)) => "missing end tag",
+        QxError::IllFormed(I::UnmatchedEndTag(_)) => "end tag without start tag",
+        QxError::IllFormed(I::DoubleHyphenInComment) => "'--' in a comment",
+        QxError::IllFormed(I::UnclosedReference) => "unterminated reference",
+        QxError::InvalidAttr(e) => attr_error(e),
+        QxError::Io(_) | QxError::Encoding(_) | QxError::Escape(_) | QxError::Namespace(_) => {
+            "malformed markup"
+        }
+    };
+    XmlError::Syntax(what.into())
+}
+
+/// quick-xml's attribute error, as a fixed string (see [`map_error`]).
+fn attr_error(e: AttrError) -> &'static str {
+    match e {
+        AttrError::ExpectedEq(_) => "bad attribute: '=' expected after its name",
+        AttrError::ExpectedValue(_) => "bad attribute: value expected after '='",
+        AttrError::UnquotedValue(_) | AttrError::ExpectedQuote(..) => {
+            "bad attribute: value not quoted"
+        }
+        AttrError::Duplicated(..) => "duplicate attribute",
     }
 }
 
@@ -185,7 +224,7 @@ impl Builder {
         let mut el = Element::new(name);
         let mut own_decls = 0usize;
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| XmlError::Syntax(format!("bad attribute: {err}")))?;
+            let attr = attr.map_err(|err| XmlError::Syntax(attr_error(err).into()))?;
             let key = attr.key.0;
             check_qname(key)?;
             let mut value = String::with_capacity(attr.value.len());
@@ -262,7 +301,9 @@ impl Builder {
         let Some(mut el) = self.stack.pop() else {
             return Err(match self.root {
                 Some(_) => XmlError::TrailingContent,
-                None => XmlError::Syntax(format!("end tag </{}> without start tag", clip(name))),
+                None => XmlError::Syntax(
+                    String::from("end tag </") + &clip(name) + "> without start tag",
+                ),
             });
         };
         if el.name != name {
@@ -397,7 +438,9 @@ fn check_qname(name: &str) -> Result<(), XmlError> {
     if ok {
         Ok(())
     } else {
-        Err(XmlError::Syntax(format!("invalid name {:?}", clip(name))))
+        Err(XmlError::Syntax(
+            String::from("invalid name '") + &clip(name) + "'",
+        ))
     }
 }
 
@@ -532,7 +575,13 @@ fn push_chars<const ATTR: bool>(raw: &str, out: &mut String) -> Result<(), XmlEr
                 start = i;
             }
             b'<' if ATTR => return Err(XmlError::Syntax("'<' in attribute value".into())),
-            0..=0x1f => return Err(XmlError::Syntax(format!("invalid character U+{b:04X}"))),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let mut what = String::from("invalid character U+00");
+                what.push(char::from(HEX[usize::from(b >> 4)]));
+                what.push(char::from(HEX[usize::from(b & 15)]));
+                return Err(XmlError::Syntax(what));
+            }
             // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8.
             0xEF if bytes.get(i + 1) == Some(&0xBF)
                 && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)) =>
@@ -549,6 +598,23 @@ fn push_chars<const ATTR: bool>(raw: &str, out: &mut String) -> Result<(), XmlEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Errors are described by fixed strings or plain concatenation, never
+    /// by quick-xml's or `core::fmt`'s formatting (see `map_error`).
+    #[test]
+    fn syntax_errors_say_what_is_wrong() {
+        let said = |input: &str| match parse(input) {
+            Err(XmlError::Syntax(what)) => what,
+            other => panic!("{input:?}: {other:?}"),
+        };
+        assert_eq!(said("<a>\u{1}</a>"), "invalid character U+0001");
+        assert_eq!(said("<a>\u{1f}</a>"), "invalid character U+001F");
+        assert_eq!(said("<a b='1' b='2'/>"), "duplicate attribute");
+        assert_eq!(said("<a b=1/>"), "bad attribute: value not quoted");
+        assert_eq!(said("<a><!-- x"), "comment not closed");
+        assert_eq!(said("<a b='1"), "attribute value not closed");
+        assert_eq!(said("<1a/>"), "invalid name '1a'");
+    }
 
     const STREAM_NS: &str = "http://etherx.jabber.org/streams";
 

@@ -25,6 +25,7 @@ wasm_pack() {  # wasm_pack <target> <out-dir>
 build_bundler() {
   wasm_pack bundler pkg-bundler
   node npm/finalize-package.mjs pkg-bundler   # also adds the $build/$msg/$iq/$pres aliases
+  node scripts/minify-glue.mjs pkg-bundler     # last: the patches read the raw glue
   node npm/check-bundler.mjs pkg-bundler
 }
 
@@ -33,6 +34,7 @@ build_no_modules() {
   # $build/$msg/$iq/$pres on the global, as build_pkg does for pkg/ (wasm-bindgen 0.2.130 cannot
   # export them under those names).
   if [ -f scripts/dollar-exports.mjs ]; then node scripts/dollar-exports.mjs pkg-no-modules; fi
+  node scripts/minify-glue.mjs pkg-no-modules
   node npm/check-no-modules.mjs pkg-no-modules
 }
 

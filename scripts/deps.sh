@@ -5,7 +5,7 @@
 #   cargo:     wasm-bindgen-cli =0.2.130 (must equal the wasm-bindgen pinned in Cargo.toml), wasm-pack,
 #              geckodriver =0.37.1 (wasm-pack test --firefox; builds in ~2 min on 2 idle cores, ~6 under load)
 #   npm:       tools/ (binaryen 132: wasm-opt for wasm-pack build; Debian's binaryen 108 breaks the
-#              package, see scripts/lib.sh), tests/js/ (playwright-core, which drives Debian's
+#              package, see scripts/lib.sh; esbuild-wasm: minifies the JS glue), tests/js/ (playwright-core, which drives Debian's
 #              Chromium; it downloads no browser), examples/vite/ (vite, vite-plugin-wasm) and
 #              examples/ts/ (typescript); both link ../../pkg-bundler, which may not exist yet
 # Nothing here downloads a prebuilt binary: everything comes from apt, crates.io or npm.

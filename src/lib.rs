@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod b64;
 pub mod bosh;
 pub mod connection;
 pub mod jid;

@@ -20,6 +20,7 @@ pub mod handlers;
 pub mod prebind;
 pub mod tracker;
 
+use crate::b64;
 use crate::bosh::{self, Session, Transmit};
 use crate::jid::Jid;
 use crate::json::{self, JsonError, Value};
@@ -27,7 +28,6 @@ use crate::ns;
 use crate::rand::RandomSource;
 use crate::sasl::{self, Credentials, Mechanism};
 use crate::xml::{self, Element};
-use base64::Engine as _;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -1217,7 +1217,7 @@ impl Connection {
             .with_attr("mechanism", mech.name());
         match initial {
             Some(bytes) if bytes.is_empty() => auth.push_text("="),
-            Some(bytes) => auth.push_text(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            Some(bytes) => auth.push_text(b64::encode(bytes)),
             None => {}
         }
         self.mechanism = Some(mech);
@@ -1245,7 +1245,7 @@ impl Connection {
                 Ok(resp) => {
                     let mut r = Element::new("response").with_attr("xmlns", ns::SASL);
                     if !resp.is_empty() {
-                        r.push_text(base64::engine::general_purpose::STANDARD.encode(resp));
+                        r.push_text(b64::encode(resp));
                     }
                     self.queue(r);
                 }
@@ -1364,7 +1364,5 @@ fn decode_b64(text: &str) -> Result<Vec<u8>, ()> {
     if t.is_empty() || t == "=" {
         return Ok(Vec::new());
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(t)
-        .map_err(|_| ())
+    b64::decode(t).ok_or(())
 }

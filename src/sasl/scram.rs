@@ -1,8 +1,7 @@
 //! SCRAM-SHA-1, SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677),
 //! client side, without channel binding (GS2 flag `n`).
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
+use crate::b64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -201,9 +200,7 @@ impl Scram {
         }
         let salt = match attrs.get('s') {
             None | Some("") => return Err(SaslError::MissingSalt),
-            Some(s) => BASE64
-                .decode(s)
-                .map_err(|_| malformed("salt is not base64"))?,
+            Some(s) => b64::decode(s).ok_or_else(|| malformed("salt is not base64"))?,
         };
         if salt.is_empty() {
             return Err(SaslError::MissingSalt);
@@ -229,7 +226,7 @@ impl Scram {
         let salted_password = h.salted_password(self.password.as_bytes(), &salt, iterations);
         let client_key = h.hmac(&salted_password, b"Client Key");
         let stored_key = h.hash(&client_key);
-        let without_proof = format!("c={},r={}", BASE64.encode(self.gs2_header()), nonce);
+        let without_proof = format!("c={},r={}", b64::encode(self.gs2_header()), nonce);
         let auth_message = format!(
             "{},{},{}",
             self.client_first_bare(),
@@ -244,7 +241,7 @@ impl Scram {
             .collect();
         let server_key = h.hmac(&salted_password, b"Server Key");
         let server_signature = h.hmac(&server_key, auth_message.as_bytes());
-        let client_final = format!("{},p={}", without_proof, BASE64.encode(proof));
+        let client_final = format!("{},p={}", without_proof, b64::encode(proof));
         Ok((client_final.into_bytes(), server_signature))
     }
 }
@@ -352,9 +349,7 @@ fn verify_server_final(data: &[u8], expected: &[u8]) -> Result<(), SaslError> {
         return Err(SaslError::ServerError(e.to_owned()));
     }
     let v = attrs.get('v').ok_or(SaslError::MissingServerSignature)?;
-    let signature = BASE64
-        .decode(v)
-        .map_err(|_| malformed("server signature is not base64"))?;
+    let signature = b64::decode(v).ok_or_else(|| malformed("server signature is not base64"))?;
     if constant_time_eq(&signature, expected) {
         Ok(())
     } else {

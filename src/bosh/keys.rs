@@ -15,7 +15,7 @@
 
 use crate::json::{self, JsonError, Value};
 use crate::rand::RandomSource;
-use hmac::{Hmac, Mac};
+use crate::sasl::mac::Hmac;
 use sha1::{Digest, Sha1};
 use std::fmt;
 
@@ -80,13 +80,13 @@ impl fmt::Debug for KeySeed {
 /// HMAC-SHA-1 of `seed` over a fixed label, `context` and `counter`: a new
 /// secret seed, unpredictable to anyone who does not know `seed`.
 fn derive_seed(seed: &[u8; 20], context: &[u8], counter: u32) -> [u8; 20] {
-    // HMAC accepts keys of any length: `new_from_slice` cannot fail.
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(seed).expect("HMAC takes any key length");
-    mac.update(b"xmpp-wasm bosh key sequence ");
-    mac.update(context);
-    mac.update(&counter.to_be_bytes());
+    let mac = Hmac::<Sha1>::new(seed).mac(&[
+        b"xmpp-wasm bosh key sequence ",
+        context,
+        &counter.to_be_bytes(),
+    ]);
     let mut out = [0u8; 20];
-    out.copy_from_slice(&mac.finalize().into_bytes());
+    out.copy_from_slice(&mac);
     out
 }
 

@@ -25,6 +25,7 @@ use core::fmt;
 
 mod anonymous;
 mod external;
+pub(crate) mod mac;
 mod oauthbearer;
 mod plain;
 mod scram;

@@ -1,8 +1,8 @@
 //! SCRAM-SHA-1, SCRAM-SHA-256 and SCRAM-SHA-512 (RFC 5802, RFC 7677),
 //! client side, without channel binding (GS2 flag `n`).
 
+use super::mac::{pbkdf2, Hmac};
 use crate::b64;
-use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -50,38 +50,19 @@ impl ScramHash {
     }
 
     fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
-        const WHY: &str = "HMAC accepts keys of any length";
         match self {
-            ScramHash::Sha1 => {
-                let mut mac = Hmac::<Sha1>::new_from_slice(key).expect(WHY);
-                mac.update(data);
-                mac.finalize().into_bytes().to_vec()
-            }
-            ScramHash::Sha256 => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(key).expect(WHY);
-                mac.update(data);
-                mac.finalize().into_bytes().to_vec()
-            }
-            ScramHash::Sha512 => {
-                let mut mac = Hmac::<Sha512>::new_from_slice(key).expect(WHY);
-                mac.update(data);
-                mac.finalize().into_bytes().to_vec()
-            }
+            ScramHash::Sha1 => Hmac::<Sha1>::new(key).mac(&[data]).to_vec(),
+            ScramHash::Sha256 => Hmac::<Sha256>::new(key).mac(&[data]).to_vec(),
+            ScramHash::Sha512 => Hmac::<Sha512>::new(key).mac(&[data]).to_vec(),
         }
     }
 
     /// `Hi()` of RFC 5802: PBKDF2 with HMAC of this hash, output one hash long.
     fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
         match self {
-            ScramHash::Sha1 => {
-                pbkdf2::pbkdf2_hmac_array::<Sha1, 20>(password, salt, iterations).to_vec()
-            }
-            ScramHash::Sha256 => {
-                pbkdf2::pbkdf2_hmac_array::<Sha256, 32>(password, salt, iterations).to_vec()
-            }
-            ScramHash::Sha512 => {
-                pbkdf2::pbkdf2_hmac_array::<Sha512, 64>(password, salt, iterations).to_vec()
-            }
+            ScramHash::Sha1 => pbkdf2::<Sha1>(password, salt, iterations),
+            ScramHash::Sha256 => pbkdf2::<Sha256>(password, salt, iterations),
+            ScramHash::Sha512 => pbkdf2::<Sha512>(password, salt, iterations),
         }
     }
 }

@@ -118,9 +118,10 @@ pub struct Options {
     /// Keep a snapshot of the session in `sessionStorage` so that a reloaded
     /// page can `restore()` it.
     pub keepalive: bool,
-    /// Extra HTTP headers on every request (`{name: value}`). Note that a
+    /// Extra HTTP headers on every request (`{name: value}`, as (name, value)
+    /// pairs in the order given). Note that a
     /// cross-origin service must allow them in its CORS preflight.
-    pub custom_headers: std::collections::BTreeMap<String, String>,
+    pub custom_headers: Vec<(String, String)>,
     /// The highest SCRAM iteration count accepted from the server (default
     /// [`sasl::DEFAULT_MAX_ITERATIONS`], at least [`sasl::MIN_ITERATIONS`]):
     /// above it the login ends with AUTHFAIL `iteration-count-too-high`
@@ -278,7 +279,7 @@ impl Options {
                     };
                     for (h, value) in headers {
                         let value = value.as_str().ok_or(JsonError::Field(key))?;
-                        o.custom_headers.insert(h.clone(), value.to_owned());
+                        o.custom_headers.push((h.clone(), value.to_owned()));
                     }
                 }
                 "maxScramIterations" => o.max_scram_iterations = num()?,
@@ -764,11 +765,7 @@ impl Connection {
         config.idle_interval =
             (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
         config.with_credentials = o.with_credentials;
-        config.custom_headers = o
-            .custom_headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        config.custom_headers = o.custom_headers.clone();
         config
     }
 

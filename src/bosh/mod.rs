@@ -67,10 +67,10 @@ pub use snapshot::{
 };
 pub use version::Version;
 
+use crate::json::write_u64;
 use crate::xml::Element;
 use keys::KeyChain;
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The highest BOSH protocol version implemented (XEP-0124 1.11).
@@ -568,14 +568,18 @@ impl Session {
         }
         body.push_str("content='");
         crate::xml::escape_attr(&c.response_content_type, &mut body);
-        let _ = write!(body, "' hold='{}' ", c.hold);
+        body.push_str("' hold='");
+        write_u64(&mut body, c.hold.into());
+        body.push_str("' ");
         if let Some(seed) = &c.keys {
             let mut chain = KeyChain::new(seed.clone(), 0);
             chain.write_initial(&mut body);
             self.keys = Some(chain);
         }
         let c = &self.config;
-        let _ = write!(body, "rid='{rid}' to='");
+        body.push_str("rid='");
+        write_u64(&mut body, rid);
+        body.push_str("' to='");
         crate::xml::escape_attr(&c.to, &mut body);
         if let Some(route) = &c.route {
             body.push_str("' route='");
@@ -585,7 +589,11 @@ impl Session {
             body.push_str("' from='");
             crate::xml::escape_attr(from, &mut body);
         }
-        let _ = write!(body, "' ver='{VERSION}' wait='{}' xml:lang='", c.wait);
+        body.push_str("' ver='");
+        body.push_str(VERSION);
+        body.push_str("' wait='");
+        write_u64(&mut body, c.wait.into());
+        body.push_str("' xml:lang='");
         crate::xml::escape_attr(&c.lang, &mut body);
         body.push_str("' xmpp:version='1.0' xmlns='");
         body.push_str(crate::ns::HTTPBIND);
@@ -864,7 +872,9 @@ impl Session {
                 return None;
             }
             self.pause_pending = None;
-            let attrs = format!("pause='{secs}' ");
+            let mut attrs = String::from("pause='");
+            write_u64(&mut attrs, secs.into());
+            attrs.push_str("' ");
             let t = self.new_request(now, Kind::Pause, &attrs, &[]);
             self.server_pause = Some(secs);
             return t;
@@ -1135,12 +1145,16 @@ impl Session {
         let mut body = String::with_capacity(size.saturating_add(attrs.len()).saturating_add(160));
         body.push_str("<body ");
         if let Some(a) = ack {
-            let _ = write!(body, "ack='{a}' ");
+            body.push_str("ack='");
+            write_u64(&mut body, a);
+            body.push_str("' ");
         }
         if let Some(keys) = self.keys.as_mut() {
             keys.write_next(&mut body);
         }
-        let _ = write!(body, "rid='{rid}' sid='");
+        body.push_str("rid='");
+        write_u64(&mut body, rid);
+        body.push_str("' sid='");
         crate::xml::escape_attr(sid, &mut body);
         body.push_str("' ");
         body.push_str(attrs);

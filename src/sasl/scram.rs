@@ -139,11 +139,7 @@ impl Scram {
     }
 
     fn client_first_bare(&self) -> String {
-        format!(
-            "n={},r={}",
-            escape_saslname(&self.username),
-            self.client_nonce
-        )
+        String::from("n=") + &escape_saslname(&self.username) + ",r=" + &self.client_nonce
     }
 
     fn client_first(&mut self) -> Result<Vec<u8>, SaslError> {
@@ -157,7 +153,7 @@ impl Scram {
             return Err(SaslError::InvalidClientNonce);
         }
         self.state = State::ClientFirstSent;
-        Ok(format!("{}{}", self.gs2_header(), self.client_first_bare()).into_bytes())
+        Ok((self.gs2_header() + &self.client_first_bare()).into_bytes())
     }
 
     /// Handles server-first; returns client-final and the expected server
@@ -207,13 +203,9 @@ impl Scram {
         let salted_password = h.salted_password(self.password.as_bytes(), &salt, iterations);
         let client_key = h.hmac(&salted_password, b"Client Key");
         let stored_key = h.hash(&client_key);
-        let without_proof = format!("c={},r={}", b64::encode(self.gs2_header()), nonce);
-        let auth_message = format!(
-            "{},{},{}",
-            self.client_first_bare(),
-            server_first,
-            without_proof
-        );
+        // Concatenation, not `format!`: the nonce and `server_first` are the server's.
+        let without_proof = String::from("c=") + &b64::encode(self.gs2_header()) + ",r=" + nonce;
+        let auth_message = self.client_first_bare() + "," + server_first + "," + &without_proof;
         let client_signature = h.hmac(&stored_key, auth_message.as_bytes());
         let proof: Vec<u8> = client_key
             .iter()
@@ -222,7 +214,7 @@ impl Scram {
             .collect();
         let server_key = h.hmac(&salted_password, b"Server Key");
         let server_signature = h.hmac(&server_key, auth_message.as_bytes());
-        let client_final = format!("{},p={}", without_proof, b64::encode(proof));
+        let client_final = without_proof + ",p=" + &b64::encode(proof);
         Ok((client_final.into_bytes(), server_signature))
     }
 }

@@ -256,6 +256,7 @@ const machine = {
 try { machine.commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim(); } catch {}
 try { machine.prosody = `Prosody ${execFileSync('dpkg-query', ['-W', '-f=${Version}', 'prosody']).toString().trim()}`; } catch {}
 
+machine.strophe = JSON.parse(readFileSync(`${HERE}/node_modules/strophe.js/package.json`, 'utf8')).version;
 const browser = await launchChromium(chromium);
 machine.chromium = browser.version();
 const samples = { 'xmpp-wasm': [], strophe: [] };
@@ -330,7 +331,7 @@ row('… messages lost / duplicated', (l) => `${M[l].restoreTraffic.lost} / ${M[
 const md = [
   `Benchmark ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, medians of ${opt.runs} runs (commit ${machine.commit ?? '?'}): ` +
     `${machine.cpus} cores (${machine.cpu}), ${machine.os}, load average ${machine.loadavgAtStart.join(' ')} at start; ` +
-    `Chromium ${machine.chromium} headless; ${machine.prosody ?? 'Prosody'} on loopback; node ${machine.node}.`,
+    `Chromium ${machine.chromium} headless; ${machine.prosody ?? 'Prosody'} on loopback; node ${machine.node}; strophe.js ${machine.strophe} from npm.`,
   '',
   `| figure | ${LIBS.map((l) => NAMES[l]).join(' | ')} |`,
   `|---|${LIBS.map(() => '---').join('|')}|`,

@@ -5,6 +5,7 @@
 //
 //   HTTP_ORIGIN=http://127.0.0.1:PORT node tests/js/bench-login.mjs [runs]
 import { chromium } from 'playwright-core';
+import { launchChromium, median } from './harness.mjs';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
 const RUNS = Number(process.argv[2] || 7);
@@ -12,13 +13,7 @@ if (!ORIGIN) {
   console.error('bench-login: HTTP_ORIGIN is not set');
   process.exit(2);
 }
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const browser = await launchChromium(chromium);
 try {
   const page = await browser.newPage();
   await page.goto(`${ORIGIN}/index.html`);

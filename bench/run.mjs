@@ -1,0 +1,349 @@
+// The project's own benchmark, side by side: xmpp-wasm (the built pkg/, --target
+// web) and Strophe.js 5.0.0 (npm, its UMD build) in the same headless Chromium,
+// against the same local Prosody, on the same origin. Prints a markdown table and
+// writes bench/results/<date>.md and .json (medians over the runs, and every sample).
+// Asserts nothing. Run it through scripts/bench.sh, which starts and stops Prosody:
+//
+//   scripts/bench.sh [--runs N] [--echo N] [--traffic N] [--reloads N]
+//   HTTP_ORIGIN=http://127.0.0.1:PORT node bench/run.mjs [same options]   (a running Prosody)
+//
+// Each run opens a fresh browser context per library (cold HTTP cache, empty
+// sessionStorage) and measures, in this order (libraries alternate which goes first):
+//   init        start-up on page load (see bench/pages/bench.js)
+//   login       connect() → CONNECTED, PLAIN and SCRAM-SHA-1, +0 and +100 ms per request
+//               (CDP Network.emulateNetworkConditions), after one warm-up login
+//   echo        N messages to the own full JID sent in one JS task → the last one received
+//   attach      to a session prebound in node (bench/prebind.mjs) → result of an IQ ping
+//   restore     reload a keepalive page; restore() → result of an IQ ping, idle
+//   traffic     bob (always xmpp-wasm, the same sender for both) sends N messages at 20/s to
+//               alice's full JID while alice's page reloads R times and restores; restore
+//               times as above, and every message B1…BN counted lost or duplicated at alice
+// Requests: /http-bind requests the page makes from the call until the result (fetch and
+// XMLHttpRequest are counted by an init script); for restore also those the unloading page
+// made after reload() (CDP, by loader id).
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zc, gzipSync } from 'node:zlib';
+import { launchChromium, median, sleep } from '../tests/js/harness.mjs';
+import { prebind } from './prebind.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+const ORIGIN = process.env.HTTP_ORIGIN;
+const BOSH_URL = process.env.BOSH_URL || `${ORIGIN}/http-bind`;
+if (!ORIGIN) {
+  console.error('bench/run.mjs: HTTP_ORIGIN is not set (run scripts/bench.sh)');
+  process.exit(2);
+}
+const opt = { runs: 7, echo: 2000, traffic: 100, reloads: 2 };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const k = argv[i].replace(/^--/, '');
+  if (!(k in opt) || !/^\d+$/.test(argv[i + 1] ?? '')) {
+    console.error(`usage: run.mjs [--runs N] [--echo N] [--traffic N] [--reloads N] (got ${argv[i]})`);
+    process.exit(2);
+  }
+  opt[k] = Number(argv[++i]);
+}
+const LIBS = ['xmpp-wasm', 'strophe'];
+const debug = process.env.BENCH_DEBUG ? (...a) => console.error('  ·', ...a) : () => {};
+const NAMES = { 'xmpp-wasm': 'xmpp-wasm', strophe: 'Strophe.js 5.0.0' };
+
+// Counts this page's requests to /http-bind (fetch, XMLHttpRequest, sendBeacon).
+function countRequests() {
+  let n = 0;
+  const bosh = (u) => String(u).includes('/http-bind');
+  const f = window.fetch;
+  window.fetch = function (input, init) {
+    if (bosh(typeof input === 'string' || input instanceof URL ? input : input && input.url)) n++;
+    return f.call(this, input, init);
+  };
+  const open = XMLHttpRequest.prototype.open;
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    this.__bosh = bosh(url);
+    return open.call(this, method, url, ...rest);
+  };
+  XMLHttpRequest.prototype.send = function (body) {
+    if (this.__bosh) n++;
+    return send.call(this, body);
+  };
+  const beacon = navigator.sendBeacon?.bind(navigator);
+  if (beacon) navigator.sendBeacon = (url, data) => { if (bosh(url)) n++; return beacon(url, data); };
+  window.__reqs = () => n;
+}
+
+// ---- sizes ----
+function sizes(files) {
+  const row = { raw: 0, gzip9: 0, brotli: 0, files: {} };
+  for (const f of files) {
+    const buf = readFileSync(f);
+    const s = {
+      raw: buf.length,
+      gzip9: gzipSync(buf, { level: 9 }).length,
+      brotli: brotliCompressSync(buf, { params: { [zc.BROTLI_PARAM_QUALITY]: 11, [zc.BROTLI_PARAM_SIZE_HINT]: buf.length } }).length,
+    };
+    row.files[f.slice(ROOT.length + 1)] = s;
+    for (const k of ['raw', 'gzip9', 'brotli']) row[k] += s[k];
+  }
+  return row;
+}
+const download = {
+  'xmpp-wasm': sizes([`${ROOT}/pkg/xmpp_wasm_bg.wasm`, `${ROOT}/pkg/xmpp_wasm.js`]),
+  strophe: sizes([`${HERE}/node_modules/strophe.js/dist/strophe.umd.min.js`]),
+};
+
+// ---- one run of one library ----
+async function runLib(browser, lib, run) {
+  const out = { login: {}, restoreTraffic: [] };
+  const context = await browser.newContext();
+  await context.addInitScript(countRequests);
+  const pageErrors = [];
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const cdp = await context.newCDPSession(page);
+  const bosh = [];
+  let loader = null;
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (e.type === 'Document') loader = e.loaderId;
+    if (e.request.url.includes('/http-bind')) bosh.push({ loader: e.loaderId, wall: e.wallTime * 1000 });
+  });
+  await cdp.send('Network.enable');
+  const url = `${ORIGIN}/bench/bench.html?lib=${lib}&role=alice`;
+  try {
+    debug(lib, 'goto', url);
+    await page.goto(url);
+    await page.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
+    out.initMs = await page.evaluate(() => window.B.initMs);
+    const first = await page.evaluate(() => window.__restore);
+    if (first.tried) throw new Error(`a fresh tab restored something: ${JSON.stringify(first)}`);
+
+    // login
+    debug(lib, 'login');
+    const login = (mech) => page.evaluate(async (mech) => {
+      const w = window.B.newConn({ mech });
+      const r0 = window.__reqs();
+      const t0 = performance.now();
+      await w.connect('alice@localhost/bench', 'alice-pass');
+      const ms = performance.now() - t0;
+      const requests = window.__reqs() - r0;
+      await w.disconnect();
+      return { ms, requests };
+    }, mech);
+    await login('PLAIN'); // warm-up
+    for (const latency of [0, 100]) {
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: -1, uploadThroughput: -1 });
+      for (const mech of ['PLAIN', 'SCRAM-SHA-1']) out.login[`${mech}+${latency}`] = await login(mech);
+    }
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+
+    // echo
+    debug(lib, 'echo');
+    out.echo = await page.evaluate(async (n) => {
+      const w = window.B.newConn();
+      await w.connect('alice@localhost/echo', 'alice-pass');
+      const me = w.jid;
+      let got = 0, done;
+      const all = new Promise((r) => { done = r; });
+      w.onMessage((b) => { if (b.startsWith('e') && ++got === n) done(); });
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) w.send(me, `e${i}`);
+      await Promise.race([all, new Promise((r) => setTimeout(r, 120000))]);
+      const ms = performance.now() - t0;
+      await w.disconnect();
+      return { ms, got, perSecond: (got / ms) * 1000 };
+    }, opt.echo);
+
+    // attach
+    debug(lib, 'attach');
+    const pre = await prebind(BOSH_URL, { user: 'alice', domain: 'localhost', password: 'alice-pass', resource: `attach${run}` });
+    out.attach = await page.evaluate(async ({ jid, sid, rid }) => {
+      const w = window.B.newConn();
+      const r0 = window.__reqs();
+      const t0 = performance.now();
+      let pinged;
+      await w.attach(jid, sid, rid, () => { pinged = w.ping(); });
+      await pinged;
+      const ms = performance.now() - t0;
+      const requests = window.__reqs() - r0;
+      await w.disconnect();
+      return { ms, requests };
+    }, pre);
+
+    // restore, idle
+    debug(lib, 'restore idle');
+    const connectAlice = () => page.evaluate(async () => {
+      sessionStorage.removeItem('bench:got');
+      const w = window.B.newConn({ keepalive: true });
+      window.B.record(w);
+      await w.connect('alice@localhost/restore', 'alice-pass');
+      window.alice = w;
+      return w.jid;
+    });
+    const reload = async () => {
+      const old = loader;
+      const t = Date.now();
+      await page.reload({ waitUntil: 'commit' });
+      await page.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
+      const r = await page.evaluate(() => window.__restore);
+      r.unloadRequests = bosh.filter((b) => b.loader === old && b.wall >= t).length;
+      return r;
+    };
+    await connectAlice();
+    await sleep(500);
+    out.restoreIdle = await reload();
+    await page.evaluate(() => window.alice?.disconnect());
+
+    // restore while messages arrive
+    debug(lib, 'restore traffic');
+    const aliceJid = await connectAlice();
+    const bob = await context.newPage();
+    bob.on('pageerror', (e) => pageErrors.push(`bob: ${e}`));
+    await bob.goto(`${ORIGIN}/bench/bench.html?lib=xmpp-wasm`);
+    await bob.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
+    await bob.evaluate(async () => {
+      window.bob = window.B.newConn();
+      await window.bob.connect('bob@localhost/sender', 'bob-pass');
+    });
+    const gap = 50;
+    const sending = bob.evaluate(async ({ to, n, gap }) => {
+      for (let i = 1; i <= n; i++) {
+        window.bob.send(to, `B${i}`);
+        await new Promise((r) => setTimeout(r, gap));
+      }
+    }, { to: aliceJid, n: opt.traffic, gap });
+    for (let k = 1; k <= opt.reloads; k++) {
+      await sleep((opt.traffic * gap) / (opt.reloads + 1));
+      out.restoreTraffic.push(await reload());
+    }
+    await sending;
+    const received = async () => JSON.parse(await page.evaluate(() => sessionStorage.getItem('bench:got') || '[]'));
+    for (let i = 0; i < 100 && new Set(await received()).size < opt.traffic; i++) await sleep(50);
+    const got = await received();
+    const counts = new Map();
+    for (const m of got) counts.set(m, (counts.get(m) || 0) + 1);
+    out.traffic = { sent: opt.traffic, lost: 0, duplicated: 0 };
+    for (let i = 1; i <= opt.traffic; i++) {
+      const c = counts.get(`B${i}`) || 0;
+      if (c === 0) out.traffic.lost++;
+      if (c > 1) out.traffic.duplicated += c - 1;
+    }
+    await page.evaluate(() => window.alice?.disconnect());
+    await bob.evaluate(() => window.bob.disconnect());
+  } catch (e) {
+    out.error = String(e?.message ?? e);
+  } finally {
+    if (pageErrors.length) out.pageErrors = pageErrors;
+    await context.close();
+  }
+  return out;
+}
+
+// ---- main ----
+const started = new Date();
+const machine = {
+  cpus: os.cpus().length,
+  cpu: os.cpus()[0]?.model,
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
+  node: process.version,
+  loadavgAtStart: os.loadavg().map((x) => +x.toFixed(2)),
+};
+try { machine.commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim(); } catch {}
+try { machine.prosody = `Prosody ${execFileSync('dpkg-query', ['-W', '-f=${Version}', 'prosody']).toString().trim()}`; } catch {}
+
+machine.strophe = JSON.parse(readFileSync(`${HERE}/node_modules/strophe.js/package.json`, 'utf8')).version;
+const browser = await launchChromium(chromium);
+machine.chromium = browser.version();
+const samples = { 'xmpp-wasm': [], strophe: [] };
+try {
+  for (let run = 1; run <= opt.runs; run++) {
+    const order = run % 2 ? LIBS : [...LIBS].reverse();
+    for (const lib of order) {
+      const t = Date.now();
+      const s = await runLib(browser, lib, run);
+      samples[lib].push(s);
+      console.error(`run ${run}/${opt.runs} ${lib}: ${((Date.now() - t) / 1000).toFixed(1)} s${s.error ? ` ERROR ${s.error}` : ''}`);
+    }
+  }
+} finally {
+  await browser.close();
+}
+machine.loadavgAtEnd = os.loadavg().map((x) => +x.toFixed(2));
+
+// ---- medians ----
+const ok = (xs) => xs.filter((x) => x !== undefined && x !== null && !Number.isNaN(x));
+function summary(lib) {
+  const ss = samples[lib].filter((s) => !s.error);
+  const m = (f) => median(ok(ss.map(f)));
+  const allTraffic = ss.flatMap((s) => s.restoreTraffic);
+  const okTraffic = allTraffic.filter((r) => r.ok);
+  const sum = { runs: ss.length, failedRuns: samples[lib].length - ss.length, initMs: m((s) => s.initMs), login: {} };
+  for (const k of ['PLAIN+0', 'SCRAM-SHA-1+0', 'PLAIN+100', 'SCRAM-SHA-1+100']) {
+    sum.login[k] = { ms: m((s) => s.login[k]?.ms), requests: m((s) => s.login[k]?.requests) };
+  }
+  sum.echo = { perSecond: m((s) => s.echo?.perSecond), ms: m((s) => s.echo?.ms), incomplete: ss.filter((s) => s.echo && s.echo.got < opt.echo).length };
+  sum.attach = { ms: m((s) => s.attach?.ms), requests: m((s) => s.attach?.requests) };
+  const idle = ss.map((s) => s.restoreIdle).filter((r) => r?.ok);
+  sum.restoreIdle = {
+    ms: median(idle.map((r) => r.ms)), sinceNavigation: median(idle.map((r) => r.sinceNavigation)),
+    requests: median(idle.map((r) => r.requests)), unloadRequests: median(idle.map((r) => r.unloadRequests)),
+    failed: ss.length - idle.length,
+  };
+  sum.restoreTraffic = {
+    ms: median(okTraffic.map((r) => r.ms)), sinceNavigation: median(okTraffic.map((r) => r.sinceNavigation)),
+    requests: median(okTraffic.map((r) => r.requests)), unloadRequests: median(okTraffic.map((r) => r.unloadRequests)),
+    reloads: allTraffic.length, failed: allTraffic.length - okTraffic.length,
+    sent: ss.reduce((a, s) => a + (s.traffic?.sent ?? 0), 0),
+    lost: ss.reduce((a, s) => a + (s.traffic?.lost ?? 0), 0),
+    duplicated: ss.reduce((a, s) => a + (s.traffic?.duplicated ?? 0), 0),
+  };
+  return sum;
+}
+const result = { date: started.toISOString(), options: opt, machine, download, medians: {}, samples };
+for (const lib of LIBS) result.medians[lib] = summary(lib);
+
+// ---- table ----
+const n = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const req = (x) => (Number.isNaN(x) ? '' : `, ${n(x)} req`);
+const rows = [];
+const row = (figure, f) => rows.push(`| ${figure} | ${LIBS.map(f).join(' | ')} |`);
+const M = result.medians;
+row('download raw, B', (l) => n(download[l].raw));
+row('download gzip -9, B', (l) => n(download[l].gzip9));
+row('download brotli -q 11, B', (l) => n(download[l].brotli));
+row('init on page load', (l) => `${n(M[l].initMs, 1)} ms`);
+for (const [k, label] of [['PLAIN+0', 'login PLAIN, loopback'], ['SCRAM-SHA-1+0', 'login SCRAM-SHA-1, loopback'],
+  ['PLAIN+100', 'login PLAIN, +100 ms/request'], ['SCRAM-SHA-1+100', 'login SCRAM-SHA-1, +100 ms/request']]) {
+  row(label, (l) => `${n(M[l].login[k].ms, 1)} ms${req(M[l].login[k].requests)}`);
+}
+row(`echo ${opt.echo} messages to self`, (l) => `${n(M[l].echo.perSecond)} msg/s${M[l].echo.incomplete ? ` (${M[l].echo.incomplete} runs incomplete)` : ''}`);
+row('attach → first IQ result', (l) => `${n(M[l].attach.ms, 1)} ms${req(M[l].attach.requests)}`);
+const restoreCell = (r) => `${n(r.ms, 1)} ms${req(r.requests)}${r.unloadRequests ? ` (+${n(r.unloadRequests)} at unload)` : ''}${r.failed ? `, ${r.failed} failed` : ''}`;
+row('restore after reload → first IQ result, idle', (l) => restoreCell(M[l].restoreIdle));
+row('… the same, from navigation start', (l) => `${n(M[l].restoreIdle.sinceNavigation, 1)} ms`);
+row(`restore while ${opt.traffic} msgs arrive at 20/s (${opt.reloads} reloads/run)`, (l) => restoreCell(M[l].restoreTraffic));
+row('… messages lost / duplicated', (l) => `${M[l].restoreTraffic.lost} / ${M[l].restoreTraffic.duplicated} of ${M[l].restoreTraffic.sent}`);
+const md = [
+  `Benchmark ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, medians of ${opt.runs} runs (commit ${machine.commit ?? '?'}): ` +
+    `${machine.cpus} cores (${machine.cpu}), ${machine.os}, load average ${machine.loadavgAtStart.join(' ')} at start; ` +
+    `Chromium ${machine.chromium} headless; ${machine.prosody ?? 'Prosody'} on loopback; node ${machine.node}; strophe.js ${machine.strophe} from npm.`,
+  '',
+  `| figure | ${LIBS.map((l) => NAMES[l]).join(' | ')} |`,
+  `|---|${LIBS.map(() => '---').join('|')}|`,
+  ...rows,
+  '',
+  'Download: xmpp-wasm = pkg/xmpp_wasm_bg.wasm + pkg/xmpp_wasm.js; Strophe = dist/strophe.umd.min.js. ' +
+    'req = HTTP requests to /http-bind from the call to the result; "at unload" = requests the reloaded page sent after reload().',
+  ...LIBS.filter((l) => M[l].failedRuns).map((l) => `${NAMES[l]}: ${M[l].failedRuns} run(s) failed (see the JSON).`),
+].join('\n');
+mkdirSync(`${HERE}/results`, { recursive: true });
+const stamp = started.toISOString().slice(0, 16).replace(':', '');
+writeFileSync(`${HERE}/results/${stamp}.json`, `${JSON.stringify(result, null, 1)}\n`);
+writeFileSync(`${HERE}/results/${stamp}.md`, `${md}\n`);
+console.log(md);
+console.error(`\nwrote bench/results/${stamp}.md and .json`);

@@ -16,8 +16,9 @@
 //  - one round trip: every request sent before the IQ result left in the
 //    same synchronous run of the connection (nothing waited for a timer or
 //    an answer), before the first response arrived.
-// Printed, not asserted: restore() → IQ result in ms (median, min, max) and
-// the requests sent until then.
+// Printed, not asserted: restore() → IQ result in ms (median, min, max),
+// the requests sent until then, and one IQ round trip on the established
+// session for comparison.
 //
 // The page is tests/js/pages/keepalive.html (role alice), served by Prosody
 // at /__test/.
@@ -88,6 +89,9 @@ try {
   check(first.mode.startsWith('connected'), `alice logged in afresh (${first.mode})`);
 
   const times = [], counts = [];
+  // Reloads where the server saw the new rid before the resend of the held
+  // one and answered the resend alone with item-not-found (Prosody).
+  let notFound = 0;
   for (let k = 1; k <= RELOADS; k++) {
     // Let the long poll settle at the server: nothing in flight but it.
     await sleep(300);
@@ -125,6 +129,7 @@ try {
       `${tag} besides it only resends of the old page's unanswered rids ${JSON.stringify(resends.map((w) => ridOf(w.body)))} of ${JSON.stringify(r.stored.unanswered)}`);
     check(lastOut < firstIn && sent.every((w) => w.batch === sent[0].batch),
       `${tag} one round trip: all ${sent.length} request(s) left together (one drain, batches ${JSON.stringify(sent.map((w) => w.batch))}) before the first answer`);
+    if (wire.some((w) => w.dir === 'in' && /condition=['"]item-not-found['"]/.test(w.body))) notFound++;
     times.push(r.pongMs);
     counts.push(`${newOnes.length}+${resends.length}`);
   }
@@ -132,7 +137,21 @@ try {
     console.log(`  restore() → IQ result over ${times.length} reloads: median ${median(times).toFixed(1)} ms`
       + ` (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
     console.log(`  requests until the result (new+resends): ${counts.join(' ')}`);
+    console.log(`  the resend answered item-not-found (the new rid went first): ${notFound} of ${times.length}`);
   }
+  // For comparison: one IQ round trip on the established session (the
+  // long poll held, nothing else in flight).
+  const rtts = await page.evaluate(async () => {
+    const v = [];
+    for (let i = 0; i < 7; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = performance.now();
+      await window.ping();
+      v.push(performance.now() - t0);
+    }
+    return v;
+  });
+  console.log(`  one IQ round trip on the established session: median ${median(rtts).toFixed(1)} ms over ${rtts.length}`);
   await page.evaluate(() => window.conn.disconnect());
 } catch (e) {
   failed++;

@@ -7,7 +7,7 @@
 #      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
 #                                                from deps.sh)
 #   3. node tests/js/www.test.mjs               (the demo page www/ driven by Playwright; then
-#                                                bosh, keepalive and errors.test.mjs: argument
+#                                                bosh, keepalive, restore and errors.test.mjs: argument
 #                                                checks and error classes, in Chromium and, over
 #                                                WebDriver (geckodriver), in firefox-esr)
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
@@ -15,8 +15,9 @@
 #      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
 #      examples/script-tag/ logging in; served on the Prosody origin under /examples/)
 #   5. against ejabberd too (scripts/ejabberd.sh): tests/js/ejabberd.test.mjs (SCRAM logins), and
-#      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / bfcache.test.mjs (zero-loss reloads, the
-#      back-forward cache; the pages stay on the Prosody origin and use ejabberd cross-origin)
+#      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / restore.test.mjs / bfcache.test.mjs
+#      (zero-loss reloads, the restore's shape, the back-forward cache; the pages stay on the
+#      Prosody origin and use ejabberd cross-origin)
 # Prosody is always stopped at the end, also when a step fails or the run is interrupted.
 # Exits non-zero if any step failed; a failing test suite does not stop the later ones (a failing
 # install or build does).
@@ -78,6 +79,8 @@ run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.
   node tests/js/bosh.test.mjs
 run "attach/restore/keepalive end-to-end, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20 (tests/js/keepalive.test.mjs)" \
   node tests/js/keepalive.test.mjs
+run "restore in one round trip: one new request carries the ping, nothing waits (tests/js/restore.test.mjs)" \
+  node tests/js/restore.test.mjs
 run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
   node tests/js/bfcache.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
@@ -99,6 +102,8 @@ if scripts/ejabberd.sh start "$EJ_STATE"; then
   # The page is served by Prosody (still running) and talks to ejabberd's BOSH cross-origin.
   run "zero-loss reloads against ejabberd (BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/keepalive.test.mjs
+  run "restore in one round trip against ejabberd (BOSH_SERVER=ejabberd tests/js/restore.test.mjs)" \
+    env BOSH_SERVER=ejabberd node tests/js/restore.test.mjs
   run "back-forward cache against ejabberd (BOSH_SERVER=ejabberd tests/js/bfcache.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/bfcache.test.mjs
   scripts/ejabberd.sh stop "$EJ_STATE"

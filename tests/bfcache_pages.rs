@@ -56,7 +56,6 @@ fn back_from_the_cache_a_page_adopts_the_newer_state_another_page_left() {
         )
         .unwrap();
     h.run();
-    h.advance(); // past the restore gate
     let replies = h.server.push(&msg("m2"));
     h.deliver(replies);
     assert_eq!(ids(&h), ["m1", "m2"], "B got what bob sent");

@@ -59,6 +59,16 @@ fn number<T: std::str::FromStr>(b: &Element, name: &str) -> Option<T> {
 }
 
 impl ParsedBody {
+    /// An empty answer: no attributes, no payload.
+    pub fn empty() -> Self {
+        ParsedBody {
+            body: Element::new("body").with_attr("xmlns", ns::HTTPBIND),
+            kind: None,
+            sid: None,
+            stanzas: Vec::new(),
+        }
+    }
+
     /// The value of an attribute qualified by the XEP-0206 namespace
     /// `urn:xmpp:xbosh` (`version`, `restartlogic`), whatever prefix the
     /// server bound to it.

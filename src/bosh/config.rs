@@ -47,9 +47,6 @@ pub struct Config {
     /// How long to wait for the answer to the terminate request, counted from
     /// the first [`super::Session::poll_transmit`] after `terminate()`.
     pub terminate_timeout: Duration,
-    /// After a restore, how long new requests wait for the resent ones to
-    /// reach the server first (see [`super::Session::restore`]).
-    pub restore_settle: Duration,
     /// Send credentials (cookies, HTTP authentication) with cross-origin
     /// requests (`fetch(..., {credentials: 'include'})`).
     pub with_credentials: bool,
@@ -127,7 +124,6 @@ impl Config {
             max_retries: 5,
             idle_interval: None,
             terminate_timeout: Duration::from_secs(5),
-            restore_settle: Duration::from_millis(250),
             with_credentials: false,
             custom_headers: Vec::new(),
             ack: true,

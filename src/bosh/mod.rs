@@ -290,6 +290,9 @@ struct Request {
     attempts: u32,
     /// A 200 body received, waiting for earlier rids to be processed.
     response: Option<ParsedBody>,
+    /// Resent because the page that sent it went away (restore, adopt) or
+    /// was frozen (the back-forward cache) before its answer was read.
+    recovering: bool,
 }
 
 impl Request {
@@ -352,9 +355,6 @@ pub struct Session {
     origin: Option<String>,
     condition: Option<String>,
     last_failure: Option<Failure>,
-    /// After a restore: the first new rid, and when new requests may leave
-    /// (set when the resends leave).
-    restore_gate: Option<(u64, Option<Duration>)>,
 }
 
 impl Session {
@@ -392,7 +392,6 @@ impl Session {
             origin: None,
             condition: None,
             last_failure: None,
-            restore_gate: None,
         }
     }
 
@@ -609,6 +608,7 @@ impl Session {
             failures: 0,
             attempts: 0,
             response: None,
+            recovering: false,
         });
     }
 
@@ -735,6 +735,7 @@ impl Session {
             }
             400 => self.fail("bad-request"),
             403 => self.fail("policy-violation"),
+            404 if self.never_answered(idx) => self.on_body(now, idx, ParsedBody::empty()),
             404 => self.fail("item-not-found"),
             _ => self.failed(now, idx, true),
         }
@@ -764,25 +765,20 @@ impl Session {
     /// Each unanswered request is resent now, lowest rid first, with its own
     /// rid and bytes (the server replays what it answered meanwhile, or holds
     /// the request again); this is not a network failure, so no backoff and
-    /// no retry is counted. New rids wait, as after [`Session::restore`],
-    /// until those resends are answered or [`Config::restore_settle`] has
-    /// passed, so none overtakes a resend the server still needs. A pause
-    /// request is not resent: its answer is not buffered (XEP-0124 §14.3),
-    /// so the server could only refuse it; it is dropped, as answered.
+    /// no retry is counted. New rids do not wait for those resends: see
+    /// [`Session::restore`] for why either order is safe. A pause request is
+    /// not resent: its answer is not buffered (XEP-0124 §14.3), so the server
+    /// could only refuse it; it is dropped, as answered.
     pub fn handle_all_lost(&mut self, now: Duration) {
         if self.state == State::Closed {
             return;
         }
         self.in_flight
             .retain(|r| !(r.kind == Kind::Pause && r.unanswered()));
-        let mut resend = false;
         for r in self.in_flight.iter_mut().filter(|r| r.unanswered()) {
             r.attempt = None;
             r.resend_at = Some(now);
-            resend = true;
-        }
-        if resend && self.state == State::Open {
-            self.restore_gate = Some((self.next_rid, None));
+            r.recovering = true;
         }
         // Responses that were waiting only for a dropped pause go on.
         self.process_in_order();
@@ -861,9 +857,6 @@ impl Session {
             return self.new_request(now, Kind::Terminate, "type='terminate' ", &payload);
         }
         if self.terminate_requested {
-            return None;
-        }
-        if self.restore_gated(now) {
             return None;
         }
         // 3. A pause request: one over the window, no payload.
@@ -966,9 +959,6 @@ impl Session {
         }
         if let Some(d) = self.terminate_deadline {
             consider(d);
-        }
-        if let Some((_, Some(until))) = self.restore_gate {
-            consider(until);
         }
         let open = self.state == State::Open && !self.terminating && !self.terminate_requested;
         if open {
@@ -1196,6 +1186,7 @@ impl Session {
             failures: 0,
             attempts: 0,
             response: None,
+            recovering: false,
         });
         let idx = self.in_flight.len() - 1;
         Some(self.launch(now, idx))
@@ -1243,8 +1234,14 @@ impl Session {
 
     /// A 200 response to `in_flight[idx]` was read: act on what cannot wait
     /// (acks, reports, recoverable errors), then process in rid order.
-    fn on_body(&mut self, now: Duration, idx: usize, parsed: ParsedBody) {
+    fn on_body(&mut self, now: Duration, idx: usize, mut parsed: ParsedBody) {
         let rid = self.in_flight[idx].rid;
+        if parsed.kind.as_deref() == Some("terminate")
+            && parsed.condition() == Some("item-not-found")
+            && self.never_answered(idx)
+        {
+            parsed = ParsedBody::empty();
+        }
         // §9.1: the server's acknowledgement (absent means "this rid").
         if self.params.as_ref().is_some_and(|p| p.ack.is_some()) {
             let ack = parsed.ack().unwrap_or(rid);
@@ -1297,6 +1294,23 @@ impl Session {
         if self.state != State::Closed && self.outstanding() == 0 {
             self.idle_since = Some(now);
         }
+    }
+
+    /// Whether an `item-not-found` answer to `in_flight[idx]` means only
+    /// that the server never answered that rid, so nothing was lost: the
+    /// request is a resend after the page that first sent it went away (or
+    /// was frozen), and a later rid is on its way to the server.
+    ///
+    /// The page went away while the server held the request; the server
+    /// wrote nothing into it (else the answer would be in its §14.3 buffer,
+    /// which holds `requests` answers, and our window keeps this rid within
+    /// the last `requests`). If the later rid reached the server first, the
+    /// resend is now below the server's rid: Prosody 0.12 answers
+    /// `item-not-found` to that request alone and keeps the session. If the
+    /// session itself is gone, the later rid's answer says so and ends it.
+    fn never_answered(&self, idx: usize) -> bool {
+        let req = &self.in_flight[idx];
+        req.recovering && self.in_flight.iter().any(|r| r.rid > req.rid)
     }
 
     fn process_in_order(&mut self) {

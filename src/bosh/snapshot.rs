@@ -217,8 +217,25 @@ impl Session {
     }
 
     /// Continues a session from a snapshot. The unanswered requests are
-    /// resent first, with their own rids and bytes; new requests continue at
-    /// `next_rid`. `config.url`/`to` are taken from the snapshot (after a
+    /// resent with their own rids and bytes; new requests continue at
+    /// `next_rid` in the same round, without waiting for those resends (the
+    /// window permitting), so the first new request carries what the page
+    /// queued and its answers come back one round trip later.
+    ///
+    /// They travel on separate HTTP connections, so the server may see the
+    /// new rid before the resend of an older one. The old page's request
+    /// was either answered (then the answer is in the server's §14.3 buffer
+    /// and the resend replays it, in either order: our window keeps it
+    /// among the last `requests` answers) or still held when the page went
+    /// away, with nothing written into it. Prosody 0.12 forgets such a
+    /// request when its connection closes; its resend, if the new rid was
+    /// processed first, is then below the server's rid and gets
+    /// `item-not-found` — for that request only, the session lives on.
+    /// Such an answer to a resend, while a later rid is on its way, is read
+    /// as the empty answer it stands for (nothing was lost); if the session
+    /// is really gone, the later rid's answer ends it. ejabberd 23.01 keeps
+    /// the held request until the next rid answers it empty, and replays
+    /// that. `config.url`/`to` are taken from the snapshot (after a
     /// redirect, `url` is where the session lives; [`Session::service`]
     /// stays the snapshot's `service`).
     ///
@@ -260,10 +277,8 @@ impl Session {
                 failures: 0,
                 attempts: 0,
                 response: None,
+                recovering: true,
             });
-        }
-        if !s.in_flight.is_empty() {
-            s.restore_gate = Some((snap.next_rid, None));
         }
         s.queue = snap.queued.clone();
         if !s.queue.is_empty() {
@@ -310,36 +325,6 @@ impl Session {
             s.flush_now = true;
         }
         Ok(s)
-    }
-
-    /// Whether new requests must still wait after a restore.
-    ///
-    /// The resent requests leave first, but on separate HTTP connections, so
-    /// a new request could overtake them. If the server processes rid N+1
-    /// before the resend of rid N, and N was held when the old page died
-    /// (so no answer to N is buffered), the resend of N is out of its window
-    /// and the session is lost (Prosody answers `item-not-found`). So new
-    /// requests wait until the resends are answered or, at most,
-    /// [`Config::restore_settle`] after they left.
-    pub(super) fn restore_gated(&mut self, now: Duration) -> bool {
-        let Some((first_new, until)) = self.restore_gate else {
-            return false;
-        };
-        let old_pending = self
-            .in_flight
-            .iter()
-            .any(|r| r.rid < first_new && r.unanswered());
-        if !old_pending {
-            self.restore_gate = None;
-            return false;
-        }
-        let until = until.unwrap_or(now.saturating_add(self.config.restore_settle));
-        if now >= until {
-            self.restore_gate = None;
-            return false;
-        }
-        self.restore_gate = Some((first_new, Some(until)));
-        true
     }
 }
 
@@ -490,26 +475,13 @@ mod tests {
         let mut r = Session::restore(Config::new("", ""), &back).expect("valid");
         let first = r.poll_transmit(now).expect("resend");
         assert_eq!((first.rid, first.body.as_str()), (100, a.body.as_str()));
-        // New requests wait for the resend to reach the server first...
-        assert!(r.poll_transmit(now).is_none());
-        let settle = Config::new("", "").restore_settle;
-        assert_eq!(r.poll_timeout().map(|t| t <= now + settle), Some(true));
-        // ...at most `restore_settle`.
-        let later = now + settle;
-        r.handle_timeout(later);
-        let second = r.poll_transmit(later).expect("the queued presence");
+        // The queued presence leaves in the same round, without waiting for
+        // the resend's answer.
+        let second = r.poll_transmit(now).expect("the queued presence");
         assert_eq!(second.rid, 101);
         assert!(second.body.contains("<presence"));
-        assert!(r.poll_transmit(later).is_none(), "window of 2 is full");
-
-        // Or until the resend is answered, whichever comes first.
-        let mut q = Session::restore(Config::new("", ""), &back).expect("valid");
-        let resend = q.poll_transmit(now).expect("resend");
-        assert!(q.poll_transmit(now).is_none());
-        let body = "<body xmlns='http://jabber.org/protocol/httpbind'/>";
-        q.handle_response(now, resend.id, 200, body);
-        let next = q.poll_transmit(now).expect("the presence, at once");
-        assert_eq!(next.rid, 101);
+        assert!(r.poll_transmit(now).is_none(), "window of 2 is full");
+        assert_eq!(r.poll_timeout().map(|t| t > now), Some(true));
     }
 
     #[test]

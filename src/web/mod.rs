@@ -1345,7 +1345,7 @@ fn try_return(inner: &Rc<Inner>, deadline: f64) -> bool {
     let adopted = match found {
         // Still ours: every attempt on the wire is lost; the core resends
         // them at once with their own rids and bytes (the server replays its
-        // answers) before any new rid.
+        // answers), and new rids leave with them.
         keepalive::Return::Unchanged => {
             inner.core.borrow_mut().handle_all_lost(now);
             true

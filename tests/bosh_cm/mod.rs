@@ -60,6 +60,16 @@ pub struct CmConfig {
     pub features_in_creation: bool,
     /// Extra attributes for the creation response, verbatim.
     pub extra: String,
+    /// Prosody 0.12's `mod_bosh` rid handling: a held request whose HTTP
+    /// connection closes is forgotten, unanswered and unbuffered
+    /// ([`Cm::connection_closed`]); a repeat of the current rid that is
+    /// neither held nor buffered is held again; a rid below it, neither
+    /// held nor buffered, gets `item-not-found` for that request alone (the
+    /// session lives on: recorded in [`Cm::not_found`], not a violation).
+    /// Otherwise (the specification, and ejabberd 23.01, which does not
+    /// notice a closed connection) the request stays held, and the answer
+    /// written into it is buffered.
+    pub prosody: bool,
 }
 
 impl CmConfig {
@@ -78,6 +88,7 @@ impl CmConfig {
             restartlogic: true,
             features_in_creation: true,
             extra: String::new(),
+            prosody: false,
         }
     }
 
@@ -97,6 +108,7 @@ impl CmConfig {
             restartlogic: false,
             features_in_creation: true,
             extra: String::new(),
+            prosody: true,
         }
     }
 }
@@ -141,6 +153,9 @@ pub struct Cm {
     pub restarts: u32,
     /// Pause requests received (seconds).
     pub pauses: Vec<u32>,
+    /// Rids answered `item-not-found` alone, the session kept (Prosody: a
+    /// resend below the current rid that was never answered).
+    pub not_found: Vec<u64>,
     wait: u32,
     hold: u32,
     requests: u32,
@@ -179,6 +194,7 @@ impl Cm {
             expired: false,
             restarts: 0,
             pauses: Vec::new(),
+            not_found: Vec::new(),
             wait: 60,
             hold: 1,
             requests: 2,
@@ -327,6 +343,28 @@ impl Cm {
                 let old = h.id;
                 h.id = t.id;
                 return vec![(old, 200, self.body("type='error'", &[]))];
+            }
+            if self.cfg.prosody && rid + 1 == expected {
+                // mod_bosh: "current rid repeated, ignoring stanzas".
+                self.held.push_back(Held {
+                    id: t.id,
+                    rid,
+                    empty: true,
+                    arrived: now,
+                    pause: false,
+                });
+                let mut out = Vec::new();
+                while self.held.len() > self.hold as usize {
+                    out.extend(self.answer_oldest());
+                }
+                return out;
+            }
+            if self.cfg.prosody {
+                // mod_bosh: "rid out of range", answered on this request
+                // only; the session object stays.
+                self.not_found.push(rid);
+                let b = self.body("type='terminate' condition='item-not-found'", &[]);
+                return vec![(t.id, 200, b)];
             }
             self.violation(format!("rid {rid} is neither held nor buffered"));
             return vec![(t.id, 200, self.terminal("item-not-found"))];
@@ -642,6 +680,19 @@ impl Cm {
         }
         self.note_idle(now);
         out
+    }
+
+    /// The HTTP connection of the held request with this rid closed (the
+    /// page that sent it went away). Prosody forgets the request: nothing
+    /// is answered or buffered, and what arrives next waits in the outbox.
+    /// Other servers do not notice; the page's shell drops whatever answer
+    /// comes (see `Net::park`).
+    pub fn connection_closed(&mut self, rid: u64) {
+        if self.cfg.prosody {
+            if let Some(pos) = self.held.iter().position(|h| h.rid == rid) {
+                self.held.remove(pos);
+            }
+        }
     }
 
     /// Answers a request from `hold` at once with `body` (to script odd

@@ -50,6 +50,14 @@ pub struct Config {
     /// After a restore, how long new requests wait for the resent ones to
     /// reach the server first (see [`super::Session::restore`]).
     pub restore_settle: Duration,
+    /// How long a new request waits after the previous one left while that
+    /// one is unanswered, so that it reaches the server first. Two requests
+    /// on the wire travel on two HTTP connections and can arrive in either
+    /// order; ejabberd (23.01) then processes the early one only once the
+    /// other is answered with payloads — never, while that is a long poll
+    /// held empty, so its stanzas wait up to `wait`. Default 100 ms; zero
+    /// sends at once. Resends and the terminate request do not wait.
+    pub request_spacing: Duration,
     /// Send credentials (cookies, HTTP authentication) with cross-origin
     /// requests (`fetch(..., {credentials: 'include'})`).
     pub with_credentials: bool,
@@ -128,6 +136,7 @@ impl Config {
             idle_interval: None,
             terminate_timeout: Duration::from_secs(5),
             restore_settle: Duration::from_millis(250),
+            request_spacing: Duration::from_millis(100),
             with_credentials: false,
             custom_headers: Vec::new(),
             ack: true,

@@ -355,6 +355,9 @@ pub struct Session {
     /// After a restore: the first new rid, and when new requests may leave
     /// (set when the resends leave).
     restore_gate: Option<(u64, Option<Duration>)>,
+    /// While a new request waits for the previous one to reach the server
+    /// ([`Config::request_spacing`]): when it may leave.
+    spacing_until: Option<Duration>,
 }
 
 impl Session {
@@ -393,6 +396,7 @@ impl Session {
             condition: None,
             last_failure: None,
             restore_gate: None,
+            spacing_until: None,
         }
     }
 
@@ -816,6 +820,8 @@ impl Session {
         if self.state == State::Closed {
             return None;
         }
+        // Set again below if a new request waits for the previous one.
+        self.spacing_until = None;
         if self.terminate_requested && self.terminate_deadline.is_none() {
             self.terminate_deadline = Some(now.saturating_add(self.config.terminate_timeout));
         }
@@ -860,7 +866,7 @@ impl Session {
         }
         // 3. A pause request: one over the window, no payload.
         if let Some(secs) = self.pause_pending {
-            if pending > window {
+            if pending > window || self.spaced(now) {
                 return None;
             }
             self.pause_pending = None;
@@ -913,6 +919,9 @@ impl Session {
                 || self.idle_due(now)
                 || (outstanding == 0 && self.inactivity_deadline().is_some_and(|t| t <= now)))
         {
+            if self.spaced(now) {
+                return None;
+            }
             self.flush_now = false;
             self.queued_since = None;
             let payload = std::mem::take(&mut self.queue);
@@ -962,6 +971,9 @@ impl Session {
         }
         let open = self.state == State::Open && !self.terminating && !self.terminate_requested;
         if open {
+            if let Some(until) = self.spacing_until {
+                consider(until);
+            }
             if let (Some(since), Some(iv)) = (self.queued_since, self.config.idle_interval) {
                 if !self.queue.is_empty() && !self.paused && !self.flush_now {
                     consider(since.saturating_add(iv));
@@ -1000,6 +1012,21 @@ impl Session {
     }
 
     // ----- internals -----------------------------------------------------
+
+    /// Whether a new request must wait for the previous one to reach the
+    /// server: the newest request is unanswered and left less than
+    /// [`Config::request_spacing`] ago (see there). Records the time it may
+    /// leave for [`Session::poll_timeout`].
+    fn spaced(&mut self, now: Duration) -> bool {
+        self.spacing_until = self
+            .in_flight
+            .back()
+            .filter(|r| r.unanswered())
+            .and_then(|r| r.attempt)
+            .map(|a| a.sent_at.saturating_add(self.config.request_spacing))
+            .filter(|until| *until > now);
+        self.spacing_until.is_some()
+    }
 
     /// The server's `requests` window (1 before the session exists).
     fn window(&self) -> usize {

@@ -127,6 +127,11 @@ pub struct Options {
     /// above it the login ends with AUTHFAIL `iteration-count-too-high`
     /// instead of computing PBKDF2 for as long as a hostile server asks.
     pub max_scram_iterations: u32,
+    /// Not a JavaScript option: [`bosh::Config::request_spacing`] (default
+    /// 100 ms), how long a new request waits for the previous unanswered one
+    /// to reach the server first.
+    #[serde(skip)]
+    pub request_spacing: Duration,
 }
 
 /// What JavaScript must give for an option of [`Options`]: the web shell
@@ -207,6 +212,7 @@ impl Default for Options {
             keepalive: false,
             custom_headers: Default::default(),
             max_scram_iterations: sasl::DEFAULT_MAX_ITERATIONS,
+            request_spacing: c.request_spacing,
         }
     }
 }
@@ -664,6 +670,7 @@ impl Connection {
         config.idle_interval =
             (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
         config.with_credentials = o.with_credentials;
+        config.request_spacing = o.request_spacing;
         config.custom_headers = o
             .custom_headers
             .iter()

@@ -101,3 +101,13 @@ fn s14_a_stanza_next_to_a_long_poll_held_for_a_while_leaves_at_once() {
         n.cm.received
     );
 }
+
+#[test]
+fn s10_a_pause_request_right_after_the_long_poll_leaves_at_once() {
+    // It leaves from a page that is going away: it cannot wait.
+    let mut n = Net::open(default_config(), ejabberd());
+    n.s.pause_session(n.now, 60).unwrap();
+    let t = n.drain();
+    assert_eq!(t.len(), 1, "the pause request left at once");
+    assert!(t[0].keepalive && t[0].body.contains("pause='60'"), "{}", t[0].body);
+}

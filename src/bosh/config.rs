@@ -54,9 +54,12 @@ pub struct Config {
     /// one is unanswered, so that it reaches the server first. Two requests
     /// on the wire travel on two HTTP connections and can arrive in either
     /// order; ejabberd (23.01) then processes the early one only once the
-    /// other is answered with payloads — never, while that is a long poll
-    /// held empty, so its stanzas wait up to `wait`. Default 100 ms; zero
-    /// sends at once. Resends and the terminate request do not wait.
+    /// other is answered with payloads — not while that is a long poll held
+    /// empty (nor when it answers it empty at `wait`), so its stanzas wait
+    /// until something arrives for the client. Default 100 ms; zero
+    /// sends at once. Only queued stanzas wait: resends, the pause request (it
+    /// leaves from a page that is going away) and the terminate request do not;
+    /// the long poll and a restart leave only when nothing is unanswered.
     pub request_spacing: Duration,
     /// Send credentials (cookies, HTTP authentication) with cross-origin
     /// requests (`fetch(..., {credentials: 'include'})`).

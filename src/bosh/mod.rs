@@ -866,7 +866,7 @@ impl Session {
         }
         // 3. A pause request: one over the window, no payload.
         if let Some(secs) = self.pause_pending {
-            if pending > window || self.spaced(now) {
+            if pending > window {
                 return None;
             }
             self.pause_pending = None;

@@ -6,9 +6,12 @@
 //! that arrived ahead of the gap only once the request filling the gap is
 //! answered *with payloads*. If that one is an empty long poll, the early
 //! request (say, a ping sent right after the session opened) waits up to
-//! `wait`, and its stanzas with it. So a new request does not leave within
-//! [`Config::request_spacing`] of the previous one while that is unanswered:
-//! by then the previous one has reached the server.
+//! `wait`, and its stanzas with it. So the request that follows
+//! `Session::space_next_request` (called by the connection when it reports
+//! CONNECTED or ATTACHED: the application reacts from a promise, after the
+//! long poll left) does not leave within [`Config::request_spacing`] of the
+//! previous one while that is unanswered: by then the previous one has
+//! reached the server. Later requests are not spaced (see the last test).
 
 mod bosh_cm;
 
@@ -46,6 +49,9 @@ fn react_at_once(n: &mut Net, transit: std::time::Duration) {
     let poll = n.drain();
     assert_eq!(poll.len(), 1, "the next long poll leaves at once");
     let poll_left = n.now;
+    // What the connection does when it reports CONNECTED / ATTACHED: the
+    // application reacts from a promise, after the poll left.
+    n.s.space_next_request();
     n.s.send(n.now, PING.into());
     let second = n.drain();
     if let Some(t) = second.first() {
@@ -90,6 +96,7 @@ fn s14_a_request_right_after_the_long_poll_does_not_overtake_it_on_ejabberd() {
 fn s14_a_stanza_next_to_a_long_poll_held_for_a_while_leaves_at_once() {
     let mut n = Net::open(default_config(), ejabberd());
     n.advance_until(n.now + secs(1));
+    n.s.space_next_request();
     n.s.send(n.now, PING.into());
     let t = n.drain();
     assert_eq!(t.len(), 1, "the ping's request left at once");
@@ -109,5 +116,31 @@ fn s10_a_pause_request_right_after_the_long_poll_leaves_at_once() {
     n.s.pause_session(n.now, 60).unwrap();
     let t = n.drain();
     assert_eq!(t.len(), 1, "the pause request left at once");
-    assert!(t[0].keepalive && t[0].body.contains("pause='60'"), "{}", t[0].body);
+    assert!(
+        t[0].keepalive && t[0].body.contains("pause='60'"),
+        "{}",
+        t[0].body
+    );
+}
+
+#[test]
+fn s14_only_the_request_after_space_next_request_waits() {
+    // Later sends leave at once, as before: a spaced send could leave while
+    // the page unloads and reach the server after the next page resent it.
+    let mut n = Net::open(default_config(), ejabberd());
+    react_at_once(&mut n, ms(100));
+    n.advance_until(n.now + secs(1));
+    n.park = true;
+    n.push("<message xmlns='jabber:client' id='m2'><body>again</body></message>");
+    n.park = false;
+    for (id, status, body) in std::mem::take(&mut n.parked) {
+        n.s.handle_response(n.now, id, status, &body);
+    }
+    let poll = n.drain();
+    assert_eq!(poll.len(), 1, "the next long poll leaves at once");
+    n.s.send(
+        n.now,
+        "<message xmlns='jabber:client' to='bob@example.com' id='r2'/>".into(),
+    );
+    assert_eq!(n.drain().len(), 1, "the reply left at once, not spaced");
 }

@@ -57,7 +57,9 @@ pub struct Config {
     /// other is answered with payloads — not while that is a long poll held
     /// empty (nor when it answers it empty at `wait`), so its stanzas wait
     /// until something arrives for the client. Default 100 ms; zero
-    /// sends at once. Only queued stanzas wait: resends, the pause request (it
+    /// sends at once. Applies to the request after
+    /// [`super::Session::space_next_request`] only (the connection calls it
+    /// when it reports CONNECTED or ATTACHED). Only queued stanzas wait: resends, the pause request (it
     /// leaves from a page that is going away) and the terminate request do not;
     /// the long poll and a restart leave only when nothing is unanswered.
     pub request_spacing: Duration,

@@ -358,6 +358,9 @@ pub struct Session {
     /// While a new request waits for the previous one to reach the server
     /// ([`Config::request_spacing`]): when it may leave.
     spacing_until: Option<Duration>,
+    /// [`Session::space_next_request`] was called and no request with
+    /// stanzas has left since.
+    spacing_armed: bool,
 }
 
 impl Session {
@@ -397,6 +400,7 @@ impl Session {
             last_failure: None,
             restore_gate: None,
             spacing_until: None,
+            spacing_armed: false,
         }
     }
 
@@ -550,6 +554,19 @@ impl Session {
     /// `inactivity` runs out).
     pub fn set_long_poll(&mut self, on: bool) {
         self.long_poll = on;
+    }
+
+    /// Input: the application is about to react to something it learned
+    /// from a promise (the session is now usable): the next request with
+    /// stanzas waits [`Config::request_spacing`] after the newest request
+    /// left while that one is unanswered, so it cannot overtake it — that
+    /// one is typically the long poll, sent at once from the response
+    /// handler. Only the next such request: a spaced send that happened to
+    /// leave while the page unloads would reach the server after the next
+    /// page resent the same rid, and ejabberd would then answer the next
+    /// page's copy empty and hold the dead one.
+    pub fn space_next_request(&mut self) {
+        self.spacing_armed = true;
     }
 
     /// Queues the session-creation request (XEP-0124 §7.1, XEP-0206 §3).
@@ -922,6 +939,7 @@ impl Session {
             if self.spaced(now) {
                 return None;
             }
+            self.spacing_armed = false;
             self.flush_now = false;
             self.queued_since = None;
             let payload = std::mem::take(&mut self.queue);
@@ -1014,10 +1032,13 @@ impl Session {
     // ----- internals -----------------------------------------------------
 
     /// Whether a new request must wait for the previous one to reach the
-    /// server: the newest request is unanswered and left less than
-    /// [`Config::request_spacing`] ago (see there). Records the time it may
-    /// leave for [`Session::poll_timeout`].
+    /// server: armed by [`Session::space_next_request`], the newest request
+    /// is unanswered and left less than [`Config::request_spacing`] ago (see
+    /// there). Records the time it may leave for [`Session::poll_timeout`].
     fn spaced(&mut self, now: Duration) -> bool {
+        if !self.spacing_armed {
+            return false;
+        }
         self.spacing_until = self
             .in_flight
             .back()

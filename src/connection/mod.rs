@@ -919,6 +919,14 @@ impl Connection {
     }
 
     fn set_status(&mut self, status: Status, condition: Option<String>) {
+        if matches!(status, Status::Connected | Status::Attached) {
+            // The application reacts to this status from a promise reaction,
+            // after the long poll has left: its first request must not
+            // overtake that poll (bosh::Config::request_spacing).
+            if let Some(s) = self.session.as_mut() {
+                s.space_next_request();
+            }
+        }
         self.status = status;
         self.events.push_back(Event::Status { status, condition });
     }

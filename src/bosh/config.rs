@@ -47,6 +47,19 @@ pub struct Config {
     /// How long to wait for the answer to the terminate request, counted from
     /// the first [`super::Session::poll_transmit`] after `terminate()`.
     pub terminate_timeout: Duration,
+    /// How long a new request waits after the previous one left while that
+    /// one is unanswered, so that it reaches the server first. Two requests
+    /// on the wire travel on two HTTP connections and can arrive in either
+    /// order; ejabberd (23.01) then processes the early one only once the
+    /// other is answered with payloads — not while that is a long poll held
+    /// empty (nor when it answers it empty at `wait`), so its stanzas wait
+    /// until something arrives for the client. Default 100 ms; zero
+    /// sends at once. Applies to the request after
+    /// [`super::Session::space_next_request`] only (the connection calls it
+    /// when it reports CONNECTED). Only queued stanzas wait: resends, the pause request (it
+    /// leaves from a page that is going away) and the terminate request do not;
+    /// the long poll and a restart leave only when nothing is unanswered.
+    pub request_spacing: Duration,
     /// Send credentials (cookies, HTTP authentication) with cross-origin
     /// requests (`fetch(..., {credentials: 'include'})`).
     pub with_credentials: bool,
@@ -124,6 +137,7 @@ impl Config {
             max_retries: 5,
             idle_interval: None,
             terminate_timeout: Duration::from_secs(5),
+            request_spacing: Duration::from_millis(100),
             with_credentials: false,
             custom_headers: Vec::new(),
             ack: true,

@@ -355,6 +355,12 @@ pub struct Session {
     origin: Option<String>,
     condition: Option<String>,
     last_failure: Option<Failure>,
+    /// While a new request waits for the previous one to reach the server
+    /// ([`Config::request_spacing`]): when it may leave.
+    spacing_until: Option<Duration>,
+    /// [`Session::space_next_request`] was called and no request with
+    /// stanzas has left since.
+    spacing_armed: bool,
 }
 
 impl Session {
@@ -392,6 +398,8 @@ impl Session {
             origin: None,
             condition: None,
             last_failure: None,
+            spacing_until: None,
+            spacing_armed: false,
         }
     }
 
@@ -545,6 +553,19 @@ impl Session {
     /// `inactivity` runs out).
     pub fn set_long_poll(&mut self, on: bool) {
         self.long_poll = on;
+    }
+
+    /// Input: the application is about to react to something it learned
+    /// from a promise (the session is now usable): the next request with
+    /// stanzas waits [`Config::request_spacing`] after the newest request
+    /// left while that one is unanswered, so it cannot overtake it — that
+    /// one is typically the long poll, sent at once from the response
+    /// handler. Only the next such request: a spaced send that happened to
+    /// leave while the page unloads would reach the server after the next
+    /// page resent the same rid, and ejabberd would then answer the next
+    /// page's copy empty and hold the dead one.
+    pub fn space_next_request(&mut self) {
+        self.spacing_armed = true;
     }
 
     /// Queues the session-creation request (XEP-0124 §7.1, XEP-0206 §3).
@@ -820,6 +841,8 @@ impl Session {
         if self.state == State::Closed {
             return None;
         }
+        // Set again below if a new request waits for the previous one.
+        self.spacing_until = None;
         if self.terminate_requested && self.terminate_deadline.is_none() {
             self.terminate_deadline = Some(now.saturating_add(self.config.terminate_timeout));
         }
@@ -916,6 +939,10 @@ impl Session {
                 || self.idle_due(now)
                 || (outstanding == 0 && self.inactivity_deadline().is_some_and(|t| t <= now)))
         {
+            if self.spaced(now) {
+                return None;
+            }
+            self.spacing_armed = false;
             self.flush_now = false;
             self.queued_since = None;
             let payload = std::mem::take(&mut self.queue);
@@ -962,6 +989,9 @@ impl Session {
         }
         let open = self.state == State::Open && !self.terminating && !self.terminate_requested;
         if open {
+            if let Some(until) = self.spacing_until {
+                consider(until);
+            }
             if let (Some(since), Some(iv)) = (self.queued_since, self.config.idle_interval) {
                 if !self.queue.is_empty() && !self.paused && !self.flush_now {
                     consider(since.saturating_add(iv));
@@ -1000,6 +1030,24 @@ impl Session {
     }
 
     // ----- internals -----------------------------------------------------
+
+    /// Whether a new request must wait for the previous one to reach the
+    /// server: armed by [`Session::space_next_request`], the newest request
+    /// is unanswered and left less than [`Config::request_spacing`] ago (see
+    /// there). Records the time it may leave for [`Session::poll_timeout`].
+    fn spaced(&mut self, now: Duration) -> bool {
+        if !self.spacing_armed {
+            return false;
+        }
+        self.spacing_until = self
+            .in_flight
+            .back()
+            .filter(|r| r.unanswered())
+            .and_then(|r| r.attempt)
+            .map(|a| a.sent_at.saturating_add(self.config.request_spacing))
+            .filter(|until| *until > now);
+        self.spacing_until.is_some()
+    }
 
     /// The server's `requests` window (1 before the session exists).
     fn window(&self) -> usize {

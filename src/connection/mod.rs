@@ -127,6 +127,10 @@ pub struct Options {
     /// above it the login ends with AUTHFAIL `iteration-count-too-high`
     /// instead of computing PBKDF2 for as long as a hostile server asks.
     pub max_scram_iterations: u32,
+    /// Not a JavaScript option: [`bosh::Config::request_spacing`] (default
+    /// 100 ms), how long a new request waits for the previous unanswered one
+    /// to reach the server first.
+    pub request_spacing: Duration,
 }
 
 /// What JavaScript must give for an option of [`Options`]: the web shell
@@ -308,6 +312,7 @@ impl Default for Options {
             keepalive: false,
             custom_headers: Default::default(),
             max_scram_iterations: sasl::DEFAULT_MAX_ITERATIONS,
+            request_spacing: c.request_spacing,
         }
     }
 }
@@ -765,6 +770,7 @@ impl Connection {
         config.idle_interval =
             (o.idle_interval > 0).then(|| Duration::from_millis(o.idle_interval.into()));
         config.with_credentials = o.with_credentials;
+        config.request_spacing = o.request_spacing;
         config.custom_headers = o.custom_headers.clone();
         config
     }
@@ -1009,6 +1015,17 @@ impl Connection {
     }
 
     fn set_status(&mut self, status: Status, condition: Option<String>) {
+        if status == Status::Connected {
+            // The application reacts to this status from a promise reaction,
+            // after the long poll has left: its first request must not
+            // overtake that poll (bosh::Config::request_spacing). Not at
+            // ATTACHED: after attach() nothing is on the wire yet, and after
+            // restore() the first new request leaves with the resends on
+            // purpose (one round trip; see Session::never_answered).
+            if let Some(s) = self.session.as_mut() {
+                s.space_next_request();
+            }
+        }
         self.status = status;
         self.events.push_back(Event::Status { status, condition });
     }

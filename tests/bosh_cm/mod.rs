@@ -19,7 +19,7 @@
 #![allow(dead_code)]
 
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 use xmpp_wasm::bosh::{Config, Event, Session, Transmit};
 use xmpp_wasm::xml::{self, Element};
@@ -70,6 +70,13 @@ pub struct CmConfig {
     /// notice a closed connection) the request stays held, and the answer
     /// written into it is buffered.
     pub prosody: bool,
+    /// Like ejabberd 23.01 (`ejabberd_bosh:active1/3`, `reply/4`): a request
+    /// that arrived ahead of a gap in the rids is processed only once the
+    /// request that fills the gap is answered *with payloads*, not when the
+    /// gap fills; while that one is held empty (a long poll), the early one
+    /// waits — up to `wait`, and an answer at `wait` (or one forced by
+    /// `hold`) does not release it either.
+    pub ahead_waits_for_payload: bool,
 }
 
 impl CmConfig {
@@ -89,6 +96,7 @@ impl CmConfig {
             features_in_creation: true,
             extra: String::new(),
             prosody: false,
+            ahead_waits_for_payload: false,
         }
     }
 
@@ -109,6 +117,7 @@ impl CmConfig {
             features_in_creation: true,
             extra: String::new(),
             prosody: true,
+            ahead_waits_for_payload: false,
         }
     }
 }
@@ -164,6 +173,9 @@ pub struct Cm {
     expected: Option<u64>,
     /// Requests that arrived ahead of a gap: rid -> (id, body, arrived).
     ahead: BTreeMap<u64, (u64, Element, bool)>,
+    /// With `ahead_waits_for_payload`: rids of `ahead` that arrived before
+    /// the gap filled, waiting for the previous rid's answer with payloads.
+    parked: BTreeSet<u64>,
     held: VecDeque<Held>,
     /// Responses sent, by rid (§14.3 buffer).
     answered: BTreeMap<u64, String>,
@@ -201,6 +213,7 @@ impl Cm {
             client_ack: false,
             expected: None,
             ahead: BTreeMap::new(),
+            parked: BTreeSet::new(),
             held: VecDeque::new(),
             answered: BTreeMap::new(),
             last_empty: None,
@@ -274,6 +287,10 @@ impl Cm {
         // a pause request (XEP-0124 §10): a resend of its rid finds nothing.
         if !h.pause {
             self.answered.insert(h.rid, body.clone());
+        }
+        if !out.is_empty() {
+            // ejabberd: an answer with payloads releases the next rid.
+            self.parked.remove(&(h.rid + 1));
         }
         // §14.3: the buffer holds as many responses as `requests`.
         while self.answered.len() > self.requests.max(1) as usize {
@@ -378,17 +395,27 @@ impl Cm {
             e.0 = t.id;
             return out;
         }
+        if self.cfg.ahead_waits_for_payload && self.expected != Some(rid) {
+            self.parked.insert(rid);
+        }
         self.ahead.insert(rid, (t.id, body, false));
-        // Process what is now in order.
-        while let Some((id, body, _)) = self.expected.and_then(|e| self.ahead.remove(&e)) {
-            let r = self.expected.unwrap_or_default();
-            self.expected = Some(r + 1);
-            self.process(id, r, &body, now, &mut out);
+        self.in_order(now, &mut out);
+        out
+    }
+
+    /// Processes what is now in order (with `ahead_waits_for_payload`, up
+    /// to a parked request).
+    fn in_order(&mut self, now: Duration, out: &mut Vec<(u64, u16, String)>) {
+        while let Some(e) = self.expected.filter(|e| !self.parked.contains(e)) {
+            let Some((id, body, _)) = self.ahead.remove(&e) else {
+                break;
+            };
+            self.expected = Some(e + 1);
+            self.process(id, e, &body, now, out);
             if self.terminated {
                 break;
             }
         }
-        out
     }
 
     fn create(&mut self, id: u64, rid: u64, body: &Element, now: Duration) -> (u64, u16, String) {
@@ -635,6 +662,7 @@ impl Cm {
         if let Some(r) = self.answer_oldest() {
             out.push(r);
         }
+        self.in_order(now, &mut out);
         self.note_idle(now);
         out
     }
@@ -678,6 +706,7 @@ impl Cm {
                 out.push(r);
             }
         }
+        self.in_order(now, &mut out);
         self.note_idle(now);
         out
     }
@@ -745,8 +774,14 @@ pub struct Net {
     pub lost: Vec<u64>,
 }
 
+/// The session's configuration for these tests. The fake network delivers
+/// every request at once and in order, so nothing can overtake anything:
+/// requests leave without [`Config::request_spacing`] (tests/bosh_reorder.rs
+/// tests it with its default, on a network that reorders).
 pub fn config() -> Config {
-    Config::new(URL, "example.com")
+    let mut c = Config::new(URL, "example.com");
+    c.request_spacing = Duration::ZERO;
+    c
 }
 
 /// An initial rid that is easy to read in failures.

@@ -474,7 +474,11 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(server: Server, options: Options) -> Self {
+    pub fn new(server: Server, mut options: Options) -> Self {
+        // This fake network delivers every request at once and in order, so
+        // nothing can overtake anything: requests leave without the spacing
+        // (tests/bosh_reorder.rs tests it, on a network that reorders).
+        options.request_spacing = Duration::ZERO;
         Harness {
             conn: Connection::new(
                 "http://cm.example/http-bind",

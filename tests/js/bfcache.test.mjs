@@ -36,9 +36,9 @@
 // switch. Headless Chromium then caches the page as any other (see the
 // report for what blocks it if it does not).
 import { chromium } from 'playwright-core';
+import { launchChromium, sleep, until } from './harness.mjs';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 120; // Prosody's bosh_max_wait: the longest long poll it grants.
 // The page is served by Prosody; with BOSH_SERVER=ejabberd it talks to
 // ejabberd's BOSH (cross-origin) on its SCRAM-SHA-256 host.
@@ -57,23 +57,8 @@ function check(cond, what) {
   console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
   if (!cond) failed++;
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  ignoreDefaultArgs: ['--disable-back-forward-cache'],
-});
+const browser = await launchChromium(chromium, { ignoreDefaultArgs: ['--disable-back-forward-cache'] });
 const events = [];
 const notUsed = [];
 try {

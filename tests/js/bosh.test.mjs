@@ -9,6 +9,7 @@
 //
 //   HTTP_ORIGIN=http://127.0.0.1:PORT BOSH_URL=$HTTP_ORIGIN/http-bind node tests/js/bosh.test.mjs
 import { chromium } from 'playwright-core';
+import { launchChromium } from './harness.mjs';
 import http from 'node:http';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
@@ -62,12 +63,7 @@ const proxy = http.createServer((req, res) => {
 await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
 const proxyUrl = `http://127.0.0.1:${proxy.address().port}/http-bind`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium(chromium);
 try {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.log(`  [console] ${m.text()}`); });

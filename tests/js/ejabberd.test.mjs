@@ -18,6 +18,7 @@
 //   (env: EJABBERD_BOSH_URL, optional EJABBERD_SHA256_DOMAIN, EJABBERD_SHA512_DOMAIN, PKG_DIR,
 //   CHROMIUM)
 import { chromium } from 'playwright-core';
+import { launchChromium } from './harness.mjs';
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -65,12 +66,7 @@ const server = http.createServer(async (req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const ORIGIN = `http://127.0.0.1:${server.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium(chromium);
 
 // In the page: log in, report mechanism and status, optionally echo a message to ourselves.
 async function login(page, { domain, mechanisms, password = 'alice-pass', echo = false, resource = 'scram' }) {

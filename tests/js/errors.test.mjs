@@ -12,10 +12,9 @@
 // (`instanceof`); a failed connection's condition with its URL and HTTP status or network error.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { CHROMIUM, freePort, sleep } from './harness.mjs';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const DOMAIN = process.env.XMPP_DOMAIN || 'localhost';
 const ANON = process.env.XMPP_ANON_DOMAIN || 'anon.localhost';
 // The package under test, by its path on the origin (another build can be tried against it).
@@ -35,17 +34,6 @@ function check(cond, what, detail) {
 }
 
 const FIREFOX = process.argv.includes('--firefox');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-    srv.on('error', rej);
-  });
-}
 
 /** A page at `url` with `evaluate(fn, arg)` (fn runs in the page; its result comes back as JSON). */
 async function openChromium(url) {

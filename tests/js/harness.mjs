@@ -6,13 +6,17 @@ import { createServer } from 'node:net';
 /** Debian's Chromium, or $CHROMIUM. */
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-/** Headless Chromium as the suites run it (as root: --no-sandbox). */
-export function launchChromium(chromium) {
+/**
+ * Headless Chromium as the suites run it (as root: --no-sandbox). `args` are appended to the
+ * common flags; any other option (e.g. `ignoreDefaultArgs`) is passed on to `chromium.launch`.
+ */
+export function launchChromium(chromium, { args = [], ...options } = {}) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', ...args],
+    ...options,
   });
 }
 

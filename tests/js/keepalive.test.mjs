@@ -24,14 +24,13 @@
 // survives reloads and does not drop calls made by an unloading page.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, launchChromium, sleep, until } from './harness.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORIGIN = process.env.HTTP_ORIGIN;
 const BOSH_URL = process.env.BOSH_URL || `${ORIGIN}/http-bind`;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const EJABBERD = process.env.BOSH_SERVER === 'ejabberd';
 const SERVICE = EJABBERD ? process.env.EJABBERD_BOSH_URL : '/http-bind';
 const DOMAIN = EJABBERD ? (process.env.EJABBERD_SHA256_DOMAIN || 'sha256.localhost') : 'localhost';
@@ -58,33 +57,10 @@ function check(cond, what) {
     console.log(`FAIL ${what}`);
   }
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-    // For debugging, e.g. CHROMIUM_EXTRA_ARGS='--log-net-log=/tmp/net.json'.
-    ...(process.env.CHROMIUM_EXTRA_ARGS || '').split(' ').filter(Boolean)],
+const browser = await launchChromium(chromium, {
+  // For debugging, e.g. CHROMIUM_EXTRA_ARGS='--log-net-log=/tmp/net.json'.
+  args: (process.env.CHROMIUM_EXTRA_ARGS || '').split(' ').filter(Boolean),
 });
 let prebind;
 const events = [];

@@ -23,9 +23,9 @@
 // The page is tests/js/pages/keepalive.html (role alice), served by Prosody
 // at /__test/.
 import { chromium } from 'playwright-core';
+import { launchChromium, sleep, until } from './harness.mjs';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const EJABBERD = process.env.BOSH_SERVER === 'ejabberd';
 const SERVICE = EJABBERD ? process.env.EJABBERD_BOSH_URL : '/http-bind';
 const DOMAIN = EJABBERD ? (process.env.EJABBERD_SHA256_DOMAIN || 'sha256.localhost') : 'localhost';
@@ -45,27 +45,13 @@ function check(cond, what) {
     console.log(`FAIL ${what}`);
   }
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms, what) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (fn()) return true;
-    await sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 const ridOf = (body) => Number(/\brid=['"](\d+)['"]/.exec(body)?.[1]);
 const median = (v) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium(chromium);
 const events = [];
 try {
   const context = await browser.newContext();

@@ -23,16 +23,15 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM, freePort, launchChromium } from './harness.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORIGIN = process.env.HTTP_ORIGIN;
 const BOSH_URL = process.env.BOSH_URL || `${ORIGIN}/http-bind`;
 const SCREENSHOT = process.env.WWW_SCREENSHOT || resolve(ROOT, '.state/test/www.png');
 const TIMEOUT = Number(process.env.WWW_TIMEOUT_MS || 20000);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const PREBIND = process.env.WWW_PREBIND !== '0';
 const ALICE = 'alice@localhost';
 const BOB = 'bob@localhost';
@@ -59,17 +58,6 @@ async function check(what, fn) {
     console.log(`FAIL ${what}: ${err?.message?.split('\n')[0] ?? err}`);
     throw err;
   }
-}
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
 }
 
 // A page of the demo, with the steps the test takes on it.
@@ -132,14 +120,7 @@ async function openPage(browser, who) {
 
 let browser;
 try {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-    ],
-  });
+  browser = await launchChromium(chromium);
 } catch (err) {
   console.log(`FAIL launch ${CHROMIUM}: ${err?.message?.split('\n')[0] ?? err}`);
   console.log('www: 0 passed, 1 failed');

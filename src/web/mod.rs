@@ -1331,13 +1331,7 @@ fn try_return(inner: &Rc<Inner>, deadline: f64) -> bool {
     inner.released.set(false);
     // Answers that came while the page was hidden were dropped, and the
     // requests still pending are stale: abort them.
-    let aborts: Vec<_> = inner
-        .requests
-        .borrow_mut()
-        .drain()
-        .map(|(_, c)| c)
-        .collect();
-    for ctl in aborts {
+    for ctl in take_requests(inner) {
         ctl.abort();
     }
     let now = inner.now();
@@ -1373,6 +1367,17 @@ async fn sleep_ms(ms: i32) {
         js::set_timeout(&resolve, ms);
     });
     let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+}
+
+/// Takes the abort controllers of every request on the wire (the borrow is
+/// released before any of them is aborted: an abort may run JavaScript).
+fn take_requests(inner: &Inner) -> Vec<web_sys::AbortController> {
+    inner
+        .requests
+        .borrow_mut()
+        .drain()
+        .map(|(_, c)| c)
+        .collect()
 }
 
 fn session_error(refusal: &keepalive::Refusal) -> JsValue {
@@ -1490,13 +1495,7 @@ fn deliver(inner: &Rc<Inner>, ev: Event) {
             };
             let (waiting, aborts) = if status == CoreStatus::Disconnected {
                 let waiting = std::mem::take(&mut inner.callbacks.borrow_mut().disconnect_promise);
-                let aborts: Vec<_> = inner
-                    .requests
-                    .borrow_mut()
-                    .drain()
-                    .map(|(_, c)| c)
-                    .collect();
-                (waiting, aborts)
+                (waiting, take_requests(inner))
             } else {
                 (Vec::new(), Vec::new())
             };

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# make demo: build pkg/, serve www/ + pkg/ and BOSH from one local Prosody, start the prebind
-# example (examples/prebind.rs, logged in as bob@localhost) beside it, wait for Ctrl-C.
-# PROSODY_HTTP_PORT=8080 make demo   picks the port (default: a free one).
+# make demo: build pkg/, start a local Prosody (BOSH), serve www/ + pkg/ gzip-compressed with
+# /http-bind forwarded to Prosody (scripts/demo-server.mjs, one origin), start the prebind
+# example (examples/prebind.rs, logged in as bob@localhost) beside it, wait for Ctrl-C (which
+# stops everything and exits 0: stopping the demo is not an error).
+# DEMO_PORT=8080 make demo            picks the page's port (default: a free one).
+# PROSODY_HTTP_PORT=5280 make demo    picks Prosody's (BOSH) port (default: a free one).
 # PREBIND_LISTEN=127.0.0.1:5291 make demo   moves the prebind service (default 127.0.0.1:5290,
 #                                         the page's default prebind URL).
 set -euo pipefail
@@ -18,18 +21,23 @@ populate_site "$STATE"
 # Built now, in the foreground, so that compiler output and errors show up here.
 cargo build --release --example prebind
 
-prebind_pid=
+prebind_pid= server_pid=
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   trap - EXIT INT TERM
-  if [ -n "$prebind_pid" ] && kill -0 "$prebind_pid" 2>/dev/null; then
-    kill -TERM "$prebind_pid" 2>/dev/null || true
-    wait "$prebind_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$prebind_pid" "$server_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   scripts/prosody.sh stop "$STATE"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Ctrl-C is how the demo is meant to end: a clean exit (0), so make reports no error.
+trap 'echo; echo "demo: stopping"; exit 0' INT
+trap 'exit 143' TERM
 scripts/prosody.sh start "$STATE"
 # shellcheck disable=SC1091
 . "$STATE/env"
@@ -52,14 +60,28 @@ else
   prebind_pid=
   PREBIND_URL="(not running)"
 fi
-PAGE_URL=$HTTP_ORIGIN/
+# The page and its wasm, gzip-compressed, with /http-bind forwarded to Prosody (one origin).
+SERVER_LOG=$STATE/demo-server.log
+node scripts/demo-server.mjs --site "$STATE/site" --bosh "$BOSH_URL" --port "${DEMO_PORT:-0}" >"$SERVER_LOG" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 50); do   # up to 5 s until it listens
+  grep -q listening "$SERVER_LOG" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! grep -q listening "$SERVER_LOG" 2>/dev/null; then
+  echo "demo: the web server did not start (DEMO_PORT ${DEMO_PORT:-0} taken?):" >&2
+  cat "$SERVER_LOG" >&2
+  exit 1
+fi
+PAGE_URL=$(sed -n 's/^listening //p' "$SERVER_LOG")
 # The page's default prebind URL is http://127.0.0.1:5290/prebind; tell it about another one.
-[ "$PREBIND_LISTEN" = 127.0.0.1:5290 ] || PAGE_URL="$HTTP_ORIGIN/?prebind=http://$PREBIND_LISTEN/prebind"
+[ "$PREBIND_LISTEN" = 127.0.0.1:5290 ] || PAGE_URL="${PAGE_URL}?prebind=http://$PREBIND_LISTEN/prebind"
 
 cat <<MSG
 
-  xmpp-wasm demo:   $PAGE_URL
-  BOSH endpoint:    $BOSH_URL
+  xmpp-wasm demo:   $PAGE_URL   (gzip; /http-bind forwarded to Prosody)
+  BOSH endpoint:    $BOSH_URL  (Prosody itself)
   Accounts:         alice@localhost / alice-pass,  bob@localhost / bob-pass
   Anonymous login:  domain anon.localhost, no password (SASL ANONYMOUS)
   Prebind service:  $PREBIND_URL  (examples/prebind.rs, logs in as bob@localhost;
@@ -70,6 +92,10 @@ cat <<MSG
 MSG
 
 while scripts/prosody.sh status "$STATE"; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "demo: the web server exited; see $SERVER_LOG" >&2
+    exit 1
+  fi
   if [ -n "$prebind_pid" ] && ! kill -0 "$prebind_pid" 2>/dev/null; then
     echo "demo: the prebind service exited; see $PREBIND_LOG" >&2
     prebind_pid=

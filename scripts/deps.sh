@@ -92,6 +92,9 @@ for dir in tools tests/js examples/vite examples/ts; do
   fi
 done
 
+# geckodriver --version prints a dozen lines; piped into `head -n1`, which exits after the first,
+# geckodriver panics on the closed pipe ("Broken pipe"). Read it all, keep the first line.
+gecko_version=$(geckodriver --version 2>/dev/null || true)
 say "ok (wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), $(wasm-pack --version)," \
-  "$(geckodriver --version | head -n1), $(firefox-esr --version 2>/dev/null | sed 's/Mozilla //')," \
+  "${gecko_version%%$'\n'*}, $(firefox-esr --version 2>/dev/null | sed 's/Mozilla //')," \
   "binaryen $(sed -n 's/^ *"version": "\(.*\)",$/\1/p' tools/node_modules/binaryen/package.json), node $(node --version))"

@@ -23,6 +23,7 @@ const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const params = new URLSearchParams(location.search);
 const BOSH_URL = params.get('bosh') || '/http-bind'; // ?bosh=URL: another BOSH service
 const STATE_KEY = 'xmpp-wasm-demo:state'; // this page's own view state, per tab (sessionStorage)
+const TO_KEY = 'xmpp-wasm-demo:to'; // the To field, kept across reloads and logins (sessionStorage)
 const CONSOLE_MAX_ENTRIES = 400;
 const MESSAGES_KEPT = 200;
 
@@ -137,10 +138,16 @@ function loadLog() {
   if (logLines.length) logLine('— page loaded —', 'sep');
 }
 
-function setStatus(name, condition) {
-  $('status').textContent = name;
-  $('status').dataset.status = name;
-  $('statusbar').dataset.status = name;
+// The pill shows the page's state; the log below it lists every status the library reported.
+// `pill` overrides the pill's text (e.g. PREBIND FAILED for an ATTACHFAIL that never reached
+// the XMPP server); `null` leaves the pill as it is (only the log line is added).
+function setStatus(name, condition, pill = name) {
+  if (pill !== null) {
+    $('status').textContent = pill;
+    $('status').dataset.status = pill;
+    $('statusbar').dataset.status = pill;
+    $('status').title = condition ? `${name} (${condition})` : name;
+  }
   logLine(`${name}${condition ? ` (${condition})` : ''}`, FAILED.has(Status[name]) ? 'bad' : '');
 }
 
@@ -199,9 +206,15 @@ function newConnection(options = {}) {
   return c;
 }
 
-// The status callback shared by connect, prebind and restore.
+// The status callback shared by connect, prebind and restore. A failure (AUTHFAIL, CONNFAIL, …)
+// is followed by DISCONNECTED: the pill keeps the failure, which says what happened; the log
+// shows both.
+let failure = null; // the failure status name of the current attempt, if any
 function onStatus(status, condition) {
-  setStatus(statusName(status), condition);
+  const name = statusName(status);
+  if (FAILED.has(status)) failure = name;
+  else if (status !== Status.DISCONNECTED) failure = null;
+  setStatus(name, condition, status === Status.DISCONNECTED && failure ? null : name);
   if (status === Status.DISCONNECTED) {
     if (live) logLine('session ended');
     setLive(false);
@@ -219,7 +232,10 @@ function onLive(fresh) {
   saveState();
   setLive(true);
   showError('');
-  if (!$('to').value) $('to').value = bare;
+  if (!$('to').value) {
+    $('to').value = bare;
+    saveTo();
+  }
   renderRequests();
   fetchRoster();
   if (fresh) sendMyPresence();
@@ -237,6 +253,9 @@ async function loginWithPassword(jid, password, mechanism) {
   onLive(true);
 }
 
+// PrebindError conditions: the service (not the XMPP server) failed.
+const PREBIND_SERVICE_FAILED = new Set(['prebind-unreachable', 'prebind-failed', 'bad-format']);
+
 async function loginWithPrebind(url) {
   const c = newConnection();
   const t0 = performance.now();
@@ -246,6 +265,13 @@ async function loginWithPrebind(url) {
       showLoginStats('prebind', performance.now() - t0, requests, ' + 1 to the prebind service');
       onStatus(status, condition);
       onLive(true); // the roster query and presence ride in the first request
+      return;
+    }
+    if (status === Status.ATTACHFAIL && PREBIND_SERVICE_FAILED.has(condition)) {
+      // The prebind service gave no session: nothing was attached, the XMPP server was never
+      // asked. ATTACHFAIL would suggest a session that broke; the pill says what happened.
+      failure = 'PREBIND FAILED';
+      setStatus(statusName(status), condition, failure);
       return;
     }
     onStatus(status, condition);
@@ -274,7 +300,9 @@ function tryRestore() {
     });
   } catch (err) {
     if (err?.name !== 'SessionError') throw err;
-    logLine(`no session to restore (${err.reason})`);
+    // A fresh load (nothing stored) is the normal case and not worth a line; say why only when
+    // a stored session was there but cannot be continued.
+    if (err.reason !== 'no-session') logLine(`the stored session cannot be continued (${err.reason})`);
     return false;
   }
   promise.then(() => {
@@ -480,8 +508,13 @@ function answerRequest(jid, accept) {
   renderRequests();
 }
 
+function saveTo() {
+  try { sessionStorage.setItem(TO_KEY, $('to').value); } catch { /* see saveState */ }
+}
+
 function selectContact(jid) {
   $('to').value = jid;
+  saveTo();
   delete state.unread[jid];
   saveState();
   renderRoster();
@@ -666,6 +699,7 @@ $('add-contact').addEventListener('submit', addContact);
 $('raw-form').addEventListener('submit', sendRaw);
 $('my-show').addEventListener('change', () => { if (live) sendMyPresence(); });
 $('to').addEventListener('change', renderRoster);
+$('to').addEventListener('input', saveTo);
 $('hide-empty').addEventListener('change', syncConsoleOptions);
 $('pretty').addEventListener('change', syncConsoleOptions);
 $('clear-console').addEventListener('click', () => $('console').replaceChildren());
@@ -674,6 +708,7 @@ if (params.get('prebind')) $('prebind-url').value = params.get('prebind'); // ?p
 syncMode();
 syncConsoleOptions();
 loadLog();
+try { $('to').value = sessionStorage.getItem(TO_KEY) ?? ''; } catch { /* see saveState */ }
 
 try {
   await init();

@@ -2,9 +2,13 @@
 //
 //   HTTP_ORIGIN=http://127.0.0.1:PORT node tests/js/www.test.mjs
 //
-// HTTP_ORIGIN is the local Prosody started by scripts/prosody.sh, which serves the site
-// (www/ + pkg/) and BOSH (/http-bind) on one port. Steps:
-//   1. open the page: restore() finds no session, the login form shows;
+// HTTP_ORIGIN is the local Prosody started by scripts/prosody.sh (BOSH at /http-bind). The page is
+// served as `make demo` serves it: by scripts/demo-server.mjs (started here on a free port), from
+// the site dir scripts/test.sh populates ($WWW_SITE, default .state/test/site: www/ + pkg/),
+// gzip-compressed, with /http-bind forwarded to Prosody. Steps:
+//   0. the server sends the wasm, the JS glue and the page gzip-compressed (and the same bytes);
+//   1. open the page: restore() finds no session, the login form shows, and the log does not
+//      mention it (a fresh load is not news);
 //   2. log in as alice@localhost with PLAIN: CONNECTED, and the page reports 4 HTTP requests;
 //   3. the XML console shows both directions; the roster loads; alice adds bob@localhost
 //      (removed first if an earlier run left him there);
@@ -12,31 +16,37 @@
 //      accepts alice's request and asks for hers; alice sees him online and accepts;
 //   5. a message from alice to herself and one from bob arrive on alice's page;
 //   6. reload: the session is restored (ATTACHED, same JID, no login form, messages and bob's
-//      presence kept) and works (a second message to herself arrives);
+//      presence kept, the To field as it was) and works (a second message to herself arrives);
 //   7. screenshot (.state/test/www.png, or $WWW_SCREENSHOT) and a check of what it shows;
 //   8. log out (DISCONNECTED; a reload then shows the login form again);
-//   9. a wrong password (AUTHFAIL, with an explanation); an anonymous login on anon.localhost;
-//  10. prebind: an unreachable service shows a clear error; then examples/prebind.rs (started
+//   9. a wrong password (the pill stays AUTHFAIL after the DISCONNECTED that follows, with an
+//      explanation); an anonymous login on anon.localhost;
+//  10. prebind: an unreachable service shows a clear error (pill PREBIND FAILED, not ATTACHFAIL:
+//      no session was ever attached); then examples/prebind.rs (started
 //      here with cargo, as bob@localhost) hands a session over: ATTACHED, roster loads.
 //      WWW_PREBIND=0 skips the part that needs cargo.
 // Exits non-zero on failure and always closes the browser and the prebind service.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM, freePort, launchChromium } from './harness.mjs';
+import { startDemoServer } from '../../scripts/demo-server.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const ORIGIN = process.env.HTTP_ORIGIN;
-const BOSH_URL = process.env.BOSH_URL || `${ORIGIN}/http-bind`;
+const PROSODY_ORIGIN = process.env.HTTP_ORIGIN;
+const BOSH_URL = process.env.BOSH_URL || `${PROSODY_ORIGIN}/http-bind`;
+const SITE = resolve(ROOT, process.env.WWW_SITE || '.state/test/site');
 const SCREENSHOT = process.env.WWW_SCREENSHOT || resolve(ROOT, '.state/test/www.png');
 const TIMEOUT = Number(process.env.WWW_TIMEOUT_MS || 20000);
 const PREBIND = process.env.WWW_PREBIND !== '0';
 const ALICE = 'alice@localhost';
 const BOB = 'bob@localhost';
 
-if (!ORIGIN) {
+if (!PROSODY_ORIGIN) {
   console.error('www.test: HTTP_ORIGIN is not set (source .state/test/env from scripts/prosody.sh)');
   process.exit(2);
 }
@@ -119,27 +129,61 @@ async function openPage(browser, who) {
 }
 
 let browser;
+let server;
 try {
+  server = await startDemoServer({ site: SITE, bosh: BOSH_URL });
   browser = await launchChromium(chromium);
 } catch (err) {
-  console.log(`FAIL launch ${CHROMIUM}: ${err?.message?.split('\n')[0] ?? err}`);
+  console.log(`FAIL start the demo server (${SITE}) or launch ${CHROMIUM}: ${err?.message?.split('\n')[0] ?? err}`);
   console.log('www: 0 passed, 1 failed');
+  await server?.close();
   process.exit(1);
 }
+const ORIGIN = server.origin;
+
+// GET `path` from the demo server asking for gzip: {status, encoding, body (decoded)}.
+const fetchGzip = (path) => new Promise((res, rej) => {
+  get(`${ORIGIN}${path}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } }, (r) => {
+    const chunks = [];
+    r.on('data', (c) => chunks.push(c));
+    r.on('end', () => {
+      const wire = Buffer.concat(chunks);
+      const encoding = r.headers['content-encoding'];
+      res({ status: r.statusCode, encoding, wire: wire.length, body: encoding === 'gzip' ? gunzipSync(wire) : wire });
+    });
+  }).on('error', rej);
+});
 
 let alice;
 let bob;
 let prebind;
 try {
+  await check('the demo server sends the wasm, the JS glue and the page gzip-compressed', async () => {
+    const sizes = [];
+    for (const [path, file] of [['/pkg/xmpp_wasm_bg.wasm', 'pkg/xmpp_wasm_bg.wasm'], ['/pkg/xmpp_wasm.js', 'pkg/xmpp_wasm.js'],
+      ['/app.js', 'www/app.js'], ['/index.html', 'www/index.html']]) {
+      const r = await fetchGzip(path);
+      if (r.status !== 200 || r.encoding !== 'gzip') throw new Error(`GET ${path}: HTTP ${r.status}, content-encoding ${r.encoding}`);
+      if (!r.body.equals(readFileSync(resolve(ROOT, file)))) throw new Error(`GET ${path}: the decompressed body differs from ${file}`);
+      sizes.push(`${path} ${r.body.length} -> ${r.wire} B`);
+    }
+    return sizes.join(', ');
+  });
+
   alice = await openPage(browser, 'alice');
   const { page } = alice;
 
-  await check('page loads, the wasm package initialises, restore() finds nothing: login form', async () => {
+  await check('page loads (wasm gzip), the wasm package initialises, restore() finds nothing: login form, nothing logged about it', async () => {
+    const wasm = page.waitForResponse((r) => r.url().endsWith('/xmpp_wasm_bg.wasm'));
     const resp = await page.goto(`${ORIGIN}/index.html`);
     if (!resp.ok()) throw new Error(`GET /index.html: HTTP ${resp.status()}`);
+    const enc = (await (await wasm).allHeaders())['content-encoding'];
+    if (enc !== 'gzip') throw new Error(`the page's wasm came with content-encoding ${enc}`);
     await alice.loginEnabled();
-    if (!/no session to restore \(no-session\)/.test(await alice.logSinceLoad())) throw new Error(`#log: ${await alice.log()}`);
-    return `#status=${await alice.text('#status')}`;
+    await alice.statusIs('READY');
+    const log = await alice.logSinceLoad();
+    if (/restore/.test(log)) throw new Error(`a fresh load logs about restoring: #log: ${log.replace(/\n/g, ' | ')}`);
+    return `#status=${await alice.text('#status')}; #log: ${log.trim().replace(/\n/g, ' | ')}`;
   });
 
   let jid;
@@ -210,7 +254,8 @@ try {
     return `${a} / ${b}`;
   });
 
-  await check('reload: the session is restored (ATTACHED, same JID, no login form, view kept)', async () => {
+  await check('reload: the session is restored (ATTACHED, same JID, no login form, view and To field kept)', async () => {
+    const to = await page.inputValue('#to');
     await page.reload();
     await alice.statusIs('ATTACHED');
     const now = await alice.text('#jid');
@@ -219,7 +264,9 @@ try {
     await alice.received(toSelf);
     await alice.received(fromBob);
     await alice.contact(BOB).and(page.locator('[data-show="available"]')).waitFor();
-    return `#jid=${now}; ${await alice.stats()}; since the reload: ${(await alice.logSinceLoad()).trim().replace(/\n/g, ' | ')}`;
+    const toNow = await page.inputValue('#to');
+    if (toNow !== to) throw new Error(`the To field was "${to}" before the reload, "${toNow}" after`);
+    return `#jid=${now}; To=${toNow}; ${await alice.stats()}; since the reload: ${(await alice.logSinceLoad()).trim().replace(/\n/g, ' | ')}`;
   });
 
   const afterReload = `after the reload ${Date.now()}`;
@@ -259,20 +306,23 @@ try {
     await bob.contact(ALICE).and(bob.page.locator('[data-show="offline"]')).waitFor(); // bob saw her go
     await page.reload();
     await alice.loginEnabled();
-    if (!/no session to restore \(no-session\)/.test(await alice.logSinceLoad())) throw new Error(`#log: ${await alice.log()}`);
+    if (/restore/.test(await alice.logSinceLoad())) throw new Error(`#log: ${await alice.log()}`);
     if ((await page.locator('#messages li.in').count()) !== 0) throw new Error('old messages are still shown');
     await bob.logOut();
     return `#status=${await alice.text('#status')}`;
   });
 
-  await check('a wrong password shows AUTHFAIL and says why', async () => {
+  await check('a wrong password: the pill shows AUTHFAIL (also after the DISCONNECTED that follows) and says why', async () => {
     await alice.logIn('password', { '#user': ALICE, '#password': 'not-the-password' });
-    await page.waitForFunction(() => /AUTHFAIL/.test(document.getElementById('log').textContent), null, { timeout: TIMEOUT })
-      .catch(async () => { throw new Error(`no AUTHFAIL; #log: ${await alice.log()}`); });
+    await page.waitForFunction(() => /AUTHFAIL[^]*DISCONNECTED/.test(document.getElementById('log').textContent.split('— page loaded —').pop()),
+      null, { timeout: TIMEOUT })
+      .catch(async () => { throw new Error(`no AUTHFAIL then DISCONNECTED; #log: ${await alice.log()}`); });
     await alice.loginEnabled();
+    const pill = await alice.text('#status');
+    if (pill !== 'AUTHFAIL') throw new Error(`the pill shows ${pill}; #log: ${await alice.log()}`);
     const error = await alice.text('#login-error');
     if (!/not-authorized/.test(error)) throw new Error(`#login-error is "${error}"`);
-    return `#login-error="${error}"`;
+    return `pill ${pill}; #login-error="${error}"`;
   });
 
   await check('anonymous login on anon.localhost, then log out', async () => {
@@ -291,7 +341,9 @@ try {
     const error = page.locator('#login-error', { hasText: 'Prebind failed' });
     await error.waitFor();
     await alice.loginEnabled();
-    return `#login-error="${await error.innerText()}"`;
+    const pill = await alice.text('#status');
+    if (pill !== 'PREBIND FAILED') throw new Error(`the pill shows ${pill}, not PREBIND FAILED; #log: ${await alice.log()}`);
+    return `pill ${pill}; #login-error="${await error.innerText()}"; #log: ${(await alice.log()).split(' | ').slice(-3).join(' | ')}`;
   });
 
   if (PREBIND) {
@@ -339,6 +391,7 @@ try {
 } finally {
   if (prebind) prebind.kill('SIGTERM');
   await browser.close().catch(() => {});
+  await server.close();
 }
 
 if (failed && seen.length) {

@@ -6,7 +6,8 @@
 #                                                at compile time from XMPP_WASM_TEST_BOSH)
 #      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
 #                                                from deps.sh)
-#   3. node tests/js/www.test.mjs               (the demo page www/ driven by Playwright; then
+#   3. node tests/js/www.test.mjs               (the demo page www/, served as make demo serves it
+#                                                (scripts/demo-server.mjs, gzip), driven by Playwright; then
 #                                                bosh, keepalive, restore and errors.test.mjs: argument
 #                                                checks and error classes, in Chromium and, over
 #                                                WebDriver (geckodriver), in firefox-esr)
@@ -14,6 +15,11 @@
 #      pkg-no-modules/): tsc --strict --noEmit on examples/ts/, and node tests/js/package.test.mjs
 #      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
 #      examples/script-tag/ logging in; served on the Prosody origin under /examples/)
+#   4b. the release tarball (scripts/package.sh --no-build: dist/xmpp-wasm-<version>.tgz from the
+#      three packages above): node tests/js/release.test.mjs installs it into a blank app in a
+#      temp dir (npm install of the .tgz, vite@8, vite-plugin-wasm, esbuild; --prefer-offline),
+#      builds it with Vite 8 (both entries) and esbuild, and logs in from each build and from two
+#      static pages that load the unpacked tarball (module and classic script)
 #   5. against ejabberd too (scripts/ejabberd.sh): tests/js/ejabberd.test.mjs (SCRAM logins), and
 #      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / restore.test.mjs / bfcache.test.mjs
 #      (zero-loss reloads, the restore's shape, the back-forward cache; the pages stay on the
@@ -55,6 +61,8 @@ populate_site "$STATE"
 step "npm packages (scripts/build-npm.sh: pkg-bundler/, pkg-no-modules/) and the Vite example"
 t=$SECONDS; scripts/build-npm.sh bundler no-modules; built "pkg-bundler/, pkg-no-modules/" "$t"
 t=$SECONDS; (cd examples/vite && node_modules/.bin/vite build --logLevel warn); built "examples/vite: vite build" "$t"
+step "the release tarball (scripts/package.sh --no-build)"
+t=$SECONDS; scripts/package.sh --no-build; built "dist/xmpp-wasm-*.tgz (npm pack)" "$t"
 # The examples on the Prosody origin, next to /pkg/ (populate_site) and /http-bind:
 # /examples/script-tag/*.html, /examples/vite/dist/ (the built app), /pkg-no-modules/.
 ln -sfn "$ROOT/examples" "$STATE/site/examples"
@@ -91,6 +99,8 @@ run "TypeScript: tsc --strict --noEmit on examples/ts/ against pkg-bundler/xmpp_
   bash -c 'cd examples/ts && node_modules/.bin/tsc -p . --strict --noEmit'
 run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package.test.mjs)" \
   node tests/js/package.test.mjs
+run "the release tarball in a blank app: Vite 8, esbuild, static pages log in (tests/js/release.test.mjs)" \
+  node tests/js/release.test.mjs
 
 step "ejabberd (hosts with SCRAM-SHA-256 and SCRAM-SHA-512 credentials)"
 if scripts/ejabberd.sh start "$EJ_STATE"; then

@@ -82,7 +82,7 @@ fi
 
 # --- npm packages: build tools, browser test, examples ---------------------------------------
 # (npm ci of the examples works before pkg-bundler/ exists: the link just dangles until then.)
-for dir in tools tests/js examples/vite examples/ts; do
+for dir in tools tools/typedoc tests/js examples/vite examples/ts; do
   stamp=$dir/node_modules/.deps-stamp
   want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then

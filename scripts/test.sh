@@ -19,7 +19,8 @@
 #      three packages above): node tests/js/release.test.mjs installs it into a blank app in a
 #      temp dir (npm install of the .tgz, vite@8, vite-plugin-wasm, esbuild; --prefer-offline),
 #      builds it with Vite 8 (both entries) and esbuild, and logs in from each build and from two
-#      static pages that load the unpacked tarball (module and classic script)
+#      static pages that load the unpacked tarball (module and classic script); and `make docs`
+#      (scripts/docs.sh --no-build: TypeDoc of its .d.ts, cargo doc -D missing_docs)
 #   5. against ejabberd too (scripts/ejabberd.sh): tests/js/ejabberd.test.mjs (SCRAM logins), and
 #      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / restore.test.mjs / bfcache.test.mjs
 #      (zero-loss reloads, the restore's shape, the back-forward cache; the pages stay on the
@@ -101,6 +102,8 @@ run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package
   node tests/js/package.test.mjs
 run "the release tarball in a blank app: Vite 8, esbuild, static pages log in (tests/js/release.test.mjs)" \
   node tests/js/release.test.mjs
+run "the API reference builds: TypeDoc of the package's .d.ts, rustdoc -D missing_docs (scripts/docs.sh --no-build)" \
+  scripts/docs.sh --no-build
 
 step "ejabberd (hosts with SCRAM-SHA-256 and SCRAM-SHA-512 credentials)"
 if scripts/ejabberd.sh start "$EJ_STATE"; then

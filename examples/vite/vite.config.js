@@ -1,6 +1,6 @@
 // The npm package is wasm-pack's `bundler` build: its entry does `import * as wasm from
 // './xmpp_wasm_bg.wasm'` (the ES module integration of WebAssembly), which Vite does not support
-// by itself; vite-plugin-wasm does. Vite 7's default build target (baseline-widely-available)
+// by itself; vite-plugin-wasm does. Vite 8's default build target (baseline-widely-available)
 // has top-level await, so vite-plugin-top-level-await is not needed.
 import { defineConfig } from 'vite';
 import wasm from 'vite-plugin-wasm';

@@ -14,6 +14,8 @@
 //    and two plain static pages loading the unpacked tarball with no build step:
 //      static/module.html   <script type="module"> import init from './package/web/xmpp_wasm.js'
 //      static/classic.html  <script src="./package/classic/xmpp_wasm.js"> (global wasm_bindgen)
+//    and the README's BOSH example as written (names of the account and server replaced), in a
+//    static page.
 // 3. All served by scripts/demo-server.mjs from the temp dir, /http-bind forwarded to Prosody.
 //
 // Prints `ok`/`FAIL` lines and `release: N passed, M failed`; exits 1 on any failure. Removes the
@@ -164,6 +166,18 @@ try {
   }, function (e) { document.getElementById('status').textContent = 'FAILED ' + e; });
 </script>`));
 
+  // The README's BOSH example, verbatim from the installed package's README but for the
+  // account and server names and the import path (a static page imports the unpacked web entry).
+  const readme = readFileSync(join(APP, 'node_modules/xmpp-wasm/README.md'), 'utf8');
+  const example = /## Example \(BOSH\)\s*```js\n([^]*?)```/.exec(readme)?.[1];
+  write('static/readme-example.html', HTML(`<script type="module">
+${(example ?? 'throw new Error("no BOSH example in the README")')
+    .replaceAll("'xmpp-wasm/web'", "'./package/web/xmpp_wasm.js'")
+    .replaceAll('alice@example.org', 'alice@localhost').replaceAll("'secret'", "'alice-pass'")
+    .replaceAll('bob@example.org', 'bob@localhost').replaceAll("to='example.org'", "to='localhost'")}
+document.body.dataset.done = pong.getAttribute('type') + ' ' + Status[conn.status];
+</script>`));
+
   // --- 3. log in from each ---------------------------------------------------------------------
   server = await startDemoServer({ site: APP, bosh: BOSH_URL });
   browser = await launchChromium(chromium);
@@ -174,6 +188,23 @@ try {
     ['static page, <script type="module"> from the unpacked tarball', '/static/module.html'],
     ['static page, classic <script src> from the unpacked tarball', '/static/classic.html'],
   ];
+  await check("the README's BOSH example runs as written (static page; logs CONNECTED, the ping's result, DISCONNECTED)", async () => {
+    assert(example, 'the README has no "## Example (BOSH)" js block');
+    const page = await browser.newPage();
+    const logged = [];
+    page.on('console', (m) => logged.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => logged.push(`pageerror: ${e.message}`));
+    try {
+      await page.goto(`${server.origin}/static/readme-example.html`);
+      await page.waitForFunction(() => document.body.dataset.done, null, { timeout: TIMEOUT }).catch(() => {});
+      const done = await page.locator('body').getAttribute('data-done');
+      assert(done === 'result DISCONNECTED', `done: ${done}; console: ${logged.join(' | ')}`);
+      assert(logged.some((l) => /CONNECTED/.test(l)), `no CONNECTED logged: ${logged.join(' | ')}`);
+      return `${example.trim().split('\n').length} lines; ${logged.join(' | ')}`;
+    } finally {
+      await page.close();
+    }
+  });
   for (const [what, path] of pages) {
     await check(`${what} (${path}): logs in, CONNECTED`, async () => {
       const page = await browser.newPage();

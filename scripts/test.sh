@@ -82,7 +82,7 @@ run "wasm-pack test --headless --chrome (BOSH $XMPP_WASM_TEST_BOSH)" \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
 run "wasm-pack test --headless --firefox (BOSH $XMPP_WASM_TEST_BOSH)" \
   wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
-run "www end-to-end ($HTTP_ORIGIN/index.html)" \
+run "www end-to-end (the demo page as make demo serves it: scripts/demo-server.mjs, gzip, BOSH $BOSH_URL)" \
   node tests/js/www.test.mjs
 run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.mjs)" \
   node tests/js/bosh.test.mjs

@@ -10,8 +10,11 @@
 #                                                     (--target no-modules), `await wasm_bindgen()`;
 #                                                     a file to serve, not an import (no "./classic"
 #                                                     entry: it is not an ES module)
+#   import { Strophe, $iq } from 'xmpp-wasm/strophe'  the Strophe.js 5 drop-in (npm/strophe.js): an ES
+#                                                     module over the './web' entry (its sibling
+#                                                     ./web/xmpp_wasm.js), for bundlers and script tags
 #
-# plus the types of each, README.md (the repository's: it is written for the web developer),
+# plus the types of each (npm/strophe.d.ts for the drop-in), README.md (the repository's: it is written for the web developer),
 # LICENSE-MIT and LICENSE-APACHE. Only local tools: wasm-pack and wasm-bindgen from deps.sh,
 # binaryen 132 and esbuild from tools/node_modules (npm), `npm pack`; nothing is downloaded.
 #
@@ -54,6 +57,8 @@ LAYOUT=(
   "pkg-no-modules xmpp_wasm.js            classic/xmpp_wasm.js"       # classic script: global wasm_bindgen
   "pkg-no-modules xmpp_wasm_bg.wasm       classic/xmpp_wasm_bg.wasm"  # (found next to the script)
   "pkg-no-modules xmpp_wasm.d.ts          classic/xmpp_wasm.d.ts"
+  "npm            strophe.js              strophe.js"             # './strophe': the Strophe.js drop-in
+  "npm            strophe.d.ts            strophe.d.ts"           # (imports ./web/xmpp_wasm.js)
   ".              README.md               README.md"
   ".              LICENSE-MIT             LICENSE-MIT"
   ".              LICENSE-APACHE          LICENSE-APACHE"
@@ -62,6 +67,7 @@ LAYOUT=(
 EXPORTS='{
   ".": { "types": "./xmpp_wasm.d.ts", "default": "./xmpp_wasm.js" },
   "./web": { "types": "./web/xmpp_wasm.d.ts", "default": "./web/xmpp_wasm.js" },
+  "./strophe": { "types": "./strophe.d.ts", "default": "./strophe.js" },
   "./xmpp_wasm_bg.wasm": "./xmpp_wasm_bg.wasm",
   "./web/xmpp_wasm_bg.wasm": "./web/xmpp_wasm_bg.wasm",
   "./classic/xmpp_wasm.js": "./classic/xmpp_wasm.js",
@@ -70,7 +76,7 @@ EXPORTS='{
 }'
 # Files whose import runs code (the bundler entry instantiates the wasm; the classic script sets
 # a global): bundlers must not drop them as unused.
-SIDE_EFFECTS='["./xmpp_wasm.js", "./classic/xmpp_wasm.js", "./snippets/*"]'
+SIDE_EFFECTS='["./xmpp_wasm.js", "./classic/xmpp_wasm.js", "./strophe.js", "./snippets/*"]'
 # ================================================================================================
 
 STAGE=$ROOT/.state/package/xmpp-wasm

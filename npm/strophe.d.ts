@@ -274,7 +274,7 @@ export const Strophe: {
     getResourceFromJid: typeof getResourceFromJid;
     addNamespace(name: string, value: string): void;
     addConnectionPlugin(name: string, ptype: ConnectionPlugin): void;
-    /** Messages below this level are dropped (default WARN, not Strophe.js's DEBUG). */
+    /** Messages below this level are dropped (default DEBUG, as in Strophe.js). */
     setLogLevel(level: number): void;
     /** Where every message goes, the core's included; replace it to take them over. */
     log(level: number, msg: string): void;

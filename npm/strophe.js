@@ -80,9 +80,9 @@ export const ElementType = { NORMAL: 1, TEXT: 3, CDATA: 4, FRAGMENT: 11 };
 
 // --- logging ------------------------------------------------------------------------------------
 
-// WARN, not Strophe.js's DEBUG: below WARN the core formats a message per stanza and body, which a
-// page pays for even when nobody reads it. `Strophe.setLogLevel(Strophe.LogLevel.DEBUG)` for all.
-let logLevel = LogLevel.WARN;
+// DEBUG, as in Strophe.js. (The core logs little: exceptions thrown by the app's callbacks at ERROR,
+// a sessionStorage failure at WARN; it gets this level and sends its messages to Strophe.log.)
+let logLevel = LogLevel.DEBUG;
 const liveCores = new Set();
 
 const log = {
@@ -793,10 +793,15 @@ export class Connection {
 
   _addToCore(h) {
     h.ref = this._core.addHandler((el) => {
-      const keep = h.handler(el);
-      if (!keep) {
-        this._handlers.delete(h);
-        h.ref = null;
+      let keep = false;
+      try {
+        keep = h.handler(el);
+      } finally {
+        // a handler that throws is removed (the core logs the exception at ERROR)
+        if (!keep) {
+          this._handlers.delete(h);
+          h.ref = null;
+        }
       }
       return !!keep;
     }, h.ns ?? null, h.name ?? null, h.type ?? null, h.id ?? null, h.from ?? null, h.options ?? undefined);

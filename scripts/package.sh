@@ -95,6 +95,16 @@ for row in "${LAYOUT[@]}"; do
   mkdir -p "$(dirname "$STAGE/$dest")"
   cp "$src" "$STAGE/$dest"
 done
+# The Strophe.js drop-in without comments and whitespace (esbuild from tools/, as the glue): its
+# documentation is strophe.d.ts and the README. Names are not mangled: stack traces stay readable.
+ROOT=$ROOT node --input-type=module -e '
+import { createRequire } from "node:module";
+import { readFileSync, writeFileSync } from "node:fs";
+const { transformSync } = createRequire(process.env.ROOT + "/tools/package.json")("esbuild-wasm");
+const file = process.argv[1];
+const { code } = transformSync(readFileSync(file, "utf8"), { minifyWhitespace: true, minifySyntax: true, format: "esm", target: "es2022", legalComments: "none" });
+writeFileSync(file, code);
+' "$STAGE/strophe.js"
 # wasm-bindgen's inline JS snippets, if a build ever has some (none today).
 for dir in pkg-bundler pkg pkg-no-modules; do
   [ -d "$ROOT/$dir/snippets" ] || continue

@@ -19,7 +19,10 @@
 #      three packages above): node tests/js/release.test.mjs installs it into a blank app in a
 #      temp dir (npm install of the .tgz, vite@8, vite-plugin-wasm, esbuild; --prefer-offline),
 #      builds it with Vite 8 (both entries) and esbuild, and logs in from each build and from two
-#      static pages that load the unpacked tarball (module and classic script); and `make docs`
+#      static pages that load the unpacked tarball (module and classic script); then
+#      node tests/js/strophe.test.mjs: the Strophe.js drop-in (xmpp-wasm/strophe) from the tarball
+#      with the npm plugins strophejs-plugin-disco and -roster (Vite 8 and esbuild apps aliasing
+#      strophe.js to it) and a static page on Strophe.js's documented API; and `make docs`
 #      (scripts/docs.sh --no-build: TypeDoc of its .d.ts, cargo doc -D missing_docs)
 #   5. against ejabberd too (scripts/ejabberd.sh): tests/js/ejabberd.test.mjs (SCRAM logins), and
 #      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / restore.test.mjs / bfcache.test.mjs
@@ -102,6 +105,8 @@ run "JS packages end-to-end: API, Vite and script-tag examples (tests/js/package
   node tests/js/package.test.mjs
 run "the release tarball in a blank app: Vite 8, esbuild, static pages log in (tests/js/release.test.mjs)" \
   node tests/js/release.test.mjs
+run "the Strophe.js drop-in from the tarball: disco + roster plugins (Vite 8, esbuild), Strophe's documented API (tests/js/strophe.test.mjs)" \
+  node tests/js/strophe.test.mjs
 run "the API reference builds: TypeDoc of the package's .d.ts, rustdoc -D missing_docs (scripts/docs.sh --no-build)" \
   scripts/docs.sh --no-build
 

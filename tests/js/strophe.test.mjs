@@ -218,6 +218,28 @@ export default defineConfig({ root: 'vite', base: './', logLevel: 'warn',
       '--alias:strophe.js=xmpp-wasm/strophe', '--loader:.wasm=file', '--outdir=dist/esbuild', '--log-level=warning'], APP);
   });
 
+  // The drop-in's types, resolved through the package's exports as a TypeScript app of the Vite
+  // template would (strict, lib ES2022 + DOM, moduleResolution bundler), skipLibCheck off so the
+  // .d.ts itself is checked; one deliberate mistake must be caught.
+  write('ts/tsconfig.json', JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'ESNext', lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+    moduleResolution: 'bundler', strict: true, noEmit: true, noUnusedLocals: true, skipLibCheck: false, types: [] }, include: ['*.ts'] }));
+  write('ts/app.ts', `import { Strophe, $iq, $msg, stx } from 'xmpp-wasm/strophe';
+Strophe.addConnectionPlugin('p', { init(conn) { conn.addHandler(() => true, Strophe.NS.DISCO_INFO, 'iq', 'get'); } });
+const conn = new Strophe.Connection('/http-bind', { keepalive: true, mechanisms: [Strophe.SASLSHA256, 'PLAIN'] });
+conn.connect('alice@localhost', 'pw', (status, condition) => { if (status === Strophe.Status.CONNFAIL) console.log(condition); });
+const id: string = conn.sendIQ($iq({ type: 'get' }).c('query', { xmlns: Strophe.NS.ROSTER }), (el) => Strophe.getText(el), (el) => el === null, 5000);
+conn.send([$msg({ to: 'bob@localhost', type: 'chat' }).c('body').t('hi').up().attrs({ id }), stx\`<presence xmlns="jabber:client"/>\`]);
+conn.rawInput = (data) => console.log(data.length);
+Strophe.log = (level, msg) => console.log(level, msg);
+const s: string | null = Strophe.serialize($msg().tree());
+console.log(s, Strophe.xmlescape('<'), Strophe.getBareJidFromJid(conn.jid), conn.p);
+// @ts-expect-error: a status callback is not a string
+conn.connect('alice@localhost', 'pw', 'callback');
+`);
+  await check("tsc --strict: an app against xmpp-wasm/strophe's types (lib ES2022+DOM, bundler resolution)", () => {
+    run(join(ROOT, 'examples/ts/node_modules/.bin/tsc'), ['-p', 'ts'], APP);
+  });
+
   // The page written against Strophe.js's documented API, on the unpacked tarball.
   mkdirSync(join(APP, 'static'), { recursive: true });
   run('tar', ['-xzf', TGZ, '-C', join(APP, 'static')]);
@@ -243,7 +265,7 @@ export default defineConfig({ root: 'vite', base: './', logLevel: 'warn',
   browser = await launchChromium(chromium);
   await report('Vite 8 app, disco + roster plugins', await runPage(browser, server.origin, '/dist/vite/index.html'), 9);
   await report('esbuild app, disco + roster plugins', await runPage(browser, server.origin, '/dist/esbuild/index.html'), 9);
-  await report("static page on Strophe.js's documented API", await runPage(browser, server.origin, '/static/strophe-api.html'), 26);
+  await report("static page on Strophe.js's documented API", await runPage(browser, server.origin, '/static/strophe-api.html'), 28);
 } catch (err) {
   if (!failed) { failed++; console.log(`FAIL ${err?.message ?? err}`); }
 } finally {

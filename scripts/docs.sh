@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make docs: the API reference, in target/api-docs/ (open target/api-docs/index.html):
 #   js/    TypeDoc (tools/typedoc, from npm) of the npm package's types: 'xmpp-wasm' (the bundler
-#          entry's .d.ts) and 'xmpp-wasm/web' (the same API plus init()/initSync())
+#          entry's .d.ts), 'xmpp-wasm/web' (the same API plus init()/initSync()) and
+#          'xmpp-wasm/strophe' (the Strophe.js drop-in, npm/strophe.d.ts, every item documented)
 #   rust/  rustdoc of the crate (cargo doc --no-deps): the sans-IO core; the wasm web shell is
 #          compiled for wasm32 only, its JS API is what js/ shows
 # Undocumented public items: rustdoc fails on one (-D missing_docs; src/lib.rs warns on them in
@@ -44,7 +45,7 @@ cat >"$STAGE/tsconfig.typedoc.json" <<'JSON'
     "skipLibCheck": false,
     "noEmit": true
   },
-  "files": ["xmpp_wasm.d.ts", "web/xmpp_wasm.d.ts"]
+  "files": ["xmpp_wasm.d.ts", "web/xmpp_wasm.d.ts", "strophe.d.ts"]
 }
 JSON
 version=$(node -p 'require(process.argv[1]).version' "$STAGE/package.json")
@@ -53,7 +54,7 @@ strict=()
 set +e
 tools/typedoc/node_modules/.bin/typedoc \
   --tsconfig "$STAGE/tsconfig.typedoc.json" \
-  --entryPoints "$STAGE/xmpp_wasm.d.ts" --entryPoints "$STAGE/web/xmpp_wasm.d.ts" \
+  --entryPoints "$STAGE/xmpp_wasm.d.ts" --entryPoints "$STAGE/web/xmpp_wasm.d.ts" --entryPoints "$STAGE/strophe.d.ts" \
   --entryPointStrategy resolve \
   --name "xmpp-wasm $version" \
   --readme none \

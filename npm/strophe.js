@@ -631,7 +631,15 @@ export class Connection {
           this._changeConnectStatus(e?.status ?? Status.CONNFAIL, e?.condition ?? null);
         }
       });
-      run(core, cb, settle);
+      try {
+        run(core, cb, settle);
+      } catch (e) {
+        this._retire(); // nothing started (restore() without a session)
+        if (sync) throw e;
+        log.error(`${e?.name ?? 'Error'}: ${e?.message ?? e}`);
+        this._changeConnectStatus(Status.CONNFAIL, e?.condition ?? null);
+        return;
+      }
       const queued = this._queue;
       this._queue = [];
       for (const fn of queued) fn(core);
@@ -703,17 +711,10 @@ export class Connection {
     }
     const prev = this.connect_callback;
     this.connect_callback = callback ?? null;
-    let error = null;
-    this._begin({}, (core, cb, settle) => {
-      try {
-        settle(core.restore(jid ?? null, cb, wait, hold, wind));
-      } catch (e) {
-        error = e;
-      }
-    });
-    if (error) {
+    try {
+      this._begin({}, (core, cb, settle) => settle(core.restore(jid ?? null, cb, wait, hold, wind)));
+    } catch (error) {
       this.connect_callback = prev;
-      this._retire();
       const e = new Error(error.message);
       e.name = error.name === 'SessionError' ? 'StropheSessionError' : error.name;
       e.reason = error.reason;

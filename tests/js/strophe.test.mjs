@@ -15,8 +15,9 @@
 // 2. A static page written against Strophe.js's documented API (tests/js/pages/strophe-api.html),
 //    loading the unpacked tarball's strophe.js with <script type="module">: connect with a callback,
 //    addHandler, send, sendIQ (result and error), Builder chains c/t/up/attrs, getText, serialize,
-//    xmlescape, JID helpers, addConnectionPlugin (init per connection, statusChanged), disconnect,
-//    reconnect (handlers dropped at DISCONNECTED, as Strophe.js does), reset().
+//    xmlescape, JID helpers (results compared with the real Strophe.js 5.0.0's), addConnectionPlugin
+//    (init per connection, statusChanged), Strophe.log, disconnect, reconnect (handlers dropped at
+//    DISCONNECTED, as Strophe.js does), reset(), restore()'s StropheSessionError, anonymous login.
 //
 // Prints `ok`/`FAIL` lines and `strophe: N passed, M failed`; exits 1 on any failure.
 import { chromium } from 'playwright-core';
@@ -265,7 +266,7 @@ conn.connect('alice@localhost', 'pw', 'callback');
   browser = await launchChromium(chromium);
   await report('Vite 8 app, disco + roster plugins', await runPage(browser, server.origin, '/dist/vite/index.html'), 9);
   await report('esbuild app, disco + roster plugins', await runPage(browser, server.origin, '/dist/esbuild/index.html'), 9);
-  await report("static page on Strophe.js's documented API", await runPage(browser, server.origin, '/static/strophe-api.html'), 28);
+  await report("static page on Strophe.js's documented API", await runPage(browser, server.origin, `/static/strophe-api.html?anon=${encodeURIComponent(process.env.XMPP_ANON_DOMAIN || 'anon.localhost')}`), 30);
 } catch (err) {
   if (!failed) { failed++; console.log(`FAIL ${err?.message ?? err}`); }
 } finally {

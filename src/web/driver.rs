@@ -501,3 +501,133 @@ pub fn util(what: u32, a: &str) -> String {
         _ => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rand::XorShift;
+
+    fn driver(options: &str) -> Driver {
+        Driver::new(
+            "http://example.org/http-bind",
+            options,
+            Box::new(XorShift::new(7)),
+        )
+        .unwrap()
+    }
+
+    fn json(s: &str) -> serde_json::Value {
+        serde_json::from_str(s).unwrap_or_else(|e| panic!("{e}: {s}"))
+    }
+
+    #[test]
+    fn options_are_read_and_refused_with_the_readers_message() {
+        assert!(
+            Driver::new("http://x/", "{\"wiat\":1}", Box::new(XorShift::new(1)))
+                .err()
+                .unwrap()
+                .contains("wiat")
+        );
+        let d = driver("{\"mechanisms\":[\"ANONYMOUS\"]}");
+        assert_eq!(d.get(0.0, get::ANONYMOUS_OK), "1");
+        assert_eq!(driver("{}").get(0.0, get::ANONYMOUS_OK), "0");
+    }
+
+    #[test]
+    fn a_connect_polls_a_status_then_a_request_as_json() {
+        let mut d = driver("{\"customHeaders\":{\"X-A\":\"b\\\"c\"}}");
+        assert_eq!(
+            d.command(0.0, op::CONNECT, "alice@example.org", "pw", 1.0),
+            ""
+        );
+        let ev = json(&d.poll(0.0, true));
+        assert_eq!(ev, serde_json::json!([0, 1]));
+        // Nothing leaves while transmitting is not allowed (after pagehide).
+        assert_eq!(d.poll(0.0, false), "");
+        let t = json(&d.poll(0.0, true));
+        assert_eq!(t[0], 5);
+        assert_eq!(t[3], "http://example.org/http-bind");
+        assert!(t[4].as_str().unwrap().starts_with("<body "));
+        assert_eq!(t[6], serde_json::json!([["X-A", "b\"c"]]));
+        assert_eq!((t[7].clone(), t[8].clone()), (false.into(), false.into()));
+        assert_eq!(d.poll(0.0, true), "");
+        // The request's deadline is the next timeout, in ms from now.
+        let ms: u64 = d.get(1000.0, get::TIMEOUT).parse().unwrap();
+        assert!(ms > 0 && ms < 70_000, "{ms}");
+        // A transport error of that attempt is an input; nothing breaks.
+        d.input(10.0, t[1].as_f64().unwrap(), input::TRANSPORT_ERROR, "");
+        assert_eq!(d.get(10.0, get::FAILURE), "N");
+    }
+
+    #[test]
+    fn command_errors_carry_a_condition_and_a_message() {
+        let mut d = driver("{}");
+        let r = d.command(0.0, op::SEND, "<a/><b/>", "", 0.0);
+        assert!(r.starts_with("!bad-format\t"), "{r}");
+        let r = d.command(0.0, op::CONNECT, "not a jid@", "", 0.0);
+        assert!(r.starts_with("!jid-malformed\t"), "{r}");
+        let r = d.command(0.0, op::PREPARE, "<message/>", "iq", 0.0);
+        assert_eq!(
+            r,
+            "!bad-format\tstanza must be an <iq/> stanza, got <message/>"
+        );
+        assert_eq!(d.command(0.0, op::PREPARE, "<iq id='x'/>", "iq", 0.0), "=x");
+        assert_eq!(d.command(0.0, op::PREPARE, "<iq/>", "iq", 0.0), "-");
+        let r = d.command(0.0, op::ATTACH, "a@b/c", "sid\nx", 0.0);
+        assert!(r.starts_with("!bad-options\t"), "{r}");
+        assert!(d
+            .command(0.0, op::RESTORE, "{", "", 0.0)
+            .starts_with("!bad-snapshot"));
+        assert!(d.command(0.0, 99, "", "", 0.0).starts_with("!bad-options"));
+    }
+
+    #[test]
+    fn handlers_are_added_matched_and_removed() {
+        let mut d = driver("{}");
+        let a = d.command(
+            0.0,
+            op::ADD_HANDLER,
+            "[null,\"message\",[\"chat\"],null,null,false,false]",
+            "",
+            0.0,
+        );
+        let b = d.command(
+            0.0,
+            op::ADD_HANDLER,
+            "[\"urn:x\",null,null,null,null,false,true]",
+            "",
+            0.0,
+        );
+        assert_eq!((a.as_str(), b.as_str()), ("1", "2"));
+        let el =
+            crate::xml::parse_standalone("<message type='chat'><x xmlns='urn:x#f'/></message>")
+                .unwrap();
+        let ids: Vec<u64> = d.handlers.matching(&el).iter().map(|(h, ())| h.0).collect();
+        assert_eq!(ids, [1, 2]);
+        assert_eq!(d.command(0.0, op::DELETE_HANDLER, "", "", 1.0), "1");
+        assert_eq!(d.command(0.0, op::DELETE_HANDLER, "", "", 1.0), "0");
+        assert!(d
+            .command(0.0, op::ADD_HANDLER, "[1]", "", 0.0)
+            .starts_with("!bad-options"));
+    }
+
+    #[test]
+    fn util_checks_jids_reads_prebind_answers_and_lists_the_options() {
+        assert_eq!(util(0, "a@b/c"), "n");
+        assert_eq!(util(0, "b"), "d");
+        assert_eq!(util(0, "a@"), "");
+        assert_eq!(
+            json(&util(1, "{\"jid\":\"a@b/c\",\"sid\":\"s\",\"rid\":\"5\"}")),
+            serde_json::json!({"jid": "a@b/c", "sid": "s", "rid": 5})
+        );
+        assert!(util(1, "nonsense").starts_with('!'));
+        assert_eq!(util(2, "{"), "0");
+        let list = util(3, "");
+        let parts: Vec<&str> = list.split('|').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[0].split(',').count(), OPTION_KINDS.len());
+        assert!(parts[0].starts_with("mechanisms:2,wait:3,"));
+        assert!(parts[1].contains("SCRAM-SHA-512") && parts[1].contains("ANONYMOUS"));
+        assert_eq!(parts[2], "4096");
+    }
+}

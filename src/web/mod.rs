@@ -8,6 +8,9 @@
 pub mod driver;
 
 #[cfg(target_arch = "wasm32")]
+pub use export::{util, Core};
+
+#[cfg(target_arch = "wasm32")]
 mod export {
     use super::driver::{self, Driver};
     use crate::rand::RandomSource;

@@ -9,7 +9,7 @@
 import * as check from './check.js';
 import { ConnectionError, DisconnectedError, PrebindError, SessionError, StanzaError, TimeoutError, make } from './errors.js';
 import { core, util } from './wasm.js';
-import { serialize, toDom } from './dom.js';
+import { fromTree, serialize, toDom } from './dom.js';
 import { post } from './fetch.js';
 import * as keepalive from './keepalive.js';
 import { listen } from './lifecycle.js';
@@ -686,11 +686,11 @@ export class Connection {
         break;
       }
       case 1: {
-        const [, ids, xml] = ev;
+        const [, ids, tree] = ev;
         if (!ids.length) break;
         let dom;
         try {
-          dom = toDom(xml);
+          dom = fromTree(tree);
         } catch (e) {
           this.#report('converting a stanza to DOM', e);
           break;
@@ -711,13 +711,13 @@ export class Connection {
         break;
       }
       case 2: {
-        const [, id, isError, condition, xml] = ev;
+        const [, id, isError, condition, tree] = ev;
         const w = this.#waiting.get(id);
         if (!w) break;
         this.#waiting.delete(id);
         let dom = null;
         try {
-          dom = toDom(xml);
+          dom = fromTree(tree);
         } catch (e) {
           this.#report('converting a stanza to DOM', e);
         }
@@ -848,10 +848,12 @@ export class Connection {
       }
       this.#drive();
     };
-    post({ url, body, contentType, headers, withCredentials, keepalive: keep }, controller.signal, max).then(
+    // The fetch starts in a microtask, after the reactions to what this drain settled (a login's
+    // promise): the request counts of the benchmark and the tests stay those of the protocol.
+    queueMicrotask(() => post({ url, body, contentType, headers, withCredentials, keepalive: keep }, controller.signal, max).then(
       (a) => done(a),
       (e) => done(null, e ?? null),
-    );
+    ));
   }
 
   #report(context, err) {

@@ -177,6 +177,34 @@ async function inPage({ bosh, domain, anon }) {
     return { ok: got.includes('after-throw') && reported && ins >= 1 && outs >= 1, logged, ins, outs };
   });
 
+  await test('stanzas reach handlers as DOM elements with their namespaces, prefixes and text', async () => {
+    const conn = await connected(`alice@${domain}/dom`);
+    let raw = '';
+    conn.rawInput = (b) => { if (b.includes('urn:example:dom')) raw = b; };
+    const got = new Promise((resolve) => conn.addHandler((el) => { resolve(el); return false; }, 'urn:example:dom', 'message'));
+    conn.send(`<message to='${conn.jid}' type='chat'><body>a &lt;b&gt; &amp; c</body><x:thing xmlns:x='urn:example:dom' x:a='1' xml:lang='de'><x:inner>t</x:inner><plain/></x:thing></message>`);
+    const el = await got;
+    await conn.disconnect();
+    const thing = el.getElementsByTagNameNS('urn:example:dom', 'thing')[0];
+    const r = {
+      ns: el.namespaceURI, name: el.localName, body: el.getElementsByTagName('body')[0]?.textContent,
+      thing: thing && [thing.prefix, thing.getAttributeNS('urn:example:dom', 'a'), thing.getAttributeNS('http://www.w3.org/XML/1998/namespace', 'lang'),
+        thing.firstElementChild.namespaceURI, thing.lastElementChild.namespaceURI, thing.textContent],
+      // The same as DOMParser makes of the stanza's text (what the handlers got before): names,
+      // namespaces, attributes (with theirs) and text, node by node.
+      same: (() => {
+        const text = raw.slice(raw.indexOf('<message'), raw.lastIndexOf('</body>'));
+        const parsed = new DOMParser().parseFromString(text, 'text/xml').documentElement;
+        const key = (n) => (n.nodeType === 3 ? `#${n.data}` : `${n.namespaceURI} ${n.localName} ${[...n.attributes]
+          .map((a) => `${a.namespaceURI} ${a.localName}=${a.value}`).sort().join(' ')} [${[...n.childNodes].map(key).join(', ')}]`);
+        return key(parsed) === key(el) || [key(parsed), key(el)];
+      })(),
+    };
+    r.ok = r.ns === 'jabber:client' && r.name === 'message' && r.body === 'a <b> & c'
+      && JSON.stringify(r.thing) === JSON.stringify([null, '1', 'de', 'urn:example:dom', 'jabber:client', 't']) && r.same === true;
+    return r;
+  });
+
   await test('keepalive writes the snapshot (the long poll unanswered) and disconnect removes it', async () => {
     sessionStorage.removeItem(KEY);
     const conn = await connected(`alice@${domain}/keep`, { keepalive: true });

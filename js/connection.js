@@ -473,6 +473,9 @@ export class Connection {
     this.#schedule();
   }
 
+  /** Does nothing (the connection is garbage-collected); kept for code written for earlier builds. */
+  free() {}
+
   /** Sends queued stanzas now. */
   flush() {
     this.#cmd(FLUSH);

@@ -251,10 +251,8 @@ export class Connection {
     wait = check.optUint(wait, 'Connection.attach: wait', SECONDS, 65535);
     hold = check.optUint(hold, 'Connection.attach: hold', SMALL, 65535);
     wind = check.optUint(wind, 'Connection.attach: wind', SMALL, 65535);
-    const r = String(rid).trim();
-    if (!(+r > 0)) return Promise.reject(make(TypeError, 'rid must be a positive integer', 'bad-options'));
     this.#flushEvents();
-    return this.#attached(this.#cmd(ATTACH, jid, [sid, r, wait ?? '', hold ?? '', wind ?? ''].join('\n')), callback);
+    return this.#attached(this.#cmd(ATTACH, jid, [sid, String(rid).trim(), wait ?? '', hold ?? '', wind ?? ''].join('\n')), callback);
   }
 
   /**

@@ -10,7 +10,7 @@ const dir = resolve(process.argv[2] || 'pkg-no-modules');
 const ctx = vm.createContext({ console, WebAssembly, TextDecoder, TextEncoder, bytes: readFileSync(`${dir}/xmpp_wasm_bg.wasm`) });
 // `let wasm_bindgen` is a global binding of the script, not a property of the global object: use
 // it from code run in the same realm, as a page's next classic <script> does.
-// Before init, the API throws one sentence that says to call it (scripts/dollar-exports.mjs).
+// Before init, the API throws one sentence that says to call it (js/wasm.js).
 const r = vm.runInContext(`${readFileSync(`${dir}/xmpp_wasm.js`, 'utf8')}
 ;let early = 'no throw';
 try { new wasm_bindgen.Connection('http://127.0.0.1/http-bind'); } catch (e) { early = e.message; }

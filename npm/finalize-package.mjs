@@ -10,7 +10,6 @@
 //     `homepage`, `bugs` and the package keywords,
 //   - puts npm/README.md (install, import, example, API link) in place of the copied README,
 //   - lists README.md in `files` (npm packs it anyway; listed so the intent is visible),
-//   - aliases build/msg/iq/pres as Strophe's $build/$msg/$iq/$pres in the entry and the .d.ts,
 //   - checks that every field the package needs is present and every listed file exists,
 // and fails (exit 1) if something is missing. Idempotent: running it twice gives the same file.
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,23 +52,6 @@ pkg.files = [...new Set([...(pkg.files || []), 'README.md'])];
 pkg.sideEffects ??= false;
 
 copyFileSync(join(here, 'README.md'), join(dir, 'README.md'));
-
-// Strophe's names $build/$msg/$iq/$pres. wasm-bindgen 0.2.130 drops a free function whose js_name
-// starts with `$`, so src/ exports them as build/msg/iq/pres; the bundler entry re-exports from
-// xmpp_wasm_bg.js by name, and gets the aliases the same way. (scripts/dollar-exports.mjs does
-// this for pkg/ and pkg-no-modules/; the same marker keeps either from adding them twice.)
-const MARK = '/* xmpp-wasm: Strophe-style builder names */';
-const entryFile = join(dir, entry);
-const glue = readFileSync(entryFile, 'utf8');
-const reexported = /export\s*\{([^}]*)\}\s*from\s*["']\.\/xmpp_wasm_bg\.js["']/.exec(glue)?.[1]
-  .split(',').map((n) => n.trim()) ?? [];
-const aliases = ['build', 'msg', 'iq', 'pres'].filter((n) => reexported.includes(n) && !reexported.includes(`$${n}`));
-if (aliases.length && !glue.includes(MARK)) {
-  const list = aliases.map((n) => `${n} as $${n}`).join(', ');
-  writeFileSync(entryFile, `${glue.trimEnd()}\n${MARK}\nexport { ${list} } from "./xmpp_wasm_bg.js";\n`);
-  const dtsFile = join(dir, pkg.types);
-  writeFileSync(dtsFile, `${readFileSync(dtsFile, 'utf8').trimEnd()}\n${MARK}\nexport { ${list} };\n`);
-}
 
 for (const k of ['name', 'version', 'description', 'license', 'repository', 'module', 'types', 'files', 'sideEffects']) {
   if (pkg[k] === undefined || pkg[k] === '') fail(`package.json has no ${k}`);

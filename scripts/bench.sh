@@ -28,7 +28,7 @@ done
 # pkg/ is stale when any input of the build (the sources, the build scripts, the wasm-opt install)
 # is newer than the wasm.
 if [ ! -e pkg/xmpp_wasm_bg.wasm ] || [ ! -e pkg/xmpp_wasm.js ] ||
-   [ -n "$(find src Cargo.toml Cargo.lock scripts/lib.sh scripts/dollar-exports.mjs tools/node_modules/.deps-stamp \
+   [ -n "$(find src js Cargo.toml Cargo.lock scripts/lib.sh scripts/assemble.mjs tools/node_modules/.deps-stamp \
              -newer pkg/xmpp_wasm_bg.wasm -print -quit)" ]; then
   echo "bench: building pkg/ (build_pkg)" >&2
   build_pkg

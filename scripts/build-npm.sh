@@ -24,17 +24,14 @@ wasm_pack() {  # wasm_pack <target> <out-dir>
 
 build_bundler() {
   wasm_pack bundler pkg-bundler
-  node npm/finalize-package.mjs pkg-bundler   # also adds the $build/$msg/$iq/$pres aliases
-  node scripts/minify-glue.mjs pkg-bundler     # last: the patches read the raw glue
+  node scripts/assemble.mjs pkg-bundler        # the JavaScript layer of js/ with the glue, minified
+  node npm/finalize-package.mjs pkg-bundler
   node npm/check-bundler.mjs pkg-bundler
 }
 
 build_no_modules() {
   wasm_pack no-modules pkg-no-modules
-  # $build/$msg/$iq/$pres on the global, as build_pkg does for pkg/ (wasm-bindgen 0.2.130 cannot
-  # export them under those names).
-  if [ -f scripts/dollar-exports.mjs ]; then node scripts/dollar-exports.mjs pkg-no-modules; fi
-  node scripts/minify-glue.mjs pkg-no-modules
+  node scripts/assemble.mjs pkg-no-modules     # the JavaScript layer of js/ on the global wasm_bindgen
   node npm/check-no-modules.mjs pkg-no-modules
 }
 

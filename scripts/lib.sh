@@ -7,11 +7,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # PATH: ours is binaryen 132 from npm (tools/, installed by deps.sh), because Debian 12's
 # binaryen 108 writes a module whose externref table export points at the funcref table, so
 # init() throws in every browser. wasm-bindgen comes from deps.sh too; nothing is downloaded.
-# The JS glue is minified by esbuild (tools/, scripts/minify-glue.mjs) after the patches.
+# scripts/assemble.mjs then bundles the JavaScript layer of js/ (the public API) with the glue into
+# one minified xmpp_wasm.js (esbuild from tools/) and writes the hand-written types.
 build_pkg() {
   (cd "$ROOT" && PATH="$ROOT/tools/node_modules/.bin:$PATH" wasm-pack build --target web --release --out-dir pkg)
-  node "$ROOT/scripts/dollar-exports.mjs" "$ROOT/pkg"
-  node "$ROOT/scripts/minify-glue.mjs" "$ROOT/pkg"   # last: the patches above read the raw glue
+  node "$ROOT/scripts/assemble.mjs" "$ROOT/pkg"
   node "$ROOT/scripts/check-pkg.mjs" "$ROOT/pkg"
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The download-size budget (issue 10): the gzip -9 bytes of pkg/xmpp_wasm_bg.wasm followed by
-# pkg/xmpp_wasm.js (the --target web release build, after dollar-exports.mjs), which is what a page
+# pkg/xmpp_wasm.js (the --target web release build, as scripts/assemble.mjs wrote it), which is what a page
 # fetches, must not exceed the figure in size-budget.txt. Fails and prints both numbers when the
 # build grew past it. Run by scripts/test.sh right after build_pkg; `scripts/size-check.sh [pkgdir]`.
 set -euo pipefail

@@ -2,15 +2,18 @@
 # make test: native unit/integration tests, then the browser tests against a local Prosody:
 #   1. cargo test                               (native)
 #      then scripts/size-check.sh: pkg/'s wasm + JS glue, gzip -9, within size-budget.txt
-#   2. wasm-pack test --headless --chrome       (wasm tests in Chromium; they read the BOSH URL
-#                                                at compile time from XMPP_WASM_TEST_BOSH)
+#   2. wasm-pack test --headless --chrome       (tests/web.rs: the wasm boundary in Chromium; they
+#                                                read the BOSH URL at compile time from
+#                                                XMPP_WASM_TEST_BOSH)
 #      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
 #                                                from deps.sh)
-#   3. node tests/js/www.test.mjs               (the demo page www/, served as make demo serves it
-#                                                (scripts/demo-server.mjs, gzip), driven by Playwright; then
-#                                                bosh, keepalive, restore and errors.test.mjs: argument
-#                                                checks and error classes, in Chromium and, over
-#                                                WebDriver (geckodriver), in firefox-esr)
+#   3. node tests/js/api.test.mjs               (the public API against Prosody, in Chromium and,
+#                                                over WebDriver (geckodriver), in firefox-esr; then
+#                                                www.test.mjs, the demo page www/ served as make demo
+#                                                serves it (scripts/demo-server.mjs, gzip), driven by
+#                                                Playwright; bosh, keepalive, restore and
+#                                                errors.test.mjs: argument checks and error classes,
+#                                                in both browsers too)
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
 #      pkg-no-modules/): tsc --strict --noEmit on examples/ts/, and node tests/js/package.test.mjs
 #      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
@@ -85,6 +88,10 @@ run "wasm-pack test --headless --chrome (BOSH $XMPP_WASM_TEST_BOSH)" \
   wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver
 run "wasm-pack test --headless --firefox (BOSH $XMPP_WASM_TEST_BOSH)" \
   wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
+run "the public API against Prosody, Chromium (tests/js/api.test.mjs)" \
+  node tests/js/api.test.mjs
+run "the public API against Prosody, firefox-esr via geckodriver (api.test.mjs --firefox)" \
+  node tests/js/api.test.mjs --firefox
 run "www end-to-end (the demo page as make demo serves it: scripts/demo-server.mjs, gzip, BOSH $BOSH_URL)" \
   node tests/js/www.test.mjs
 run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.mjs)" \

@@ -7,14 +7,14 @@
 //!   randomness. Time is passed in as a [`core::time::Duration`] since an origin
 //!   the caller picks; randomness comes from an injected [`rand::RandomSource`].
 //!   It compiles and is tested natively with `cargo test`.
-//! * a thin **web shell** (`web`, compiled only for `wasm32`) that performs the
-//!   HTTP requests with `fetch`, arms timers, and exposes the `Connection` class
-//!   to JavaScript with wasm-bindgen.
+//! * a narrow **web boundary** ([`web`]): a driver that takes and gives strings
+//!   and numbers, exported to JavaScript with wasm-bindgen (wasm32 only). The
+//!   hand-written JavaScript of `js/` does the HTTP requests, timers, storage
+//!   and DOM, and owns the Strophe-shaped `Connection` API.
 //!
 //! Invariants (see ARCHITECTURE.md): after every command or input given to the
 //! core, its outputs are drained with the `poll_*` methods until empty; a
-//! malformed server response is an error value, never a panic; the web shell
-//! never holds a borrow of the core while it calls into JavaScript.
+//! malformed server response is an error value, never a panic.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -28,5 +28,4 @@ pub mod rand;
 pub mod sasl;
 pub mod xml;
 
-#[cfg(target_arch = "wasm32")]
 pub mod web;

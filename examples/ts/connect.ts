@@ -31,7 +31,7 @@ export async function login(service: string, jid: string, password: string): Pro
       // AUTHFAIL for a wrong password, CONNFAIL with a condition such as `remote-connection-failed`
       // (then also the HTTP status or the network error, and the URL).
       const why = e.httpStatus !== undefined ? `HTTP ${e.httpStatus}` : e.networkError ?? '';
-      throw new Error(`login failed: ${Status[e.status]} ${e.condition} ${why} (${e.url})`);
+      throw new Error(`login failed: ${e.status === undefined ? 'refused' : Status[e.status]} ${e.condition} ${why} (${e.url})`);
     }
     throw e;
   }

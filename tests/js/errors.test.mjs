@@ -11,8 +11,7 @@
 // service URLs that are not http(s); a bare domain without ANONYMOUS; the error classes
 // (`instanceof`); a failed connection's condition with its URL and HTTP status or network error.
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
-import { CHROMIUM, freePort, sleep } from './harness.mjs';
+import { CHROMIUM, openFirefox } from './harness.mjs';
 
 const ORIGIN = process.env.HTTP_ORIGIN;
 const DOMAIN = process.env.XMPP_DOMAIN || 'localhost';
@@ -46,47 +45,6 @@ async function openChromium(url) {
   page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
   await page.goto(url);
   return { evaluate: (fn, arg) => page.evaluate(fn, arg), close: () => browser.close() };
-}
-
-/** The same over W3C WebDriver: geckodriver and Debian's firefox-esr, headless. */
-async function openFirefox(url) {
-  const port = await freePort();
-  const driver = spawn(process.env.GECKODRIVER || 'geckodriver', ['--host', '127.0.0.1', '--port', String(port)],
-    { stdio: ['ignore', 'ignore', 'inherit'] });
-  const base = `http://127.0.0.1:${port}`;
-  const call = async (method, path, body) => {
-    const r = await fetch(`${base}${path}`, {
-      method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body),
-    });
-    const j = await r.json();
-    if (j.value?.error) throw new Error(`WebDriver ${path}: ${j.value.error}: ${j.value.message}`);
-    return j.value;
-  };
-  for (let i = 0; ; i++) {
-    try { await call('GET', '/status'); break; } catch (e) { if (i > 100) throw e; await sleep(100); }
-  }
-  const { sessionId } = await call('POST', '/session', {
-    capabilities: { alwaysMatch: { browserName: 'firefox', 'moz:firefoxOptions': {
-      binary: process.env.FIREFOX || '/usr/bin/firefox-esr', args: ['-headless'],
-    } } },
-  });
-  const s = `/session/${sessionId}`;
-  await call('POST', `${s}/timeouts`, { script: 120000 });
-  await call('POST', `${s}/url`, { url });
-  return {
-    async evaluate(fn, arg) {
-      const script = `const done = arguments[arguments.length - 1];
-        Promise.resolve().then(() => (${fn.toString()})(arguments[0]))
-          .then((v) => done({ ok: JSON.stringify(v === undefined ? null : v) }), (e) => done({ err: String(e && e.stack || e) }));`;
-      const r = await call('POST', `${s}/execute/async`, { script, args: [arg ?? null] });
-      if (r.err) throw new Error(`in the page: ${r.err}`);
-      return JSON.parse(r.ok);
-    },
-    async close() {
-      await call('DELETE', s).catch(() => {});
-      driver.kill();
-    },
-  };
 }
 
 // Everything runs in one script in the page: in Firefox, each WebDriver script is a realm of its

@@ -1,5 +1,5 @@
 //! The driver behind the narrow wasm ↔ JavaScript boundary: the sans-IO
-//! [`Connection`] plus the handler table, taking and giving only strings and
+//! [`Connection`](crate::connection::Connection) plus the handler table, taking and giving only strings and
 //! numbers. It compiles on every target (its encoding is tested natively);
 //! `src/web/mod.rs` exports it to JavaScript, where the hand-written layer in
 //! `js/` does the I/O (fetch, timers, storage, DOM) and owns the public API.

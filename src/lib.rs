@@ -26,6 +26,9 @@ pub mod json;
 pub mod ns;
 pub mod rand;
 pub mod sasl;
+pub mod sm;
+pub mod transport;
+pub mod websocket;
 pub mod xml;
 
 #[cfg(target_arch = "wasm32")]

@@ -1938,7 +1938,7 @@ impl Connection {
             }
             "success" => {
                 let additional = el
-                    .child_ns("additional-data", ns::SASL2)
+                    .child("additional-data")
                     .map(Element::text)
                     .unwrap_or_default();
                 let data = match decode_b64(&additional) {
@@ -1951,7 +1951,7 @@ impl Connection {
                 self.scram_keys = mech.scram_keys().or(self.scram_keys.take());
                 self.mechanism = None;
                 let authzid = el
-                    .child_ns("authorization-identifier", ns::SASL2)
+                    .child("authorization-identifier")
                     .map(Element::text)
                     .and_then(|t| Jid::parse(t.trim()).ok());
                 if let Some(failed) = el.child_ns("failed", ns::BIND2).filter(|_| self.bind2) {

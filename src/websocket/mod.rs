@@ -281,7 +281,8 @@ impl Stream {
                 return;
             }
         };
-        if el.ns() == Some(ns::FRAMING) {
+        let el_ns = root_ns(&el);
+        if el_ns == Some(ns::FRAMING) {
             match el.local_name() {
                 "open" => self.on_open(&el),
                 "close" => self.on_close(&el),
@@ -289,7 +290,7 @@ impl Stream {
             }
             return;
         }
-        if el.ns().is_none() || matches!(el.local_name(), "open" | "close") {
+        if el_ns.is_none() || matches!(el.local_name(), "open" | "close") {
             // Outside any namespace, or a framing element in another one.
             self.stream_error("invalid-namespace");
             return;
@@ -446,7 +447,21 @@ impl Stream {
 }
 
 fn is_stream_error(el: &Element) -> bool {
-    el.local_name() == "error" && el.ns() == Some(ns::STREAM)
+    el.local_name() == "error" && root_ns(el) == Some(ns::STREAM)
+}
+
+/// The namespace of a frame's root element: a frame stands alone (RFC 7395
+/// §3.3.3), so it is declared on the root itself: `xmlns` for an
+/// unprefixed name, `xmlns:p` for `p:name`.
+pub fn root_ns(el: &Element) -> Option<&str> {
+    match el.prefix() {
+        Some(p) => el
+            .attrs
+            .iter()
+            .find(|(k, _)| k.strip_prefix("xmlns:") == Some(p))
+            .map(|(_, v)| v.as_str()),
+        None => el.ns(),
+    }
 }
 
 fn close_frame(see_other_uri: Option<&str>) -> String {

@@ -1174,8 +1174,10 @@ impl Connection {
                 transport::Event::Closed { condition } => self.on_closed(condition),
             }
         }
-        if let Some(r) = self.sm.poll_request(self.now) {
-            self.queue(r);
+        if matches!(self.phase, Phase::Connected) && !self.resuming {
+            if let Some(r) = self.sm.poll_request(self.now) {
+                self.queue(r);
+            }
         }
     }
 
@@ -1271,6 +1273,12 @@ impl Connection {
 
     /// A login failure: report `status`, then end the session.
     fn fail(&mut self, status: Status, condition: &str) {
+        // A restored stream that cannot be resumed failed to attach.
+        let status = if self.attaching && self.resuming {
+            Status::AttachFail
+        } else {
+            status
+        };
         self.failed = true;
         self.set_status(status, Some(condition.to_owned()));
         self.phase = Phase::Disconnecting;
@@ -1430,7 +1438,11 @@ impl Connection {
             }
         };
         self.mechanism_name = Some(mech.name());
-        self.set_status(Status::Authenticating, None);
+        if !self.resuming {
+            // A resumption is not a login: ATTACHED or RECONNECTING says
+            // what happens.
+            self.set_status(Status::Authenticating, None);
+        }
         let initial = match mech.initial_response() {
             Ok(i) => i,
             Err(e) => {
@@ -1988,6 +2000,7 @@ impl Connection {
     }
 
     fn on_features_resume(&mut self, features: &Element) {
+        self.sm_offered = features.child_ns("sm", ns::SM).is_some();
         let request = self.sm.resume_request();
         match request {
             Some(r) if features.child_ns("sm", ns::SM).is_some() => {

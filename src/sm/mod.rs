@@ -335,8 +335,15 @@ impl StreamManagement {
             self.request_at = None;
             return None;
         }
-        if uncovered < REQUEST_AFTER && self.request_at.is_some_and(|t| now < t) {
-            return None;
+        if uncovered < REQUEST_AFTER {
+            // Stanzas no request covers (after `<enabled/>` or a resumption,
+            // the ones sent before) wait at most REQUEST_DELAY from now.
+            let at = *self
+                .request_at
+                .get_or_insert(now.saturating_add(REQUEST_DELAY));
+            if now < at {
+                return None;
+            }
         }
         self.requested = self.unacked.len();
         self.request_at = None;
@@ -377,9 +384,6 @@ impl StreamManagement {
                     .filter(|l| l.len() <= 2048)
                     .map(str::to_owned);
                 self.max = el.attr("max").and_then(|m| m.parse().ok());
-                if !self.unacked.is_empty() {
-                    self.request_at.get_or_insert(Duration::ZERO);
-                }
                 Ok(Outcome::Enabled)
             }
             "r" if self.enabled() => Ok(Outcome::Reply(

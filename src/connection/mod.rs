@@ -1186,7 +1186,9 @@ impl Connection {
             return;
         }
         let was_disconnecting = matches!(self.phase, Phase::Disconnecting);
-        if condition.is_some()
+        // Only a lost socket is resumed: not a stream the server closed or
+        // ended with an error, nor one we closed over a protocol error.
+        if condition.as_deref() == Some("remote-connection-failed")
             && !was_disconnecting
             && !self.failed
             && matches!(self.phase, Phase::Connected)

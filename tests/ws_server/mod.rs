@@ -650,7 +650,8 @@ impl WsHarness {
                 }
                 self.events.push(e);
             }
-            let mut flight = Vec::new();
+            // Transmits in order: frames reach the server as they leave.
+            let mut sent = false;
             let mut opened = false;
             let mut closed_by_client = false;
             let mut refused = false;
@@ -659,32 +660,31 @@ impl WsHarness {
                     Transmit::Open { url } => {
                         if self.server.open_socket(&url) {
                             opened = true;
+                            self.socket_open = true;
                         } else {
                             refused = true;
                         }
                     }
-                    Transmit::Frame(f) => flight.push(f),
-                    Transmit::Close => closed_by_client = true,
+                    Transmit::Frame(f) => {
+                        if self.server.has_socket() {
+                            self.server.handle(&f);
+                            sent = true;
+                        }
+                    }
+                    Transmit::Close => {
+                        closed_by_client = true;
+                        self.server.socket_gone();
+                        self.socket_open = false;
+                    }
                 }
             }
             if opened {
-                self.socket_open = true;
                 self.conn.handle_ws_open(self.now);
                 continue;
             }
             if refused {
                 self.conn.handle_ws_closed(self.now);
                 continue;
-            }
-            let sent = !flight.is_empty();
-            for f in flight {
-                if self.server.has_socket() {
-                    self.server.handle(&f);
-                }
-            }
-            if closed_by_client {
-                self.server.socket_gone();
-                self.socket_open = false;
             }
             let replies = std::mem::take(&mut self.server.outbox);
             if sent && !replies.is_empty() {

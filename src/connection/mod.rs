@@ -483,7 +483,7 @@ pub struct Connection {
     reconnecting: bool,
     /// Application stanzas held while a WebSocket login or resumption is
     /// under way: they leave once the session is bound or resumed.
-    held: Vec<String>,
+    held: Vec<Element>,
     unacknowledged: VecDeque<Unacknowledged>,
 }
 
@@ -930,16 +930,18 @@ impl Connection {
         if stanza.ns().is_none() && matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             stanza.set_attr("xmlns", ns::CLIENT);
         }
-        let xml = stanza.to_xml();
         if transport.kind() == Kind::WebSocket && !matches!(self.phase, Phase::Connected) {
             // Not before the stream is bound or resumed (over BOSH the
             // stanza waits in the session's queue instead).
-            self.held.push(xml);
+            self.held.push(stanza);
             return Ok(());
         }
-        transport.send(now, xml.clone());
-        if sm::is_stanza(&stanza) {
+        let xml = stanza.to_xml();
+        if self.sm.counting() && sm::is_stanza(&stanza) {
+            transport.send(now, xml.clone());
             self.sm.on_sent(now, xml);
+        } else {
+            transport.send(now, xml);
         }
         Ok(())
     }
@@ -1969,7 +1971,7 @@ impl Connection {
                     .map(Element::text)
                     .and_then(|t| Jid::parse(t.trim()).ok());
                 if let Some(failed) = el.child_ns("failed", ns::BIND2).filter(|_| self.bind2) {
-                    return self.fail(Status::AuthFail, &bind2_condition(failed));
+                    return self.fail(Status::AuthFail, &stanza_error_condition(failed));
                 }
                 let bound = self.bind2 && el.child_ns("bound", ns::BIND2).is_some();
                 match authzid {
@@ -2090,16 +2092,11 @@ impl Connection {
     /// Sends the stanzas held during the login or resumption.
     fn release_held(&mut self) {
         let now = self.now;
-        for xml in std::mem::take(&mut self.held) {
-            if let Ok(el) = xml::parse_standalone(&xml) {
-                let _ = self.send(now, el);
-            }
+        for el in std::mem::take(&mut self.held) {
+            // Cannot fail: the transport is open and the phase CONNECTED.
+            let _ = self.send(now, el);
         }
     }
-}
-
-fn bind2_condition(failed: &Element) -> String {
-    stanza_error_condition(failed)
 }
 
 /// The condition element of a stanza error (`conflict`, `not-allowed`, ...).

@@ -465,6 +465,34 @@ mod tests {
     const RFC7677_SERVER_FIRST: &str =
         "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
 
+    /// The keys of a login log in again without the password (RFC 5802's
+    /// vector, same client-final), and only with the same salt and count.
+    #[test]
+    fn stored_keys_replace_the_password() {
+        let mut m = after_final(ScramHash::Sha1);
+        m.success(RFC5802_SERVER_FINAL.as_bytes()).unwrap();
+        let keys = m.scram_keys().expect("keys after the exchange");
+        assert_eq!(keys.iterations, 4096);
+        assert_eq!(b64::encode(&keys.salt), "QSXCR+Q6sek8bf92");
+        assert!(!format!("{keys:?}").contains("client_key"));
+        let mut k = Scram::with_keys(keys.clone(), "user", None, RFC5802_NONCE.to_owned());
+        k.initial_response().unwrap();
+        let fin = k.respond(RFC5802_SERVER_FIRST.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(fin).unwrap(),
+            "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
+        );
+        k.success(RFC5802_SERVER_FINAL.as_bytes()).unwrap();
+        for other in [
+            RFC5802_SERVER_FIRST.replace("i=4096", "i=4097"),
+            RFC5802_SERVER_FIRST.replace("s=QSXCR", "s=ASXCR"),
+        ] {
+            let mut k = Scram::with_keys(keys.clone(), "user", None, RFC5802_NONCE.to_owned());
+            k.initial_response().unwrap();
+            assert_eq!(k.respond(other.as_bytes()), Err(SaslError::KeysOutdated));
+        }
+    }
+
     #[test]
     fn rfc5802_sha1() {
         exchange(

@@ -25,6 +25,7 @@ fn plain_with_sasl2_and_bind2_takes_two_round_trips() {
     let h = login(Offer::default(), &["PLAIN"]);
     assert_eq!(h.flights_at_connected, Some(2));
     assert!(h.conn.used_sasl2());
+    assert!(h.conn.features_seen());
     let jid = h.conn.jid().unwrap().to_string();
     assert!(jid.starts_with("alice@example.com/xmpp-wasm~"), "{jid}");
     // Socket 1 saw: <open/>, <authenticate/> with <bind/>, then <enable/>.
@@ -201,4 +202,5 @@ fn a_refused_socket_is_connfail() {
             (Status::Disconnected, None)
         ]
     );
+    assert!(!h.conn.features_seen(), "a shell may fall back to BOSH");
 }

@@ -212,6 +212,28 @@ fn restore_resumes_without_the_password_and_loses_nothing() {
 }
 
 #[test]
+fn restore_that_the_server_cannot_resume_binds_anew() {
+    let (mut server, json) = reloaded();
+    server.sm_sessions.clear();
+    let mut h = WsHarness::new(server, options_with(&["SCRAM-SHA-1"]));
+    h.conn
+        .restore_ws(&WsSnapshot::from_json(&json).unwrap())
+        .unwrap();
+    h.send_message("m3");
+    h.run();
+    let lost = h.conn.poll_unacknowledged().expect("m2 reported");
+    let ids: Vec<_> = lost.stanzas.iter().map(|s| s.attr("id").unwrap()).collect();
+    assert_eq!(ids, ["m2"]);
+    assert_eq!(
+        h.statuses(),
+        vec![(Status::Attached, None), (Status::Connected, None)]
+    );
+    // m3 waited for the new binding; m2 was not resent.
+    assert_eq!(h.server.received_ids(), ["m1", "m3"]);
+    assert!(h.conn.stream_management().resumable());
+}
+
+#[test]
 fn restore_after_plain_is_refused() {
     let h = connected(&["PLAIN"]);
     let snap = h.conn.ws_snapshot().unwrap();

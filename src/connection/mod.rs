@@ -485,6 +485,8 @@ pub struct Connection {
     /// under way: they leave once the session is bound or resumed.
     held: Vec<Element>,
     unacknowledged: VecDeque<Unacknowledged>,
+    /// Stream features arrived since the last `connect`.
+    features_seen: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -531,6 +533,7 @@ impl Connection {
             reconnecting: false,
             held: Vec::new(),
             unacknowledged: VecDeque::new(),
+            features_seen: false,
         }
     }
 
@@ -549,6 +552,14 @@ impl Connection {
     /// stanzas, resumption id.
     pub fn stream_management(&self) -> &StreamManagement {
         &self.sm
+    }
+
+    /// Whether stream features arrived since the last `connect` or
+    /// `restore_ws`: a CONNFAIL without them means the service could not be
+    /// reached or closed first (a shell with a list of services falls back
+    /// to the next one then).
+    pub fn features_seen(&self) -> bool {
+        self.features_seen
     }
 
     /// Whether the login used SASL2 (XEP-0388).
@@ -1385,6 +1396,7 @@ impl Connection {
     }
 
     fn on_features_sasl(&mut self, features: &Element) {
+        self.features_seen = true;
         // SASL2 only over WebSocket: Prosody 0.12's mod_sasl2 fails on BOSH.
         let sasl2 = features
             .child_ns("authentication", ns::SASL2)
@@ -1760,6 +1772,7 @@ impl Connection {
     }
 
     fn reset_login(&mut self) {
+        self.features_seen = false;
         self.sasl2 = false;
         self.bind2 = false;
         self.sm_offered = false;

@@ -234,6 +234,23 @@ fn restore_that_the_server_cannot_resume_binds_anew() {
 }
 
 #[test]
+fn restore_refuses_stored_stanzas_that_are_not_one_stanza() {
+    let (_, json) = reloaded();
+    for bad in [
+        "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>",
+        "<message xmlns='jabber:client'/><message xmlns='jabber:client'/>",
+        "<message xmlns='jabber:client'>",
+        "<enable xmlns='urn:xmpp:sm:3'/>",
+    ] {
+        let mut snap = WsSnapshot::from_json(&json).unwrap();
+        snap.sm.unacked = vec![bad.to_owned()];
+        let mut h = WsHarness::new(WsServer::default(), options_with(&["SCRAM-SHA-1"]));
+        assert!(h.conn.restore_ws(&snap).is_err(), "{bad}");
+        assert_eq!(h.conn.poll_event(), None);
+    }
+}
+
+#[test]
 fn restore_after_plain_is_refused() {
     let h = connected(&["PLAIN"]);
     let snap = h.conn.ws_snapshot().unwrap();

@@ -1884,6 +1884,16 @@ impl Connection {
         if keys.iterations < sasl::MIN_ITERATIONS {
             return Err(CommandError::InvalidState("snapshot SCRAM iteration count"));
         }
+        // Stored stanzas are resent as they are: each must be one stanza
+        // (storage is not trusted).
+        let stanzas_ok = snapshot.sm.unacked.iter().all(|s| {
+            websocket::parse_frame(s).is_ok_and(|el| sm::is_stanza(&el) && el.ns().is_some())
+        });
+        if !stanzas_ok {
+            return Err(CommandError::InvalidState(
+                "snapshot holds something other than stanzas",
+            ));
+        }
         let mut transport = self.new_transport(jid.domain(), Some(&snapshot.url))?;
         transport.start();
         self.reset_login();

@@ -484,7 +484,7 @@ pub struct Connection {
     /// Application stanzas held while a WebSocket login or resumption is
     /// under way: they leave once the session is bound or resumed.
     held: Vec<Element>,
-    unacknowledged: VecDeque<Unacknowledged>,
+    unacknowledged: Vec<Unacknowledged>,
     /// Stream features arrived since the last `connect`.
     features_seen: bool,
 }
@@ -532,7 +532,7 @@ impl Connection {
             resuming: false,
             reconnecting: false,
             held: Vec::new(),
-            unacknowledged: VecDeque::new(),
+            unacknowledged: Vec::new(),
             features_seen: false,
         }
     }
@@ -540,7 +540,8 @@ impl Connection {
     /// Output: stanzas a failed resumption may have lost (XEP-0198
     /// `<failed/>`), to drain with the events.
     pub fn poll_unacknowledged(&mut self) -> Option<Unacknowledged> {
-        self.unacknowledged.pop_front()
+        // Rare (one per failed resumption): no queue type for it.
+        (!self.unacknowledged.is_empty()).then(|| self.unacknowledged.remove(0))
     }
 
     /// The transport this connection speaks (from the service URL).
@@ -1508,29 +1509,30 @@ impl Connection {
         self.queue(auth);
     }
 
+    /// A SASL (RFC 6120 §6) or SASL2 (XEP-0388) element: the same
+    /// exchange, in another namespace; SASL2's `<success/>` carries the
+    /// server's final data in `<additional-data/>` and needs no restart.
     fn on_sasl(&mut self, el: &Element) {
-        if self.sasl2 {
-            self.on_sasl2(el);
+        let sasl_ns = if self.sasl2 { ns::SASL2 } else { ns::SASL };
+        if el.ns() != Some(sasl_ns) {
             return;
         }
-        if el.ns() != Some(ns::SASL) {
-            return;
-        }
-        let data = match decode_b64(&el.text()) {
-            Ok(d) => d,
-            Err(()) => {
-                self.fail(Status::AuthFail, "malformed-challenge");
-                return;
-            }
+        let name = el.local_name();
+        let text = match (name, self.sasl2) {
+            ("success", true) => el.child("additional-data").map(Element::text),
+            ("challenge" | "success", _) => Some(el.text()),
+            _ => None,
+        };
+        let Ok(data) = decode_b64(text.as_deref().unwrap_or_default()) else {
+            return self.fail(Status::AuthFail, "malformed-challenge");
         };
         let Some(mech) = self.mechanism.as_mut() else {
-            self.fail(Status::AuthFail, "undefined-condition");
-            return;
+            return self.fail(Status::AuthFail, "undefined-condition");
         };
-        match el.local_name() {
+        match name {
             "challenge" => match mech.respond(&data) {
                 Ok(resp) => {
-                    let mut r = Element::new("response").with_attr("xmlns", ns::SASL);
+                    let mut r = Element::new("response").with_attr("xmlns", sasl_ns);
                     if !resp.is_empty() {
                         r.push_text(b64::encode(resp));
                     }
@@ -1538,33 +1540,41 @@ impl Connection {
                 }
                 Err(e) => self.fail(Status::AuthFail, e.condition()),
             },
-            "success" => match mech.success(&data) {
-                Ok(()) => {
-                    self.scram_keys = mech.scram_keys().or(self.scram_keys.take());
-                    self.mechanism = None;
-                    self.phase = Phase::Features {
-                        authenticated: true,
-                    };
-                    // XEP-0206 §5: after SASL EXTERNAL the restart names the
-                    // user (the credentials were the HTTP level's).
-                    let external_from = (self.mechanism_name == Some("EXTERNAL"))
-                        .then(|| self.jid.as_ref().filter(|j| j.node().is_some()))
-                        .flatten()
-                        .map(|j| j.bare().to_string());
-                    if let Some(s) = self.transport.as_mut() {
-                        s.restart(external_from.as_deref());
-                    }
+            "success" => {
+                if let Err(e) = mech.success(&data) {
+                    return self.fail(Status::AuthFail, e.condition());
                 }
-                Err(e) => self.fail(Status::AuthFail, e.condition()),
-            },
+                self.scram_keys = mech.scram_keys().or(self.scram_keys.take());
+                self.mechanism = None;
+                self.phase = Phase::Features {
+                    authenticated: true,
+                };
+                if self.sasl2 {
+                    self.on_sasl2_success(el);
+                    return;
+                }
+                // XEP-0206 §5: after SASL EXTERNAL the restart names the
+                // user (the credentials were the HTTP level's).
+                let external_from = (self.mechanism_name == Some("EXTERNAL"))
+                    .then(|| self.jid.as_ref().filter(|j| j.node().is_some()))
+                    .flatten()
+                    .map(|j| j.bare().to_string());
+                if let Some(s) = self.transport.as_mut() {
+                    s.restart(external_from.as_deref());
+                }
+            }
             "failure" => {
+                // SASL2 puts the SASL condition in the SASL namespace
+                // beside `<text/>` and application elements.
                 let cond = el
                     .elements()
-                    .find(|c| c.local_name() != "text")
+                    .find(|c| c.local_name() != "text" && (!self.sasl2 || c.ns() == Some(ns::SASL)))
                     .map(|c| c.local_name().to_owned())
                     .unwrap_or_else(|| "not-authorized".into());
                 self.fail(Status::AuthFail, &cond);
             }
+            // Tasks (`<continue/>`) are not supported.
+            "continue" if self.sasl2 => self.fail(Status::AuthFail, "unsupported-task"),
             _ => {}
         }
     }
@@ -1950,79 +1960,27 @@ impl Connection {
         true
     }
 
-    fn on_sasl2(&mut self, el: &Element) {
-        if el.ns() != Some(ns::SASL2) {
+    /// After SASL2 `<success/>`: the JID, and the inline Bind2 result.
+    /// No restart (XEP-0388): the features of the authenticated stream
+    /// follow, and the phase is already waiting for them.
+    fn on_sasl2_success(&mut self, el: &Element) {
+        if let Some(failed) = el.child_ns("failed", ns::BIND2).filter(|_| self.bind2) {
+            return self.fail(Status::AuthFail, &stanza_error_condition(failed));
+        }
+        if !(self.bind2 && el.child_ns("bound", ns::BIND2).is_some()) {
             return;
         }
-        let Some(mech) = self.mechanism.as_mut() else {
-            self.fail(Status::AuthFail, "undefined-condition");
-            return;
-        };
-        match el.local_name() {
-            "challenge" => {
-                let data = match decode_b64(&el.text()) {
-                    Ok(d) => d,
-                    Err(()) => return self.fail(Status::AuthFail, "malformed-challenge"),
-                };
-                match mech.respond(&data) {
-                    Ok(resp) => {
-                        let mut r = Element::new("response").with_attr("xmlns", ns::SASL2);
-                        if !resp.is_empty() {
-                            r.push_text(b64::encode(resp));
-                        }
-                        self.queue(r);
-                    }
-                    Err(e) => self.fail(Status::AuthFail, e.condition()),
-                }
+        let authzid = el
+            .child("authorization-identifier")
+            .map(Element::text)
+            .and_then(|t| Jid::parse(t.trim()).ok())
+            .filter(|j| j.resource().is_some());
+        match authzid {
+            Some(j) => {
+                self.jid = Some(j);
+                self.phase = Phase::Bound;
             }
-            "success" => {
-                let additional = el
-                    .child("additional-data")
-                    .map(Element::text)
-                    .unwrap_or_default();
-                let data = match decode_b64(&additional) {
-                    Ok(d) => d,
-                    Err(()) => return self.fail(Status::AuthFail, "malformed-challenge"),
-                };
-                if let Err(e) = mech.success(&data) {
-                    return self.fail(Status::AuthFail, e.condition());
-                }
-                self.scram_keys = mech.scram_keys().or(self.scram_keys.take());
-                self.mechanism = None;
-                let authzid = el
-                    .child("authorization-identifier")
-                    .map(Element::text)
-                    .and_then(|t| Jid::parse(t.trim()).ok());
-                if let Some(failed) = el.child_ns("failed", ns::BIND2).filter(|_| self.bind2) {
-                    return self.fail(Status::AuthFail, &stanza_error_condition(failed));
-                }
-                let bound = self.bind2 && el.child_ns("bound", ns::BIND2).is_some();
-                match authzid {
-                    Some(j) if bound && j.resource().is_some() => {
-                        self.jid = Some(j);
-                        self.phase = Phase::Bound;
-                    }
-                    _ if bound => self.fail(Status::AuthFail, "bad-format"),
-                    // No restart (XEP-0388): the server sends the
-                    // features of the authenticated stream next.
-                    _ => {
-                        self.phase = Phase::Features {
-                            authenticated: true,
-                        }
-                    }
-                }
-            }
-            "failure" => {
-                let cond = el
-                    .elements()
-                    .find(|c| c.ns() == Some(ns::SASL))
-                    .map(|c| c.local_name().to_owned())
-                    .unwrap_or_else(|| "not-authorized".into());
-                self.fail(Status::AuthFail, &cond);
-            }
-            // Tasks (`<continue/>`) are not supported.
-            "continue" => self.fail(Status::AuthFail, "unsupported-task"),
-            _ => {}
+            None => self.fail(Status::AuthFail, "bad-format"),
         }
     }
 
@@ -2061,7 +2019,7 @@ impl Connection {
                     .filter_map(|s| xml::parse_standalone(s).ok())
                     .collect();
                 self.unacknowledged
-                    .push_back(Unacknowledged { condition, stanzas });
+                    .push(Unacknowledged { condition, stanzas });
                 // A new session on the authenticated stream. The tracked
                 // stanzas of the old one will get no answer.
                 self.drain_tracker();

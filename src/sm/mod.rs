@@ -17,7 +17,6 @@
 use crate::json::{self, JsonError, Value};
 use crate::ns;
 use crate::xml::Element;
-use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Unacknowledged stanzas not yet covered by an `<r/>` that trigger one at
@@ -96,7 +95,7 @@ pub struct StreamManagement {
     inbound: u32,
     /// The server's last `h`: our stanzas it has handled.
     acked: u32,
-    unacked: VecDeque<String>,
+    unacked: Vec<String>,
     /// How many of `unacked` (the oldest) an outstanding `<r/>` covers.
     requested: usize,
     request_at: Option<Duration>,
@@ -113,7 +112,7 @@ impl Default for StreamManagement {
             max: None,
             inbound: 0,
             acked: 0,
-            unacked: VecDeque::new(),
+            unacked: Vec::new(),
             requested: 0,
             request_at: None,
             overflow: 0,
@@ -269,7 +268,7 @@ impl StreamManagement {
             max: None,
             inbound: s.inbound,
             acked: s.acked,
-            unacked: s.unacked.iter().cloned().collect(),
+            unacked: s.unacked.clone(),
             requested: 0,
             request_at: None,
             overflow: 0,
@@ -286,7 +285,7 @@ impl StreamManagement {
             location: self.location.clone(),
             inbound: self.inbound,
             acked: self.acked,
-            unacked: self.unacked.iter().cloned().collect(),
+            unacked: self.unacked.clone(),
         })
     }
 
@@ -306,13 +305,13 @@ impl StreamManagement {
             return;
         }
         if self.unacked.len() >= MAX_UNACKED {
-            self.unacked.pop_front();
+            self.unacked.remove(0);
             self.requested = self.requested.saturating_sub(1);
             self.overflow = self.overflow.saturating_add(1);
             // The dropped stanza still counts: `acked` moves past it.
             self.acked = self.acked.wrapping_add(1);
         }
-        self.unacked.push_back(stanza);
+        self.unacked.push(stanza);
         if self.request_at.is_none() {
             self.request_at = Some(now.saturating_add(REQUEST_DELAY));
         }
@@ -403,7 +402,7 @@ impl StreamManagement {
                 self.state = State::Enabled;
                 self.requested = 0;
                 self.request_at = None;
-                Ok(Outcome::Resumed(self.unacked.iter().cloned().collect()))
+                Ok(Outcome::Resumed(self.unacked.clone()))
             }
             "failed" => {
                 // With `h`, what the server handled is known; the rest may
@@ -416,7 +415,7 @@ impl StreamManagement {
                     .find(|c| c.ns() == Some(ns::STANZAS))
                     .map(|c| c.local_name().to_owned())
                     .unwrap_or_else(|| "undefined-condition".into());
-                let unacked = std::mem::take(&mut self.unacked).into();
+                let unacked = std::mem::take(&mut self.unacked);
                 *self = StreamManagement::default();
                 Ok(Outcome::Failed { condition, unacked })
             }

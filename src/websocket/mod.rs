@@ -28,7 +28,6 @@
 
 use crate::ns;
 use crate::xml::{self, Element, XmlError};
-use std::collections::VecDeque;
 use std::time::Duration;
 
 /// The WebSocket subprotocol of RFC 7395 (`Sec-WebSocket-Protocol`).
@@ -130,11 +129,16 @@ enum State {
 pub struct Stream {
     config: Config,
     state: State,
-    /// Control transmits (socket open/close, `<open/>`), in order.
-    out: VecDeque<Transmit>,
+    /// Transmits in order (control, and stanza frames once open).
+    out: Vec<Transmit>,
+    /// `out` taken and reversed: popped from the end (plain `Vec`s cost
+    /// less download than a `VecDeque` per item type).
+    ready: Vec<Transmit>,
     /// Stanza frames, sent while the stream is open.
-    pending: VecDeque<String>,
-    events: VecDeque<Event>,
+    pending: Vec<String>,
+    /// Events, newest last; `ready_events` as `ready`.
+    events: Vec<Event>,
+    ready_events: Vec<Event>,
     deadline: Option<Duration>,
     /// The deadline starts at the first input or timeout after `start`.
     arm_open_deadline: bool,
@@ -151,9 +155,11 @@ impl Stream {
         Stream {
             config,
             state: State::New,
-            out: VecDeque::new(),
-            pending: VecDeque::new(),
-            events: VecDeque::new(),
+            out: Vec::new(),
+            ready: Vec::new(),
+            pending: Vec::new(),
+            events: Vec::new(),
+            ready_events: Vec::new(),
             deadline: None,
             arm_open_deadline: false,
             stream_id: None,
@@ -208,7 +214,7 @@ impl Stream {
         }
         self.state = State::Connecting;
         self.arm_open_deadline = true;
-        self.out.push_back(Transmit::Open {
+        self.out.push(Transmit::Open {
             url: self.config.url.clone(),
         });
     }
@@ -219,7 +225,7 @@ impl Stream {
         if matches!(self.state, State::Closing | State::Closed) {
             return;
         }
-        self.pending.push_back(frame);
+        self.pending.push(frame);
     }
 
     /// Restarts the stream (after SASL success): a new `<open/>`; queued
@@ -227,7 +233,7 @@ impl Stream {
     pub fn restart(&mut self) {
         if matches!(self.state, State::Open | State::Opening) {
             self.state = State::Opening;
-            self.out.push_back(Transmit::Frame(self.open_frame()));
+            self.out.push(Transmit::Frame(self.open_frame()));
         }
     }
 
@@ -238,7 +244,7 @@ impl Stream {
         match self.state {
             State::Closing | State::Closed => {}
             State::New | State::Connecting => {
-                self.out.push_back(Transmit::Close);
+                self.out.push(Transmit::Close);
                 self.close(None);
             }
             State::Opening | State::Open => {
@@ -246,7 +252,7 @@ impl Stream {
                     self.pending.extend(frames);
                     self.flush_pending();
                 }
-                self.out.push_back(Transmit::Frame(close_frame(None)));
+                self.out.push(Transmit::Frame(close_frame(None)));
                 self.state = State::Closing;
                 self.deadline = Some(now.saturating_add(self.config.close_timeout));
             }
@@ -260,7 +266,7 @@ impl Stream {
             return;
         }
         self.state = State::Opening;
-        self.out.push_back(Transmit::Frame(self.open_frame()));
+        self.out.push(Transmit::Frame(self.open_frame()));
     }
 
     /// Input: one text message from the socket.
@@ -298,7 +304,7 @@ impl Stream {
         match self.state {
             // A stream error may come instead of the server's `<open/>`.
             State::Opening if !is_stream_error(&el) => self.stream_error("bad-format"),
-            _ => self.events.push_back(Event::Stanza(el)),
+            _ => self.events.push(Event::Stanza(el)),
         }
     }
 
@@ -318,11 +324,11 @@ impl Stream {
             self.deadline = None;
             match self.state {
                 State::Closing => {
-                    self.out.push_back(Transmit::Close);
+                    self.out.push(Transmit::Close);
                     self.close(None);
                 }
                 State::Connecting | State::Opening => {
-                    self.out.push_back(Transmit::Close);
+                    self.out.push(Transmit::Close);
                     self.close(Some("remote-connection-failed".into()));
                 }
                 _ => {}
@@ -332,10 +338,14 @@ impl Stream {
 
     /// Output: the next thing to do with the socket.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        if self.out.is_empty() && self.state == State::Open {
-            self.flush_pending();
+        if self.ready.is_empty() {
+            if self.state == State::Open {
+                self.flush_pending();
+            }
+            self.ready = std::mem::take(&mut self.out);
+            self.ready.reverse();
         }
-        let t = self.out.pop_front()?;
+        let t = self.ready.pop()?;
         if matches!(t, Transmit::Frame(_)) {
             self.frames_out = self.frames_out.saturating_add(1);
         }
@@ -349,7 +359,11 @@ impl Stream {
 
     /// Output: the next event.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        if self.ready_events.is_empty() {
+            self.ready_events = std::mem::take(&mut self.events);
+            self.ready_events.reverse();
+        }
+        self.ready_events.pop()
     }
 
     fn arm(&mut self, now: Duration) {
@@ -386,7 +400,7 @@ impl Stream {
         self.deadline = None;
         let id = el.attr("id").unwrap_or_default().to_owned();
         self.stream_id = Some(id.clone());
-        self.events.push_back(Event::Opened { id });
+        self.events.push(Event::Opened { id });
     }
 
     fn on_close(&mut self, el: &Element) {
@@ -399,20 +413,20 @@ impl Stream {
                         return;
                     }
                 }
-                self.out.push_back(Transmit::Close);
+                self.out.push(Transmit::Close);
                 self.close(Some("see-other-uri".into()));
                 return;
             }
         }
         if self.state == State::Closing {
-            self.out.push_back(Transmit::Close);
+            self.out.push(Transmit::Close);
             self.close(None);
             return;
         }
         // RFC 7395 §3.6: answer the server's `<close/>` with ours.
         self.pending.clear();
-        self.out.push_back(Transmit::Frame(close_frame(None)));
-        self.out.push_back(Transmit::Close);
+        self.out.push(Transmit::Frame(close_frame(None)));
+        self.out.push(Transmit::Close);
         self.close(Some("closed-by-server".into()));
     }
 
@@ -427,10 +441,10 @@ impl Stream {
             let err = Element::new("stream:error")
                 .with_attr("xmlns:stream", ns::STREAM)
                 .with_child(Element::new(condition).with_attr("xmlns", ns::STREAMS));
-            self.out.push_back(Transmit::Frame(err.to_xml()));
-            self.out.push_back(Transmit::Frame(close_frame(None)));
+            self.out.push(Transmit::Frame(err.to_xml()));
+            self.out.push(Transmit::Frame(close_frame(None)));
         }
-        self.out.push_back(Transmit::Close);
+        self.out.push(Transmit::Close);
         self.close(Some(condition.to_owned()));
     }
 
@@ -442,7 +456,7 @@ impl Stream {
         self.deadline = None;
         self.arm_open_deadline = false;
         self.condition.clone_from(&condition);
-        self.events.push_back(Event::Closed { condition });
+        self.events.push(Event::Closed { condition });
     }
 }
 

@@ -10,6 +10,9 @@
 //! scripts/prosody.sh stop /tmp/p
 //! ```
 //!
+//! `WS_MECHS` (default `PLAIN,SCRAM-SHA-1`) lists the mechanisms to log in
+//! with, one login each; the last one (a SCRAM) is used for the rest.
+//!
 //! It is also the smallest complete WebSocket driver of the core: the loop
 //! in [`Driver::step`] is what a shell does (drain events, then
 //! `poll_ws_transmit`, then wait for a frame or `poll_timeout`).
@@ -322,7 +325,9 @@ fn main() {
         eprintln!("usage: ws_native WS_URL JID PASSWORD");
         std::process::exit(2);
     };
-    for mech in ["PLAIN", "SCRAM-SHA-1"] {
+    let mechs = std::env::var("WS_MECHS").unwrap_or_else(|_| "PLAIN,SCRAM-SHA-1".into());
+    let mechs: Vec<&str> = mechs.split(',').collect();
+    for mech in &mechs {
         let (mut d, took) = login(url, jid, password, mech);
         println!(
             "login {mech}: {:.1} ms, {} frames out before CONNECTED, SASL2: {}, SM: {}, jid {}",
@@ -338,7 +343,7 @@ fn main() {
         }
     }
 
-    let (mut d, _) = login(url, jid, password, "SCRAM-SHA-1");
+    let (mut d, _) = login(url, jid, password, mechs[mechs.len() - 1]);
     let rtts: Vec<f64> = (0..20).map(|_| ms(d.ping())).collect();
     println!("IQ round trip: median {:.2} ms", median(rtts));
 

@@ -12,6 +12,9 @@
 //!
 //! `WS_MECHS` (default `PLAIN,SCRAM-SHA-1`) lists the mechanisms to log in
 //! with, one login each; the last one (a SCRAM) is used for the rest.
+//! `WS_BOB=JID:PASSWORD` adds the loss test: that user sends 200 numbered
+//! messages to us over a second WebSocket while we "reload" 4 times, and
+//! the messages received are checked: none lost, none twice.
 //!
 //! It is also the smallest complete WebSocket driver of the core: the loop
 //! in [`Driver::step`] is what a shell does (drain events, then
@@ -173,6 +176,10 @@ struct Driver {
     origin: Instant,
     events: Vec<Event>,
     frames_out: usize,
+    /// Longest wait for a frame in one `step`.
+    max_wait: Duration,
+    /// Print frames (`WS_TRACE=1`).
+    trace: bool,
 }
 
 impl Driver {
@@ -183,6 +190,8 @@ impl Driver {
             origin: Instant::now(),
             events: Vec::new(),
             frames_out: 0,
+            max_wait: Duration::from_millis(50),
+            trace: std::env::var_os("WS_TRACE").is_some(),
         }
     }
 
@@ -190,9 +199,16 @@ impl Driver {
         self.origin.elapsed()
     }
 
-    /// One turn of the shell's loop: events, transmits, then one frame or
-    /// a timeout.
+    /// One turn of the shell's loop: drain (events, transmits), one input
+    /// (a frame or a timeout), drain again: after every input, the events
+    /// first, so that what the core counted as delivered is delivered.
     fn step(&mut self) {
+        self.drain();
+        self.input();
+        self.drain();
+    }
+
+    fn drain(&mut self) {
         while let Some(e) = self.conn.poll_event() {
             self.events.push(e);
         }
@@ -211,6 +227,9 @@ impl Driver {
                 },
                 Transmit::Frame(f) => {
                     self.frames_out += 1;
+                    if self.trace {
+                        eprintln!("{:8.2} ms > {}", ms(self.now()), &f[..f.len().min(60)]);
+                    }
                     if let Some(s) = self.socket.as_mut() {
                         if s.send(1, f.as_bytes()).is_err() {
                             self.socket = None;
@@ -229,11 +248,14 @@ impl Driver {
         while let Some(e) = self.conn.poll_event() {
             self.events.push(e);
         }
+    }
+
+    fn input(&mut self) {
         let wait = self
             .conn
             .poll_timeout()
             .map_or(Duration::from_millis(50), |t| t.saturating_sub(self.now()))
-            .min(Duration::from_millis(50));
+            .min(self.max_wait);
         let Some(s) = self.socket.as_mut() else {
             let now = self.now();
             self.conn.handle_timeout(now);
@@ -242,6 +264,9 @@ impl Driver {
         match s.recv(wait) {
             Ok(Some(text)) => {
                 let now = self.now();
+                if self.trace {
+                    eprintln!("{:8.2} ms < {}", ms(now), &text[..text.len().min(60)]);
+                }
                 self.conn.handle_ws_frame(now, &text);
             }
             Ok(None) => {
@@ -329,6 +354,7 @@ fn main() {
     let mechs: Vec<&str> = mechs.split(',').collect();
     for mech in &mechs {
         let (mut d, took) = login(url, jid, password, mech);
+        d.ping(); // <enabled/> is back by then
         println!(
             "login {mech}: {:.1} ms, {} frames out before CONNECTED, SASL2: {}, SM: {}, jid {}",
             ms(took),
@@ -400,11 +426,89 @@ fn main() {
         d = next;
     }
     println!("restore to first IQ: median {:.1} ms", median(restores));
+    if let Ok(bob) = std::env::var("WS_BOB") {
+        d = reloads_under_load(d, url, &bob, password);
+    }
     d.conn.disconnect(None);
     for _ in 0..5 {
         d.step();
     }
     let _ = xml::parse_standalone("<x/>");
+}
+
+/// Bob sends 200 numbered messages to our full JID, one every 2 ms, while
+/// our page "reloads" after every 50 (the socket dies, a new driver
+/// restores the snapshot of the old one): every number must arrive once.
+fn reloads_under_load(mut alice: Driver, url: &str, bob: &str, password: &str) -> Driver {
+    let (bob_jid, bob_pass) = bob.split_once(':').expect("WS_BOB=JID:PASSWORD");
+    let (mut bob, _) = login(url, bob_jid, bob_pass, "PLAIN");
+    bob.max_wait = Duration::from_millis(1);
+    alice.max_wait = Duration::from_millis(1);
+    let to = alice.conn.jid().unwrap().to_string();
+    let mut received: Vec<String> = Vec::new();
+    let take = |d: &mut Driver, received: &mut Vec<String>| {
+        for e in d.events.drain(..) {
+            if let Event::Stanza(s) = e {
+                if let Some(id) = s.attr("id").filter(|i| i.starts_with("n")) {
+                    received.push(id.to_owned());
+                }
+            }
+        }
+    };
+    let n = 200;
+    let mut reload_ms = Vec::new();
+    for i in 0..n {
+        let m = Element::new("message")
+            .with_attr("to", to.as_str())
+            .with_attr("id", format!("n{i}"))
+            .with_child(Element::new("body").with_text(format!("{i}")));
+        let now = bob.now();
+        bob.conn.send(now, m).unwrap();
+        bob.step();
+        alice.step();
+        take(&mut alice, &mut received);
+        if i % 50 == 25 {
+            let json = alice.conn.ws_snapshot().expect("resumable").to_json();
+            assert!(!json.contains(password), "the password is stored");
+            alice.socket = None;
+            let mut next = Driver::new(url, Options::default());
+            next.max_wait = Duration::from_millis(1);
+            let start = Instant::now();
+            next.conn
+                .restore_ws(&WsSnapshot::from_json(&json).unwrap())
+                .unwrap();
+            alice = next;
+            // Only Alice meanwhile: a 1 ms socket timeout takes up to a
+            // scheduler tick, and Bob's would delay hers.
+            while alice.conn.attaching() {
+                alice.step();
+            }
+            reload_ms.push(ms(start.elapsed()));
+            take(&mut alice, &mut received);
+        }
+    }
+    let start = Instant::now();
+    while received.len() < n && start.elapsed() < Duration::from_secs(10) {
+        alice.step();
+        bob.step();
+        take(&mut alice, &mut received);
+    }
+    let mut unique = received.clone();
+    unique.sort();
+    unique.dedup();
+    println!(
+        "reloads under load: {} reloads ({:?} ms to resumed), {n} sent, {} received, {} lost, {} duplicated",
+        reload_ms.len(),
+        reload_ms.iter().map(|m| m.round()).collect::<Vec<_>>(),
+        received.len(),
+        n - unique.len(),
+        received.len() - unique.len()
+    );
+    bob.conn.disconnect(None);
+    for _ in 0..5 {
+        bob.step();
+    }
+    alice
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -111,6 +111,66 @@ fn a_dropped_socket_resumes_without_loss_or_duplicates() {
 }
 
 #[test]
+fn a_server_close_is_not_resumed() {
+    let mut h = connected(&["PLAIN"]);
+    h.inject("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+    let st = h.statuses();
+    assert_eq!(
+        st[st.len() - 2..],
+        [
+            (Status::ConnFail, Some("closed-by-server".into())),
+            (Status::Disconnected, None)
+        ]
+    );
+    assert_eq!(h.server.sockets, 1, "no second socket");
+}
+
+#[test]
+fn resumption_goes_to_the_sm_location() {
+    let offer = Offer {
+        sm_location: Some("wss://node2.example.com/ws".into()),
+        ..Offer::default()
+    };
+    let mut h = WsHarness::new(WsServer::new(offer), options_with(&["SCRAM-SHA-1"]));
+    h.connect();
+    h.drop_socket();
+    assert_eq!(h.server.urls, [URL, "wss://node2.example.com/ws"]);
+    assert_eq!(
+        h.statuses().last(),
+        Some(&(Status::Attached, Some("resumed".into())))
+    );
+    // A location that would leave TLS is not followed.
+    let offer = Offer {
+        sm_location: Some("ws://node2.example.com/ws".into()),
+        ..Offer::default()
+    };
+    let mut h = WsHarness::new(WsServer::new(offer), options_with(&["SCRAM-SHA-1"]));
+    h.connect();
+    h.drop_socket();
+    assert_eq!(h.server.urls, [URL, URL]);
+}
+
+#[test]
+fn snapshots_belong_to_their_transport() {
+    let h = connected(&["SCRAM-SHA-1"]);
+    let snap = h.conn.ws_snapshot().unwrap();
+    let mut bosh = xmpp_wasm::connection::Connection::new(
+        "https://example.com/http-bind",
+        options_with(&["SCRAM-SHA-1"]),
+        Box::new(xmpp_wasm::rand::XorShift::new(1)),
+    );
+    assert!(bosh.restore_ws(&snap).is_err());
+    let mut other = WsHarness::new(WsServer::default(), options_with(&["SCRAM-SHA-1"]));
+    let mut moved = snap.clone();
+    moved.service = "wss://elsewhere.example/ws".into();
+    assert!(other.conn.restore_ws(&moved).is_err());
+    assert!(
+        h.conn.snapshot().is_none(),
+        "no BOSH snapshot of a WebSocket"
+    );
+}
+
+#[test]
 fn failed_resumption_reports_unacknowledged_stanzas_and_binds_anew() {
     let mut h = connected(&["SCRAM-SHA-1"]);
     h.send_message("m1");
@@ -319,6 +379,7 @@ fn snapshot_json_round_trips_and_rejects_garbage() {
     let (_, json) = reloaded();
     let snap = WsSnapshot::from_json(&json).unwrap();
     assert_eq!(WsSnapshot::from_json(&snap.to_json()).unwrap(), snap);
+    assert_eq!(snap.sm.max, Some(300), "the server's max is kept");
     for bad in [
         json.replace("\"websocket\"", "\"bosh\""),
         json.replace("\"h\":1", "\"h\":4294967296"),

@@ -128,6 +128,10 @@ pub struct SmSnapshot {
     pub id: String,
     /// Where to reconnect to resume (`location` of `<enabled/>`), if given.
     pub location: Option<String>,
+    /// The server's `max` (seconds it keeps the session after the socket
+    /// is gone), if given: a shell that stores the time of its last write
+    /// can skip a resumption that cannot succeed any more.
+    pub max: Option<u32>,
     /// Our `h`: stanzas handled from the server.
     pub inbound: u32,
     /// The server's last `h`.
@@ -142,6 +146,9 @@ impl SmSnapshot {
         o.str("id", &self.id);
         if let Some(l) = &self.location {
             o.str("location", l);
+        }
+        if let Some(m) = self.max {
+            o.u64("max", u64::from(m));
         }
         o.u64("h", u64::from(self.inbound));
         o.u64("acked", u64::from(self.acked));
@@ -179,6 +186,7 @@ impl SmSnapshot {
                 None | Some(Value::Null) => None,
                 Some(l) => Some(l.as_str().ok_or(JsonError::Field("location"))?.to_owned()),
             },
+            max: json::field_opt_u32(v, "max")?,
             inbound: json::field_u32(v, "h")?,
             acked: json::field_u32(v, "acked")?,
             unacked: list,
@@ -265,7 +273,7 @@ impl StreamManagement {
             state: State::Enabled,
             id: Some(s.id.clone()),
             location: s.location.clone(),
-            max: None,
+            max: s.max,
             inbound: s.inbound,
             acked: s.acked,
             unacked: s.unacked.clone(),
@@ -283,6 +291,7 @@ impl StreamManagement {
         Some(SmSnapshot {
             id: self.id.clone()?,
             location: self.location.clone(),
+            max: self.max,
             inbound: self.inbound,
             acked: self.acked,
             unacked: self.unacked.clone(),

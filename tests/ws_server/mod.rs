@@ -107,6 +107,8 @@ pub struct WsServer {
     /// Every frame received, in order, with the socket number.
     pub frames: Vec<(usize, String)>,
     pub sockets: usize,
+    /// The URL of every socket opened.
+    pub urls: Vec<String>,
     sock: Option<Sock>,
     /// Frames to deliver to the client.
     pub outbox: Vec<String>,
@@ -149,6 +151,7 @@ impl WsServer {
             refuse: false,
             frames: Vec::new(),
             sockets: 0,
+            urls: Vec::new(),
             sock: None,
             outbox: Vec::new(),
             closed: false,
@@ -175,6 +178,7 @@ impl WsServer {
         }
         assert!(self.sock.is_none(), "a second socket while one is open");
         self.sockets += 1;
+        self.urls.push(url.to_owned());
         self.sock = Some(Sock::default());
         self.closed = false;
         true

@@ -204,3 +204,69 @@ fn a_refused_socket_is_connfail() {
     );
     assert!(!h.conn.features_seen(), "a shell may fall back to BOSH");
 }
+
+/// A replaced stream's socket is closed before the next one opens (so a
+/// driver that detaches a socket at `Close` never feeds the old socket's
+/// late `close` event to the new stream): on a `see-other-uri`, and on a
+/// `connect` from the DISCONNECTED callback before the drain reached the
+/// transmits.
+#[test]
+fn the_old_socket_is_closed_before_the_next_opens() {
+    use xmpp_wasm::websocket::Transmit;
+    let mut h = WsHarness::new(WsServer::default(), options_with(&["PLAIN"]));
+    h.conn.connect("alice@example.com", Some("secret")).unwrap();
+    assert!(matches!(
+        h.conn.poll_ws_transmit(),
+        Some(Transmit::Open { .. })
+    ));
+    h.conn.handle_ws_open(h.now);
+    assert!(matches!(
+        h.conn.poll_ws_transmit(),
+        Some(Transmit::Frame(_))
+    ));
+    h.conn.handle_ws_frame(
+        h.now,
+        "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' id='1' version='1.0'/>",
+    );
+    h.conn.handle_ws_frame(
+        h.now,
+        "<close xmlns='urn:ietf:params:xml:ns:xmpp-framing' see-other-uri='wss://b.example.com/ws'/>",
+    );
+    let out: Vec<_> = std::iter::from_fn(|| h.conn.poll_ws_transmit()).collect();
+    assert_eq!(
+        out,
+        [
+            Transmit::Close,
+            Transmit::Open {
+                url: "wss://b.example.com/ws".into()
+            }
+        ]
+    );
+
+    // A stream error, then connect() from the DISCONNECTED callback.
+    let mut h = WsHarness::new(WsServer::default(), options_with(&["PLAIN"]));
+    h.connect();
+    h.conn
+        .handle_ws_frame(h.now, "<message>no namespace</message>");
+    while let Some(e) = h.conn.poll_event() {
+        if matches!(
+            e,
+            xmpp_wasm::connection::Event::Status {
+                status: Status::Disconnected,
+                ..
+            }
+        ) {
+            h.conn.connect("alice@example.com", Some("secret")).unwrap();
+        }
+    }
+    let out: Vec<_> = std::iter::from_fn(|| h.conn.poll_ws_transmit()).collect();
+    let close = out
+        .iter()
+        .position(|t| *t == Transmit::Close)
+        .expect("Close");
+    let open = out
+        .iter()
+        .position(|t| matches!(t, Transmit::Open { .. }))
+        .expect("Open");
+    assert!(close < open, "{out:?}");
+}

@@ -487,6 +487,10 @@ pub struct Connection {
     unacknowledged: Vec<Unacknowledged>,
     /// Stream features arrived since the last `connect`.
     features_seen: bool,
+    /// What a replaced WebSocket stream still had for its socket (the
+    /// `Close` of a redirect or a failed stream), delivered before anything
+    /// of the new one.
+    retired: Vec<websocket::Transmit>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -534,6 +538,7 @@ impl Connection {
             held: Vec::new(),
             unacknowledged: Vec::new(),
             features_seen: false,
+            retired: Vec::new(),
         }
     }
 
@@ -658,7 +663,7 @@ impl Connection {
             domain: jid.domain().to_owned(),
             oauth_token: None,
         };
-        self.transport = Some(transport);
+        self.replace_transport(transport);
         self.jid = Some(jid);
         self.mechanism = None;
         self.mechanism_name = None;
@@ -1264,7 +1269,7 @@ impl Connection {
         };
         next.start();
         self.url = url.clone();
-        self.transport = Some(next);
+        self.replace_transport(next);
         self.sasl2 = false;
         self.bind2 = false;
         self.mechanism = None;
@@ -1781,6 +1786,17 @@ impl Connection {
         }
     }
 
+    /// Puts `next` in place of the transport; a WebSocket stream's last
+    /// transmits (its `Close`) still reach the driver, before the new
+    /// stream's `Open`.
+    fn replace_transport(&mut self, next: Transport) {
+        if let Some(old) = self.transport.as_mut().and_then(Transport::ws_mut) {
+            self.retired
+                .extend(std::iter::from_fn(|| old.poll_transmit()));
+        }
+        self.transport = Some(next);
+    }
+
     fn reset_login(&mut self) {
         self.features_seen = false;
         self.sasl2 = false;
@@ -1829,6 +1845,9 @@ impl Connection {
     /// Output (WebSocket): the next socket action: open a socket, send one
     /// text frame, or close the socket. Always `None` over BOSH.
     pub fn poll_ws_transmit(&mut self) -> Option<websocket::Transmit> {
+        if !self.retired.is_empty() {
+            return Some(self.retired.remove(0));
+        }
         let t = self.transport.as_mut()?.ws_mut()?.poll_transmit();
         self.pump();
         t
@@ -1914,7 +1933,7 @@ impl Connection {
         };
         self.scram_keys = Some(keys);
         self.sm = StreamManagement::restored(&snapshot.sm);
-        self.transport = Some(transport);
+        self.replace_transport(transport);
         self.jid = Some(jid);
         self.mechanism = None;
         self.mechanism_name = None;
@@ -1948,7 +1967,7 @@ impl Connection {
         config.url = url;
         let mut next = websocket::Stream::new(config);
         next.start();
-        self.transport = Some(Transport::Ws(next));
+        self.replace_transport(Transport::Ws(next));
         self.sasl2 = false;
         self.bind2 = false;
         self.sm_offered = false;

@@ -9,7 +9,7 @@ mod ws_server;
 use std::time::Duration;
 use ws_server::*;
 use xmpp_wasm::connection::{Status, WsSnapshot};
-use xmpp_wasm::sm::{REQUEST_AFTER, REQUEST_DELAY};
+use xmpp_wasm::sm::{ACK_TIMEOUT, REQUEST_AFTER, REQUEST_DELAY};
 
 fn connected(mechs: &[&str]) -> WsHarness {
     let mut h = WsHarness::new(WsServer::default(), options_with(mechs));
@@ -168,6 +168,30 @@ fn snapshots_belong_to_their_transport() {
         h.conn.snapshot().is_none(),
         "no BOSH snapshot of a WebSocket"
     );
+}
+
+#[test]
+fn an_unanswered_ack_request_gives_up_a_half_open_socket() {
+    let mut h = connected(&["SCRAM-SHA-1"]);
+    h.server.blackhole = true;
+    h.send_message("m1");
+    h.advance(REQUEST_DELAY);
+    // The <r/> left; nothing comes back.
+    assert_eq!(h.conn.poll_timeout(), Some(h.now + ACK_TIMEOUT));
+    assert_eq!(h.server.sockets, 1);
+    h.advance(ACK_TIMEOUT);
+    let st = h.statuses();
+    assert!(
+        st.contains(&(
+            Status::Reconnecting,
+            Some("remote-connection-failed".into())
+        )),
+        "{st:?}"
+    );
+    assert_eq!(st.last(), Some(&(Status::Attached, Some("resumed".into()))));
+    assert_eq!(h.server.sockets, 2);
+    // m1 never reached the server on the dead socket: resent once.
+    assert_eq!(h.server.received_ids(), ["m1"]);
 }
 
 #[test]

@@ -1126,6 +1126,13 @@ impl Connection {
         if let Some(s) = self.transport.as_mut() {
             s.handle_timeout(now);
         }
+        if self.sm.ack_overdue(now) && matches!(self.phase, Phase::Connected) {
+            // An <r/> unanswered for sm::ACK_TIMEOUT: a half-open socket.
+            // Give it up; the loss is resumed like any other (pump).
+            if let Some(s) = self.transport.as_mut().and_then(Transport::ws_mut) {
+                s.abandon();
+            }
+        }
         for id in self.tracker.expire(now) {
             self.events.push_back(Event::NoAnswer {
                 id,

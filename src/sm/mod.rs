@@ -26,6 +26,10 @@ pub const REQUEST_AFTER: usize = 16;
 /// How long an unacknowledged stanza waits for an `<r/>` at most.
 pub const REQUEST_DELAY: Duration = Duration::from_millis(500);
 
+/// How long an `<r/>` may go unanswered before the socket is presumed dead
+/// (a half-open TCP connection: the browser may take minutes to notice).
+pub const ACK_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The most unacknowledged stanzas kept (and stored in a snapshot); above
 /// it the oldest are dropped from the queue and reported lost on a
 /// failed resumption.
@@ -99,6 +103,8 @@ pub struct StreamManagement {
     /// How many of `unacked` (the oldest) an outstanding `<r/>` covers.
     requested: usize,
     request_at: Option<Duration>,
+    /// When the oldest unanswered `<r/>` left.
+    request_sent: Option<Duration>,
     /// Stanzas dropped from a full queue since the last acknowledgement.
     overflow: u32,
 }
@@ -115,6 +121,7 @@ impl Default for StreamManagement {
             unacked: Vec::new(),
             requested: 0,
             request_at: None,
+            request_sent: None,
             overflow: 0,
         }
     }
@@ -279,6 +286,7 @@ impl StreamManagement {
             unacked: s.unacked.clone(),
             requested: 0,
             request_at: None,
+            request_sent: None,
             overflow: 0,
         }
     }
@@ -355,12 +363,27 @@ impl StreamManagement {
         }
         self.requested = self.unacked.len();
         self.request_at = None;
+        self.request_sent.get_or_insert(now);
         Some(Element::new("r").with_attr("xmlns", ns::SM))
     }
 
-    /// When [`StreamManagement::poll_request`] may have something.
+    /// When [`StreamManagement::poll_request`] may have something, or an
+    /// `<r/>` is overdue ([`StreamManagement::ack_overdue`]).
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.enabled().then_some(self.request_at).flatten()
+        if !self.enabled() {
+            return None;
+        }
+        let overdue = self.request_sent.map(|t| t.saturating_add(ACK_TIMEOUT));
+        [self.request_at, overdue].into_iter().flatten().min()
+    }
+
+    /// Whether an `<r/>` went unanswered for [`ACK_TIMEOUT`]: the socket is
+    /// presumed dead.
+    pub fn ack_overdue(&self, now: Duration) -> bool {
+        self.enabled()
+            && self
+                .request_sent
+                .is_some_and(|t| now >= t.saturating_add(ACK_TIMEOUT))
     }
 
     fn ack(&mut self, h: u32) -> Result<(), SmError> {
@@ -371,6 +394,8 @@ impl StreamManagement {
         self.unacked.drain(..n);
         self.requested = self.requested.saturating_sub(n);
         self.acked = h;
+        // The stream is alive.
+        self.request_sent = None;
         Ok(())
     }
 
@@ -411,6 +436,7 @@ impl StreamManagement {
                 self.state = State::Enabled;
                 self.requested = 0;
                 self.request_at = None;
+                self.request_sent = None;
                 Ok(Outcome::Resumed(self.unacked.clone()))
             }
             "failed" => {

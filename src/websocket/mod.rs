@@ -317,6 +317,17 @@ impl Stream {
         }
     }
 
+    /// Gives the socket up as dead without a word (no `<close/>`: nothing
+    /// would arrive): [`Transmit::Close`], then [`Event::Closed`] with
+    /// `remote-connection-failed`, as if the socket had failed.
+    pub fn abandon(&mut self) {
+        if self.state != State::Closed {
+            self.pending.clear();
+            self.out.push(Transmit::Close);
+            self.close(Some("remote-connection-failed".into()));
+        }
+    }
+
     /// Input: the time is now `now`.
     pub fn handle_timeout(&mut self, now: Duration) {
         self.arm(now);

@@ -104,6 +104,9 @@ pub struct WsServer {
     pub offer: Offer,
     /// Refuse to open sockets (the driver reports a closed socket).
     pub refuse: bool,
+    /// The network silently eats every frame of the current socket (a
+    /// half-open TCP connection); cleared with the next socket.
+    pub blackhole: bool,
     /// Every frame received, in order, with the socket number.
     pub frames: Vec<(usize, String)>,
     pub sockets: usize,
@@ -149,6 +152,7 @@ impl WsServer {
             users: vec![("alice".into(), "secret".into())],
             offer,
             refuse: false,
+            blackhole: false,
             frames: Vec::new(),
             sockets: 0,
             urls: Vec::new(),
@@ -175,6 +179,12 @@ impl WsServer {
         );
         if self.refuse {
             return false;
+        }
+        // A half-open socket is gone for the server when the client opens
+        // the next (its TCP keepalive would find out).
+        if self.blackhole {
+            self.sock = None;
+            self.blackhole = false;
         }
         assert!(self.sock.is_none(), "a second socket while one is open");
         self.sockets += 1;
@@ -234,6 +244,9 @@ impl WsServer {
 
     /// One frame from the client.
     pub fn handle(&mut self, frame: &str) {
+        if self.blackhole {
+            return;
+        }
         self.frames.push((self.sockets, frame.to_owned()));
         let el = parse_one(frame);
         let restart_expected = self.sock().restart_expected;

@@ -270,3 +270,35 @@ fn the_old_socket_is_closed_before_the_next_opens() {
         .expect("Open");
     assert!(close < open, "{out:?}");
 }
+
+#[test]
+fn anonymous_over_sasl2_binds_inline_and_cannot_be_restored() {
+    let offer = Offer {
+        mechanisms: vec!["ANONYMOUS".into()],
+        ..Offer::default()
+    };
+    let mut h = WsHarness::new(WsServer::new(offer), options_with(&["ANONYMOUS"]));
+    h.conn.connect("example.com", None).unwrap();
+    h.run();
+    assert_eq!(h.flights_at_connected, Some(2));
+    assert!(h.conn.jid().unwrap().to_string().starts_with("anon-"));
+    let snap = h.conn.ws_snapshot().expect("resumable");
+    assert!(snap.scram.is_none());
+    let mut next = WsHarness::new(WsServer::default(), options_with(&["ANONYMOUS"]));
+    assert!(next.conn.restore_ws(&snap).is_err());
+}
+
+#[test]
+fn explicit_resource_binding_skips_bind2() {
+    let mut options = options_with(&["PLAIN"]);
+    options.explicit_resource_binding = true;
+    let mut h = WsHarness::new(WsServer::default(), options);
+    h.connect();
+    assert_eq!(h.statuses().last(), Some(&(Status::BindRequired, None)));
+    assert!(h.frames_on(1)[1].child_ns("bind", BIND2).is_none());
+    h.conn.bind(Some("phone")).unwrap();
+    h.run();
+    assert_eq!(h.conn.jid().unwrap().to_string(), "alice@example.com/phone");
+    assert_eq!(h.statuses().last(), Some(&(Status::Connected, None)));
+    assert!(h.conn.stream_management().resumable());
+}

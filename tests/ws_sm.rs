@@ -195,6 +195,25 @@ fn an_unanswered_ack_request_gives_up_a_half_open_socket() {
 }
 
 #[test]
+fn failed_with_h_reports_only_what_the_server_did_not_handle() {
+    let mut h = connected(&["SCRAM-SHA-1"]);
+    h.send_message("m1");
+    h.run();
+    // m2 leaves but the socket dies before it arrives; the session expires.
+    h.send_message("m2");
+    h.server.socket_gone();
+    h.server.expire_sessions();
+    h.drop_socket();
+    let lost = h
+        .conn
+        .poll_unacknowledged()
+        .expect("unacknowledged stanzas");
+    let ids: Vec<_> = lost.stanzas.iter().map(|s| s.attr("id").unwrap()).collect();
+    assert_eq!(ids, ["m2"], "m1 was handled (h='1')");
+    assert_eq!(h.statuses().last(), Some(&(Status::Connected, None)));
+}
+
+#[test]
 fn failed_resumption_reports_unacknowledged_stanzas_and_binds_anew() {
     let mut h = connected(&["SCRAM-SHA-1"]);
     h.send_message("m1");

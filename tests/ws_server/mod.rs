@@ -118,6 +118,9 @@ pub struct WsServer {
     /// The server closed the socket (after its `<close/>`).
     pub closed: bool,
     pub sm_sessions: HashMap<String, SmSession>,
+    /// Sessions that timed out, with their last `h` (Prosody answers a
+    /// resumption of one with `<failed h='…'/>`).
+    pub expired: HashMap<String, u32>,
     /// Stanzas received from the client (application stanzas).
     pub received: Vec<Element>,
     next_id: u32,
@@ -160,6 +163,7 @@ impl WsServer {
             outbox: Vec::new(),
             closed: false,
             sm_sessions: HashMap::new(),
+            expired: HashMap::new(),
             received: Vec::new(),
             next_id: 0,
             salt: SALT.to_vec(),
@@ -524,6 +528,12 @@ impl WsServer {
         assert!(s.bound.is_none(), "XEP-0198 §5: resume after binding");
         let previd = el.attr("previd").expect("previd").to_owned();
         let h: u32 = el.attr("h").expect("h").parse().expect("h is a u32");
+        if let Some(h) = self.expired.get(&previd) {
+            self.outbox.push(format!(
+                "<failed xmlns='{SM}' h='{h}'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"
+            ));
+            return;
+        }
         let Some(sess) = self.sm_sessions.get_mut(&previd) else {
             self.outbox.push(format!(
                 "<failed xmlns='{SM}'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>"
@@ -602,6 +612,13 @@ impl WsServer {
         }
         if live {
             self.outbox.push(stanza.to_owned());
+        }
+    }
+
+    /// Every SM session times out (kept as expired with its `h`).
+    pub fn expire_sessions(&mut self) {
+        for (id, s) in self.sm_sessions.drain() {
+            self.expired.insert(id, s.h_in);
         }
     }
 

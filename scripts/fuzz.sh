@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(xml_roundtrip bosh_response sasl_challenges snapshot_restore)
+[ ${#targets[@]} -gt 0 ] || targets=(xml_roundtrip bosh_response sasl_challenges snapshot_restore ws_frames)
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
   echo "==> cargo install cargo-fuzz"

@@ -40,6 +40,10 @@
 #   EJABBERD_SHA512_DOMAIN=sha512.localhost
 #   EJABBERD_PID=...            (process group of the node)
 #
+# Opt-in (unset: the configuration above, unchanged): EJABBERD_WS=1 adds WebSocket (RFC 7395,
+# ejabberd_http_ws) at /xmpp-websocket on the same port and XEP-0198 (mod_stream_mgmt);
+# <statedir>/env gets EJABBERD_WS_URL=ws://127.0.0.1:PORT/xmpp-websocket.
+#
 # Environment: EJABBERD_HTTP_PORT (default: a free port), EJABBERD_LOG_LEVEL (default: info),
 # EJABBERD_START_TIMEOUT (seconds, default 60), EJABBERDCTL (default: ejabberdctl on PATH, else
 # /usr/sbin/ejabberdctl).
@@ -185,6 +189,7 @@ listen:
     request_handlers:
       /bosh: mod_bosh
       /http-bind: mod_bosh
+$( [ -z "${EJABBERD_WS:-}" ] || echo "      /xmpp-websocket: ejabberd_http_ws" )
 
 auth_method: internal
 auth_password_format: scram
@@ -206,6 +211,7 @@ modules:
   mod_ping: {}
   mod_roster: {}
 EOF
+    [ -z "${EJABBERD_WS:-}" ] || printf '  mod_stream_mgmt:\n    resume_timeout: 300\n'
   } > "$CFG"
 }
 
@@ -273,6 +279,7 @@ EJABBERD_SHA256_DOMAIN=${DOMAINS[0]}
 EJABBERD_SHA512_DOMAIN=${DOMAINS[1]}
 EJABBERD_PID=$pid
 EOF
+  [ -z "${EJABBERD_WS:-}" ] || echo "EJABBERD_WS_URL=ws://127.0.0.1:$http_port/xmpp-websocket" >> "$ENVFILE"
   log "running (node $NODE, process group $pid) at http://127.0.0.1:$http_port/bosh" \
       "(hosts ${DOMAINS[*]}; dist port $dist_port); log: $LOG"
 }

@@ -20,6 +20,11 @@
 #
 # Environment: PROSODY_HTTP_PORT (default: a free port), PROSODY_LOG_LEVEL (default: debug),
 # PROSODY_START_TIMEOUT (seconds, default 20).
+# Opt-in (unset: the configuration above, unchanged):
+#   PROSODY_WS=1       also WebSocket (RFC 7395) at /xmpp-websocket on the same port and
+#                      XEP-0198 (mod_smacks); <statedir>/env gets WS_URL=ws://127.0.0.1:PORT/xmpp-websocket
+#   PROSODY_WS=sasl2   as 1, plus SASL2 and Bind2 (mod_sasl2, mod_sasl2_bind2 of Debian's
+#                      prosody-modules package, which must be installed)
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop|status <statedir>" >&2; exit 2; }
@@ -37,6 +42,23 @@ ANON_DOMAIN=anon.localhost
 USERS=("alice:alice-pass" "bob:bob-pass")
 START_TIMEOUT=${PROSODY_START_TIMEOUT:-20}   # seconds until BOSH must answer
 LOG_LEVEL=${PROSODY_LOG_LEVEL:-debug}        # debug logs every stanza: handy when a test fails
+WS=${PROSODY_WS:-}
+case $WS in
+  ''|1|sasl2) ;;
+  *) echo "prosody.sh: PROSODY_WS must be unset, 1 or sasl2, got '$WS'" >&2; exit 2 ;;
+esac
+EXTRA_MODULES=""
+EXTRA_CFG=""
+if [ -n "$WS" ]; then
+  EXTRA_MODULES='"websocket"; "smacks";'
+  EXTRA_CFG='consider_websocket_secure = true
+cross_domain_websocket = true'
+fi
+if [ "$WS" = sasl2 ]; then
+  [ -e /usr/lib/prosody/modules/mod_sasl2/mod_sasl2.lua ] || {
+    echo "prosody.sh: PROSODY_WS=sasl2 needs Debian's prosody-modules (apt-get install prosody-modules)" >&2; exit 2; }
+  EXTRA_MODULES="$EXTRA_MODULES \"sasl2\"; \"sasl2_bind2\";"
+fi
 
 log() { echo "prosody.sh: $*" >&2; }
 # shellcheck source=scripts/lib.sh
@@ -105,7 +127,7 @@ modules_disabled = { "s2s", "s2s_auth_certs" }
 -- The HTTP Host header is 127.0.0.1:PORT, which is no VirtualHost: route it to "localhost".
 http_default_host = "$DOMAIN"
 -- BOSH at /http-bind (its default path), the static site at "/".
-http_paths = { bosh = "/http-bind", files = "/" }
+http_paths = { bosh = "/http-bind", files = "/", websocket = "/xmpp-websocket" }
 http_files_dir = "$STATE/site"
 http_index_files = { "index.html" }
 -- (http_files caches small files but checks size+mtime on every request: rebuilt pkg/ is seen)
@@ -119,7 +141,9 @@ bosh_max_inactivity = 60
 modules_enabled = {
   "saslauth"; "disco"; "ping"; "roster"; "time"; "version";
   "bosh"; "http_files";
+  $EXTRA_MODULES
 }
+$EXTRA_CFG
 
 storage = "internal"
 authentication = "internal_hashed"
@@ -179,6 +203,7 @@ XMPP_DOMAIN=$DOMAIN
 XMPP_ANON_DOMAIN=$ANON_DOMAIN
 PROSODY_PID=$pid
 EOF
+  [ -z "$WS" ] || echo "WS_URL=ws://127.0.0.1:$http_port/xmpp-websocket" >> "$ENVFILE"
   log "running (pid $pid) at http://127.0.0.1:$http_port/ (BOSH /http-bind, c2s port $c2s_port); log: $LOG"
 }
 

@@ -1,9 +1,11 @@
-//! xmpp-wasm: a browser-side XMPP client over BOSH (XEP-0124/XEP-0206).
+//! xmpp-wasm: a browser-side XMPP client over BOSH (XEP-0124/XEP-0206) or
+//! WebSocket (RFC 7395).
 //!
 //! The crate is split in two:
 //!
 //! * a **sans-IO core** ([`xml`], [`jid`], [`ns`], [`sasl`], [`bosh`],
-//!   [`connection`]) that never touches the network, a clock or global
+//!   [`websocket`], [`sm`], [`transport`], [`connection`]) that never
+//!   touches the network, a clock or global
 //!   randomness. Time is passed in as a [`core::time::Duration`] since an origin
 //!   the caller picks; randomness comes from an injected [`rand::RandomSource`].
 //!   It compiles and is tested natively with `cargo test`.
@@ -26,6 +28,9 @@ pub mod json;
 pub mod ns;
 pub mod rand;
 pub mod sasl;
+pub mod sm;
+pub mod transport;
+pub mod websocket;
 pub mod xml;
 
 pub mod web;

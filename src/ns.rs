@@ -20,3 +20,11 @@ pub const STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 pub const STREAMS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
 /// XEP-0199: XMPP Ping.
 pub const PING: &str = "urn:xmpp:ping";
+/// RFC 7395: the WebSocket framing elements `<open/>` and `<close/>`.
+pub const FRAMING: &str = "urn:ietf:params:xml:ns:xmpp-framing";
+/// XEP-0388: Extensible SASL Profile (SASL2).
+pub const SASL2: &str = "urn:xmpp:sasl:2";
+/// XEP-0386: Bind 2.
+pub const BIND2: &str = "urn:xmpp:bind:0";
+/// XEP-0198: Stream Management.
+pub const SM: &str = "urn:xmpp:sm:3";

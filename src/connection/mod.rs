@@ -1,6 +1,8 @@
-//! The XMPP connection over one BOSH session: login (SASL, restart, bind,
-//! session), status changes with Strophe.js's numbers, and application
-//! stanzas. Sans-IO, with the same shape as [`crate::bosh::Session`]:
+//! The XMPP connection over one transport ([`crate::transport`]: a BOSH
+//! session or a WebSocket stream): login (SASL or SASL2, restart, bind or
+//! Bind2, session), stream management (XEP-0198, over WebSocket), status
+//! changes with Strophe.js's numbers, and application stanzas. Sans-IO,
+//! with the same shape as [`crate::bosh::Session`]:
 //!
 //! * getters on `&self` ([`Connection::status`], [`Connection::jid`], ...);
 //! * commands ([`Connection::connect`], [`Connection::send`],
@@ -9,8 +11,15 @@
 //!   the login state machine on what arrived;
 //! * outputs named `poll_*`: drain [`Connection::poll_event`] first (the
 //!   application may queue stanzas from its callbacks), then
-//!   [`Connection::poll_transmit`] until `None`, then arm a timer for
-//!   [`Connection::poll_timeout`].
+//!   [`Connection::poll_transmit`] (BOSH: HTTP requests) or
+//!   [`Connection::poll_ws_transmit`] (WebSocket: open, frame, close) until
+//!   `None`, then arm a timer for [`Connection::poll_timeout`].
+//!
+//! The transport follows the service URL: `ws://`/`wss://` is a WebSocket
+//! (RFC 7395; inputs [`Connection::handle_ws_open`],
+//! [`Connection::handle_ws_frame`], [`Connection::handle_ws_closed`]),
+//! anything else BOSH (inputs [`Connection::handle_response`],
+//! [`Connection::handle_transport_error`], ...).
 //!
 //! Every login step is queued while the previous response is processed, so it
 //! leaves in the very next `poll_transmit`: a login takes the minimum number of
@@ -26,7 +35,11 @@ use crate::jid::Jid;
 use crate::json::{self, JsonError, Value};
 use crate::ns;
 use crate::rand::RandomSource;
+use crate::sasl::ScramKeys;
 use crate::sasl::{self, Credentials, Mechanism};
+use crate::sm::{self, SmSnapshot, StreamManagement};
+use crate::transport::{self, Kind, Transport};
+use crate::websocket;
 use crate::xml::{self, Element};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -131,6 +144,9 @@ pub struct Options {
     /// 100 ms), how long a new request waits for the previous unanswered one
     /// to reach the server first.
     pub request_spacing: Duration,
+    /// Over WebSocket, enable XEP-0198 stream management (with resumption)
+    /// when the server offers it (default `true`).
+    pub stream_management: bool,
 }
 
 /// What JavaScript must give for an option of [`Options`]: the web shell
@@ -176,6 +192,7 @@ pub const OPTION_KINDS: &[(&str, OptionKind)] = &[
     ("keepalive", OptionKind::Bool),
     ("customHeaders", OptionKind::Headers),
     ("maxScramIterations", OptionKind::Iterations),
+    ("streamManagement", OptionKind::Bool),
 ];
 
 /// The version of [`Snapshot`]'s stored format.
@@ -287,6 +304,7 @@ impl Options {
                     }
                 }
                 "maxScramIterations" => o.max_scram_iterations = num()?,
+                "streamManagement" => o.stream_management = flag()?,
                 _ => return Err(JsonError::Unknown(name.clone())),
             }
         }
@@ -313,6 +331,7 @@ impl Default for Options {
             custom_headers: Default::default(),
             max_scram_iterations: sasl::DEFAULT_MAX_ITERATIONS,
             request_spacing: c.request_spacing,
+            stream_management: true,
         }
     }
 }
@@ -352,6 +371,19 @@ pub enum Event {
     },
 }
 
+/// Stream management could not resume the stream (`<failed/>`): these
+/// stanzas were sent but the server never acknowledged them, so they may
+/// not have arrived. A new session follows (status CONNECTED). Drained with
+/// [`Connection::poll_unacknowledged`] (not an [`Event`], so that the
+/// event match of an existing shell stays exhaustive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unacknowledged {
+    /// The `<failed/>` condition (`item-not-found`, ...).
+    pub condition: String,
+    /// The stanzas, oldest first.
+    pub stanzas: Vec<Element>,
+}
+
 /// An error of a command given by the application.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
@@ -389,6 +421,11 @@ enum Phase {
         authenticated: bool,
     },
     Sasl,
+    /// SASL2 succeeded with a resource bound inline (Bind2): waiting for
+    /// the stream features that follow `<success/>`.
+    Bound,
+    /// `<resume/>` sent (XEP-0198).
+    Resume,
     /// Authenticated, waiting for the application to call `bind`.
     BindRequired,
     Bind {
@@ -405,9 +442,10 @@ enum Phase {
 /// One XMPP connection. See the module documentation for the driving rules.
 pub struct Connection {
     url: String,
+    kind: Kind,
     options: Options,
     rng: Box<dyn RandomSource>,
-    session: Option<Session>,
+    transport: Option<Transport>,
     phase: Phase,
     status: Status,
     jid: Option<Jid>,
@@ -425,6 +463,30 @@ pub struct Connection {
     events: VecDeque<Event>,
     tracker: tracker::Tracker,
     timers: tracker::Timers,
+    /// The last `now` given to a command or input.
+    now: Duration,
+    /// The login uses SASL2 (XEP-0388).
+    sasl2: bool,
+    /// Bind2 (XEP-0386) was requested inside the SASL2 `<authenticate/>`.
+    bind2: bool,
+    /// The server offered XEP-0198 in the features after authentication.
+    sm_offered: bool,
+    sm: StreamManagement,
+    /// The SCRAM keys of this login (or of the restored one): a re-login
+    /// (resumption) without the password.
+    scram_keys: Option<ScramKeys>,
+    /// Authenticating to resume the stream (restore, or a dropped socket),
+    /// not to bind a new session.
+    resuming: bool,
+    /// A live stream is being resumed after its socket dropped (status
+    /// RECONNECTING was reported).
+    reconnecting: bool,
+    /// Application stanzas held while a WebSocket login or resumption is
+    /// under way: they leave once the session is bound or resumed.
+    held: Vec<Element>,
+    unacknowledged: Vec<Unacknowledged>,
+    /// Stream features arrived since the last `connect`.
+    features_seen: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -441,11 +503,13 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     /// A new, idle connection to the BOSH service at `url`.
     pub fn new(url: impl Into<String>, options: Options, rng: Box<dyn RandomSource>) -> Self {
+        let url = url.into();
         Connection {
-            url: url.into(),
+            kind: Kind::of_url(&url),
+            url,
             options,
             rng,
-            session: None,
+            transport: None,
             phase: Phase::Idle,
             status: Status::Disconnected,
             jid: None,
@@ -459,7 +523,62 @@ impl Connection {
             events: VecDeque::new(),
             tracker: tracker::Tracker::default(),
             timers: tracker::Timers::default(),
+            now: Duration::ZERO,
+            sasl2: false,
+            bind2: false,
+            sm_offered: false,
+            sm: StreamManagement::default(),
+            scram_keys: None,
+            resuming: false,
+            reconnecting: false,
+            held: Vec::new(),
+            unacknowledged: Vec::new(),
+            features_seen: false,
         }
+    }
+
+    /// Output: stanzas a failed resumption may have lost (XEP-0198
+    /// `<failed/>`), to drain with the events.
+    pub fn poll_unacknowledged(&mut self) -> Option<Unacknowledged> {
+        // Rare (one per failed resumption): no queue type for it.
+        (!self.unacknowledged.is_empty()).then(|| self.unacknowledged.remove(0))
+    }
+
+    /// The transport this connection speaks (from the service URL).
+    pub fn transport_kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Stream management (XEP-0198) state: counters, unacknowledged
+    /// stanzas, resumption id.
+    pub fn stream_management(&self) -> &StreamManagement {
+        &self.sm
+    }
+
+    /// Whether stream features arrived since the last `connect` or
+    /// `restore_ws`: a CONNFAIL without them means the service could not be
+    /// reached or closed first (a shell with a list of services falls back
+    /// to the next one then).
+    pub fn features_seen(&self) -> bool {
+        self.features_seen
+    }
+
+    /// Whether the login used SASL2 (XEP-0388).
+    pub fn used_sasl2(&self) -> bool {
+        self.sasl2
+    }
+
+    /// The WebSocket stream, if the transport is one.
+    pub fn ws_stream(&self) -> Option<&websocket::Stream> {
+        self.transport.as_ref().and_then(Transport::ws)
+    }
+
+    fn bosh(&self) -> Option<&Session> {
+        self.transport.as_ref().and_then(Transport::bosh)
+    }
+
+    fn bosh_mut(&mut self) -> Option<&mut Session> {
+        self.transport.as_mut().and_then(Transport::bosh_mut)
     }
 
     /// The current status.
@@ -488,23 +607,23 @@ impl Connection {
         self.attaching
     }
 
-    /// Whether a BOSH session is open.
+    /// Whether a transport (BOSH session, WebSocket stream) is open.
     pub fn connected(&self) -> bool {
-        self.session.as_ref().is_some_and(|s| !s.is_closed())
+        self.transport.as_ref().is_some_and(|s| !s.is_closed())
             && !matches!(self.phase, Phase::Idle | Phase::Disconnected)
     }
 
-    /// Whether sending is paused.
+    /// Whether sending is paused (BOSH).
     pub fn paused(&self) -> bool {
-        self.session.as_ref().is_some_and(Session::is_paused)
+        self.bosh().is_some_and(Session::is_paused)
     }
 
-    /// The BOSH session, if one exists.
+    /// The BOSH session, if the transport is one.
     pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
+        self.bosh()
     }
 
-    /// The BOSH service URL.
+    /// The service URL (BOSH or WebSocket).
     pub fn service(&self) -> &str {
         &self.url
     }
@@ -522,17 +641,16 @@ impl Connection {
             ));
         }
         let jid = Jid::parse(jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
-        let config = self.bosh_config(jid.domain());
-        config
-            .validate()
-            .map_err(|e| CommandError::BadOption(e.to_string()))?;
         if self.options.max_scram_iterations < sasl::MIN_ITERATIONS {
             return Err(CommandError::BadOption(
                 "maxScramIterations below 4096, the lowest count SCRAM allows".into(),
             ));
         }
-        let mut session = Session::new(config, self.rng.next_u64());
-        session.start();
+        let mut transport = self.new_transport(jid.domain(), None)?;
+        transport.start();
+        self.reset_login();
+        self.scram_keys = None;
+        self.sm.reset();
         self.credentials = Credentials {
             username: jid.node().map(str::to_owned),
             password: password.map(str::to_owned),
@@ -540,7 +658,7 @@ impl Connection {
             domain: jid.domain().to_owned(),
             oauth_token: None,
         };
-        self.session = Some(session);
+        self.transport = Some(transport);
         self.jid = Some(jid);
         self.mechanism = None;
         self.mechanism_name = None;
@@ -571,6 +689,9 @@ impl Connection {
                 "attach while a session is active",
             ));
         }
+        if self.kind != Kind::Bosh {
+            return Err(CommandError::InvalidState("attach needs a BOSH service"));
+        }
         let jid = Jid::parse(jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
         if sid.is_empty() {
             return Err(CommandError::InvalidState("attach needs a sid"));
@@ -591,7 +712,7 @@ impl Connection {
             hold: config.hold,
             ..Default::default()
         };
-        self.session = Some(Session::attached(config, params, rid));
+        self.transport = Some(Transport::Bosh(Session::attached(config, params, rid)));
         self.begin_attached(jid);
         Ok(())
     }
@@ -607,6 +728,11 @@ impl Connection {
         }
         if snapshot.v != SNAPSHOT_VERSION {
             return Err(CommandError::InvalidState("snapshot of another version"));
+        }
+        if self.kind != Kind::Bosh {
+            return Err(CommandError::InvalidState(
+                "a BOSH snapshot needs a BOSH service",
+            ));
         }
         if snapshot.session.service() != self.url {
             // Never send this connection's headers and cookies elsewhere
@@ -624,7 +750,7 @@ impl Connection {
         // After a `see-other-uri` redirect the session lives elsewhere, as it
         // did on the old page (`service()` shows it).
         self.url = snapshot.session.url.clone();
-        self.session = Some(session);
+        self.transport = Some(Transport::Bosh(session));
         self.begin_attached(jid);
         Ok(())
     }
@@ -662,7 +788,7 @@ impl Connection {
         if self.jid.as_ref().map(Jid::to_string).as_deref() != Some(snapshot.jid.as_str()) {
             return Err(CommandError::InvalidState("snapshot of another JID"));
         }
-        let Some(current) = self.session.as_ref() else {
+        let Some(current) = self.bosh() else {
             return Err(CommandError::InvalidState("adopt needs a live session"));
         };
         let next = current
@@ -671,7 +797,7 @@ impl Connection {
                 bosh::BoshError::BadSnapshot(why) => CommandError::InvalidState(why),
                 _ => CommandError::InvalidState("unusable snapshot"),
             })?;
-        self.session = Some(next);
+        self.transport = Some(Transport::Bosh(next));
         // The other page confirmed the session by using it.
         self.attaching = false;
         let internal = self.confirm_ping.take();
@@ -700,8 +826,9 @@ impl Connection {
         if matches!(self.phase, Phase::Idle | Phase::Disconnected) {
             return;
         }
-        self.session = None;
+        self.transport = None;
         self.attaching = false;
+        self.held.clear();
         self.phase = Phase::Disconnected;
         self.drain_tracker();
         self.set_status(Status::Disconnected, Some(condition.to_owned()));
@@ -730,7 +857,7 @@ impl Connection {
         Some(Snapshot {
             v: SNAPSHOT_VERSION,
             jid: self.jid.as_ref()?.to_string(),
-            session: self.session.as_ref()?.snapshot()?,
+            session: self.bosh()?.snapshot()?,
         })
     }
 
@@ -752,7 +879,7 @@ impl Connection {
             .with_attr("to", self.jid.as_ref().map(Jid::domain).unwrap_or_default())
             .with_child(Element::new("ping").with_attr("xmlns", ns::PING));
         self.confirm_ping = self.send_tracked(Duration::ZERO, ping, None).ok();
-        if let Some(s) = self.session.as_mut() {
+        if let Some(s) = self.transport.as_mut() {
             s.flush();
         }
     }
@@ -780,7 +907,7 @@ impl Connection {
     /// advertised `maxpause`. The pause request is a [`Transmit`] with
     /// `keepalive` set.
     pub fn pause_session(&mut self, now: Duration, seconds: u32) -> Result<(), CommandError> {
-        match self.session.as_mut() {
+        match self.bosh_mut() {
             Some(s) => s
                 .pause_session(now, seconds)
                 .map_err(|_| CommandError::InvalidState("the server does not allow pausing")),
@@ -792,15 +919,15 @@ impl Connection {
     /// and call [`Connection::handle_oversized_response`] instead of reading
     /// a larger one.
     pub fn max_response_size(&self) -> usize {
-        self.session
-            .as_ref()
+        self.bosh()
             .map_or(self.options.max_body_size, Session::max_response_size)
     }
 
     /// Input: the response to `id` announced a body larger than
     /// [`Connection::max_response_size`]; it was not read.
     pub fn handle_oversized_response(&mut self, now: Duration, id: u64) {
-        if let Some(s) = self.session.as_mut() {
+        self.now = now;
+        if let Some(s) = self.bosh_mut() {
             s.handle_oversized_response(now, id);
         }
         self.pump();
@@ -809,13 +936,25 @@ impl Connection {
     /// Queues a stanza. Top-level `message`, `presence` and `iq` without a
     /// namespace get `jabber:client`.
     pub fn send(&mut self, now: Duration, mut stanza: Element) -> Result<(), CommandError> {
-        let Some(session) = self.session.as_mut().filter(|s| !s.is_closed()) else {
+        let Some(transport) = self.transport.as_mut().filter(|s| !s.is_closed()) else {
             return Err(CommandError::InvalidState("send without a session"));
         };
         if stanza.ns().is_none() && matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             stanza.set_attr("xmlns", ns::CLIENT);
         }
-        session.send(now, stanza.to_xml());
+        if transport.kind() == Kind::WebSocket && !matches!(self.phase, Phase::Connected) {
+            // Not before the stream is bound or resumed (over BOSH the
+            // stanza waits in the session's queue instead).
+            self.held.push(stanza);
+            return Ok(());
+        }
+        let xml = stanza.to_xml();
+        if self.sm.counting() && sm::is_stanza(&stanza) {
+            transport.send(now, xml.clone());
+            self.sm.on_sent(now, xml);
+        } else {
+            transport.send(now, xml);
+        }
         Ok(())
     }
 
@@ -903,21 +1042,21 @@ impl Connection {
 
     /// Stops sending new bodies until [`Connection::resume`].
     pub fn pause(&mut self) {
-        if let Some(s) = self.session.as_mut() {
+        if let Some(s) = self.bosh_mut() {
             s.pause();
         }
     }
 
     /// Sends what queued while paused.
     pub fn resume(&mut self) {
-        if let Some(s) = self.session.as_mut() {
+        if let Some(s) = self.bosh_mut() {
             s.resume();
         }
     }
 
     /// Sends queued stanzas now, without waiting for the idle interval.
     pub fn flush(&mut self) {
-        if let Some(s) = self.session.as_mut() {
+        if let Some(s) = self.transport.as_mut() {
             s.flush();
         }
     }
@@ -937,9 +1076,11 @@ impl Connection {
         if let Some(r) = reason {
             presence.push_child(Element::new("status").with_text(r));
         }
-        match self.session.as_mut() {
-            Some(s) if s.is_open() => s.terminate(vec![presence.to_xml()]),
-            Some(s) => s.terminate(Vec::new()),
+        self.held.clear();
+        let now = self.now;
+        match self.transport.as_mut() {
+            Some(s) if s.is_open() => s.terminate(now, vec![presence.to_xml()]),
+            Some(s) => s.terminate(now, Vec::new()),
             None => {}
         }
         self.pump();
@@ -947,7 +1088,8 @@ impl Connection {
 
     /// Input: the HTTP response to transmit `id`.
     pub fn handle_response(&mut self, now: Duration, id: u64, status: u16, body: &str) {
-        if let Some(s) = self.session.as_mut() {
+        self.now = now;
+        if let Some(s) = self.bosh_mut() {
             s.handle_response(now, id, status, body);
         }
         self.pump();
@@ -955,7 +1097,8 @@ impl Connection {
 
     /// Input: transmit `id` failed at the network level.
     pub fn handle_transport_error(&mut self, now: Duration, id: u64) {
-        if let Some(s) = self.session.as_mut() {
+        self.now = now;
+        if let Some(s) = self.bosh_mut() {
             s.handle_transport_error(now, id);
         }
         self.pump();
@@ -965,7 +1108,8 @@ impl Connection {
     /// comes back from the back-forward cache). See
     /// [`Session::handle_all_lost`].
     pub fn handle_all_lost(&mut self, now: Duration) {
-        if let Some(s) = self.session.as_mut() {
+        self.now = now;
+        if let Some(s) = self.bosh_mut() {
             s.handle_all_lost(now);
         }
         self.pump();
@@ -973,7 +1117,8 @@ impl Connection {
 
     /// Input: the time is now `now`.
     pub fn handle_timeout(&mut self, now: Duration) {
-        if let Some(s) = self.session.as_mut() {
+        self.now = now;
+        if let Some(s) = self.transport.as_mut() {
             s.handle_timeout(now);
         }
         for id in self.tracker.expire(now) {
@@ -988,9 +1133,10 @@ impl Connection {
         self.pump();
     }
 
-    /// Output: the next HTTP request to perform.
+    /// Output: the next HTTP request to perform (BOSH; always `None` over
+    /// WebSocket).
     pub fn poll_transmit(&mut self, now: Duration) -> Option<Transmit> {
-        let t = self.session.as_mut()?.poll_transmit(now);
+        let t = self.bosh_mut()?.poll_transmit(now);
         // The session may close while building a request (rid exhausted,
         // bad configuration): report it now.
         self.pump();
@@ -1000,7 +1146,8 @@ impl Connection {
     /// Output: when to call [`Connection::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Duration> {
         [
-            self.session.as_ref().and_then(Session::poll_timeout),
+            self.transport.as_ref().and_then(Transport::poll_timeout),
+            self.sm.poll_timeout(),
             self.tracker.next_deadline(),
             self.timers.next_deadline(),
         ]
@@ -1022,7 +1169,7 @@ impl Connection {
             // ATTACHED: after attach() nothing is on the wire yet, and after
             // restore() the first new request leaves with the resends on
             // purpose (one round trip; see Session::never_answered).
-            if let Some(s) = self.session.as_mut() {
+            if let Some(s) = self.bosh_mut() {
                 s.space_next_request();
             }
         }
@@ -1030,17 +1177,20 @@ impl Connection {
         self.events.push_back(Event::Status { status, condition });
     }
 
-    /// Runs the login machine on everything the BOSH session produced.
+    /// Runs the login machine on everything the transport produced, then
+    /// asks for an acknowledgement if stream management wants one.
     fn pump(&mut self) {
-        loop {
-            let Some(ev) = self.session.as_mut().and_then(Session::poll_event) else {
-                return;
-            };
+        while let Some(ev) = self.transport.as_mut().and_then(Transport::poll_event) {
             match ev {
-                bosh::Event::Created(_) => {}
-                bosh::Event::Processed { .. } => self.attaching = false,
-                bosh::Event::Stanza(el) => self.on_stanza(el),
-                bosh::Event::Closed { condition } => self.on_closed(condition),
+                transport::Event::Confirmed => self.attaching = false,
+                transport::Event::Opened => {}
+                transport::Event::Stanza(el) => self.on_stanza(el),
+                transport::Event::Closed { condition } => self.on_closed(condition),
+            }
+        }
+        if matches!(self.phase, Phase::Connected) && !self.resuming {
+            if let Some(r) = self.sm.poll_request(self.now) {
+                self.queue(r);
             }
         }
     }
@@ -1050,6 +1200,20 @@ impl Connection {
             return;
         }
         let was_disconnecting = matches!(self.phase, Phase::Disconnecting);
+        // Only a lost socket is resumed: not a stream the server closed or
+        // ended with an error, nor one we closed over a protocol error.
+        if condition.as_deref() == Some("remote-connection-failed")
+            && !was_disconnecting
+            && !self.failed
+            && matches!(self.phase, Phase::Connected)
+            && self.kind == Kind::WebSocket
+            && self.sm.resumable()
+            && self.start_resume()
+        {
+            self.reconnecting = true;
+            self.set_status(Status::Reconnecting, condition);
+            return;
+        }
         if condition.as_deref() == Some("see-other-uri")
             && !was_disconnecting
             && self.follow_redirect()
@@ -1065,6 +1229,9 @@ impl Connection {
             self.set_status(status, Some(c));
         }
         self.attaching = false;
+        self.resuming = false;
+        self.reconnecting = false;
+        self.held.clear();
         self.phase = Phase::Disconnected;
         self.drain_tracker();
         self.set_status(Status::Disconnected, None);
@@ -1079,13 +1246,27 @@ impl Connection {
             return false;
         }
         let rid = self.rng.next_u64();
-        let Some(mut next) = self.session.as_ref().and_then(|s| s.redirected(rid)) else {
+        let next = match self.transport.as_ref() {
+            Some(Transport::Bosh(s)) => s.redirected(rid).map(Transport::Bosh),
+            Some(Transport::Ws(s)) => s.redirect().map(|url| {
+                let mut config = s.config().clone();
+                config.url = url.to_owned();
+                Transport::Ws(websocket::Stream::new(config))
+            }),
+            None => None,
+        };
+        let Some(mut next) = next else {
             return false;
         };
-        let url = next.config().url.clone();
+        let url = match &next {
+            Transport::Bosh(s) => s.config().url.clone(),
+            Transport::Ws(s) => s.config().url.clone(),
+        };
         next.start();
         self.url = url.clone();
-        self.session = Some(next);
+        self.transport = Some(next);
+        self.sasl2 = false;
+        self.bind2 = false;
         self.mechanism = None;
         self.mechanism_name = None;
         self.session_required = false;
@@ -1108,16 +1289,24 @@ impl Connection {
 
     /// A login failure: report `status`, then end the session.
     fn fail(&mut self, status: Status, condition: &str) {
+        // A restored stream that cannot be resumed failed to attach.
+        let status = if self.attaching && self.resuming {
+            Status::AttachFail
+        } else {
+            status
+        };
         self.failed = true;
         self.set_status(status, Some(condition.to_owned()));
         self.phase = Phase::Disconnecting;
-        if let Some(s) = self.session.as_mut() {
-            s.terminate(Vec::new());
+        self.held.clear();
+        let now = self.now;
+        if let Some(s) = self.transport.as_mut() {
+            s.terminate(now, Vec::new());
         }
     }
 
     fn queue(&mut self, el: Element) {
-        if let Some(s) = self.session.as_mut() {
+        if let Some(s) = self.transport.as_mut() {
             // Login steps leave immediately: no idle interval applies.
             s.send(Duration::ZERO, el.to_xml());
             s.flush();
@@ -1145,12 +1334,25 @@ impl Connection {
             Phase::Features { authenticated } => {
                 self.phase = Phase::Features { authenticated };
                 if el.local_name() == "features" {
-                    if authenticated {
-                        self.on_features_bind(&el);
-                    } else {
+                    if !authenticated {
                         self.on_features_sasl(&el);
+                    } else if self.resuming {
+                        self.on_features_resume(&el);
+                    } else {
+                        self.on_features_bind(&el);
                     }
                 }
+            }
+            Phase::Bound => {
+                self.phase = Phase::Bound;
+                if el.local_name() == "features" {
+                    self.sm_offered = el.child_ns("sm", ns::SM).is_some();
+                    self.become_connected();
+                }
+            }
+            Phase::Resume => {
+                self.phase = Phase::Resume;
+                self.on_resume_answer(&el);
             }
             Phase::Sasl => {
                 self.phase = Phase::Sasl;
@@ -1166,8 +1368,7 @@ impl Connection {
             Phase::Session { id } => {
                 if el.local_name() == "iq" && el.attr("id") == Some(id.as_str()) {
                     if el.attr("type") == Some("result") {
-                        self.phase = Phase::Connected;
-                        self.set_status(Status::Connected, None);
+                        self.become_connected();
                     } else {
                         self.fail(Status::AuthFail, &stanza_error_condition(&el));
                     }
@@ -1177,6 +1378,13 @@ impl Connection {
             }
             Phase::Connected => {
                 self.phase = Phase::Connected;
+                if el.ns() == Some(ns::SM) {
+                    self.on_sm(&el);
+                    return;
+                }
+                if sm::is_stanza(&el) {
+                    self.sm.on_received();
+                }
                 let own = self.jid.as_ref().map(Jid::to_string);
                 match self.tracker.answer(&el, own.as_deref()) {
                     Some(id) if self.confirm_ping.as_ref() == Some(&id) => self.confirm_ping = None,
@@ -1189,8 +1397,17 @@ impl Connection {
     }
 
     fn on_features_sasl(&mut self, features: &Element) {
-        let offered: Vec<String> = features
-            .child_ns("mechanisms", ns::SASL)
+        self.features_seen = true;
+        // SASL2 only over WebSocket: Prosody 0.12's mod_sasl2 fails on BOSH.
+        let sasl2 = features
+            .child_ns("authentication", ns::SASL2)
+            .filter(|_| self.kind == Kind::WebSocket);
+        self.sasl2 = sasl2.is_some();
+        let bind2_offered = sasl2
+            .and_then(|a| a.child("inline"))
+            .is_some_and(|i| i.child_ns("bind", ns::BIND2).is_some());
+        let offered: Vec<String> = sasl2
+            .or_else(|| features.child_ns("mechanisms", ns::SASL))
             .map(|m| {
                 m.elements()
                     .filter(|e| e.local_name() == "mechanism")
@@ -1204,13 +1421,33 @@ impl Connection {
         };
         let rng = &mut self.rng;
         let mut nonce = || rng.token(24);
-        let mut mech = match sasl::select_with_limit(
-            &offered,
-            &preference,
-            &self.credentials,
-            self.options.max_scram_iterations,
-            &mut nonce,
-        ) {
+        let selected = match (&self.scram_keys, self.resuming) {
+            // A resumption authenticates with the keys of the login it
+            // continues (no PBKDF2; after a restore, no password exists).
+            (Some(keys), true) => {
+                let name = keys.hash.mechanism_name();
+                match (
+                    offered.iter().any(|o| o == name),
+                    &self.credentials.username,
+                ) {
+                    (true, Some(user)) => {
+                        Ok(
+                            Box::new(sasl::Scram::with_keys(keys.clone(), user, None, nonce()))
+                                as Box<dyn Mechanism>,
+                        )
+                    }
+                    _ => Err(sasl::SaslError::NoMechanism),
+                }
+            }
+            _ => sasl::select_with_limit(
+                &offered,
+                &preference,
+                &self.credentials,
+                self.options.max_scram_iterations,
+                &mut nonce,
+            ),
+        };
+        let mut mech = match selected {
             Ok(m) => m,
             Err(e) => {
                 self.fail(Status::ConnFail, e.condition());
@@ -1218,7 +1455,11 @@ impl Connection {
             }
         };
         self.mechanism_name = Some(mech.name());
-        self.set_status(Status::Authenticating, None);
+        if !self.resuming {
+            // A resumption is not a login: ATTACHED or RECONNECTING says
+            // what happens.
+            self.set_status(Status::Authenticating, None);
+        }
         let initial = match mech.initial_response() {
             Ok(i) => i,
             Err(e) => {
@@ -1226,38 +1467,72 @@ impl Connection {
                 return;
             }
         };
-        let mut auth = Element::new("auth")
-            .with_attr("xmlns", ns::SASL)
-            .with_attr("mechanism", mech.name());
-        match initial {
-            Some(bytes) if bytes.is_empty() => auth.push_text("="),
-            Some(bytes) => auth.push_text(b64::encode(bytes)),
-            None => {}
-        }
+        let initial = initial.map(|bytes| {
+            if bytes.is_empty() {
+                "=".to_owned()
+            } else {
+                b64::encode(bytes)
+            }
+        });
+        let auth = if self.sasl2 {
+            let mut auth = Element::new("authenticate")
+                .with_attr("xmlns", ns::SASL2)
+                .with_attr("mechanism", mech.name());
+            if let Some(text) = initial {
+                auth.push_child(Element::new("initial-response").with_text(text));
+            }
+            // Bind2 binds a resource of the server's choosing: not when the
+            // application named one, wants to bind itself, or resumes.
+            self.bind2 = bind2_offered
+                && !self.resuming
+                && !self.options.explicit_resource_binding
+                && self.jid.as_ref().and_then(Jid::resource).is_none();
+            if self.bind2 {
+                auth.push_child(
+                    Element::new("bind")
+                        .with_attr("xmlns", ns::BIND2)
+                        .with_child(Element::new("tag").with_text(BIND2_TAG)),
+                );
+            }
+            auth
+        } else {
+            let mut auth = Element::new("auth")
+                .with_attr("xmlns", ns::SASL)
+                .with_attr("mechanism", mech.name());
+            if let Some(text) = initial {
+                auth.push_text(text);
+            }
+            auth
+        };
         self.mechanism = Some(mech);
         self.phase = Phase::Sasl;
         self.queue(auth);
     }
 
+    /// A SASL (RFC 6120 §6) or SASL2 (XEP-0388) element: the same
+    /// exchange, in another namespace; SASL2's `<success/>` carries the
+    /// server's final data in `<additional-data/>` and needs no restart.
     fn on_sasl(&mut self, el: &Element) {
-        if el.ns() != Some(ns::SASL) {
+        let sasl_ns = if self.sasl2 { ns::SASL2 } else { ns::SASL };
+        if el.ns() != Some(sasl_ns) {
             return;
         }
-        let data = match decode_b64(&el.text()) {
-            Ok(d) => d,
-            Err(()) => {
-                self.fail(Status::AuthFail, "malformed-challenge");
-                return;
-            }
+        let name = el.local_name();
+        let text = match (name, self.sasl2) {
+            ("success", true) => el.child("additional-data").map(Element::text),
+            ("challenge" | "success", _) => Some(el.text()),
+            _ => None,
+        };
+        let Ok(data) = decode_b64(text.as_deref().unwrap_or_default()) else {
+            return self.fail(Status::AuthFail, "malformed-challenge");
         };
         let Some(mech) = self.mechanism.as_mut() else {
-            self.fail(Status::AuthFail, "undefined-condition");
-            return;
+            return self.fail(Status::AuthFail, "undefined-condition");
         };
-        match el.local_name() {
+        match name {
             "challenge" => match mech.respond(&data) {
                 Ok(resp) => {
-                    let mut r = Element::new("response").with_attr("xmlns", ns::SASL);
+                    let mut r = Element::new("response").with_attr("xmlns", sasl_ns);
                     if !resp.is_empty() {
                         r.push_text(b64::encode(resp));
                     }
@@ -1265,40 +1540,47 @@ impl Connection {
                 }
                 Err(e) => self.fail(Status::AuthFail, e.condition()),
             },
-            "success" => match mech.success(&data) {
-                Ok(()) => {
-                    self.mechanism = None;
-                    self.phase = Phase::Features {
-                        authenticated: true,
-                    };
-                    // XEP-0206 §5: after SASL EXTERNAL the restart names the
-                    // user (the credentials were the HTTP level's).
-                    let external_from = (self.mechanism_name == Some("EXTERNAL"))
-                        .then(|| self.jid.as_ref().filter(|j| j.node().is_some()))
-                        .flatten()
-                        .map(|j| j.bare().to_string());
-                    if let Some(s) = self.session.as_mut() {
-                        match external_from {
-                            Some(from) => s.restart_as(&from),
-                            None => s.restart(),
-                        }
-                    }
+            "success" => {
+                if let Err(e) = mech.success(&data) {
+                    return self.fail(Status::AuthFail, e.condition());
                 }
-                Err(e) => self.fail(Status::AuthFail, e.condition()),
-            },
+                self.scram_keys = mech.scram_keys().or(self.scram_keys.take());
+                self.mechanism = None;
+                self.phase = Phase::Features {
+                    authenticated: true,
+                };
+                if self.sasl2 {
+                    self.on_sasl2_success(el);
+                    return;
+                }
+                // XEP-0206 §5: after SASL EXTERNAL the restart names the
+                // user (the credentials were the HTTP level's).
+                let external_from = (self.mechanism_name == Some("EXTERNAL"))
+                    .then(|| self.jid.as_ref().filter(|j| j.node().is_some()))
+                    .flatten()
+                    .map(|j| j.bare().to_string());
+                if let Some(s) = self.transport.as_mut() {
+                    s.restart(external_from.as_deref());
+                }
+            }
             "failure" => {
+                // SASL2 puts the SASL condition in the SASL namespace
+                // beside `<text/>` and application elements.
                 let cond = el
                     .elements()
-                    .find(|c| c.local_name() != "text")
+                    .find(|c| c.local_name() != "text" && (!self.sasl2 || c.ns() == Some(ns::SASL)))
                     .map(|c| c.local_name().to_owned())
                     .unwrap_or_else(|| "not-authorized".into());
                 self.fail(Status::AuthFail, &cond);
             }
+            // Tasks (`<continue/>`) are not supported.
+            "continue" if self.sasl2 => self.fail(Status::AuthFail, "unsupported-task"),
             _ => {}
         }
     }
 
     fn on_features_bind(&mut self, features: &Element) {
+        self.sm_offered = features.child_ns("sm", ns::SM).is_some();
         if features.child_ns("bind", ns::BIND).is_none() {
             self.fail(Status::ConnFail, "missing-bind-feature");
             return;
@@ -1355,8 +1637,445 @@ impl Connection {
             self.phase = Phase::Session { id };
             self.queue(iq);
         } else {
-            self.phase = Phase::Connected;
-            self.set_status(Status::Connected, None);
+            self.become_connected();
+        }
+    }
+}
+
+/// The Bind2 `<tag/>`: the server builds the resource from it.
+pub const BIND2_TAG: &str = "xmpp-wasm";
+
+/// The version of [`WsSnapshot`]'s stored format.
+pub const WS_SNAPSHOT_VERSION: u32 = 1;
+
+/// What a reloaded page needs to resume a WebSocket stream (XEP-0198): the
+/// JID, the service, the stream management state with the unacknowledged
+/// stanzas, and the SCRAM keys of the login (never the password). Stored as
+/// versioned JSON with `"transport":"websocket"` ([`WsSnapshot::to_json`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WsSnapshot {
+    /// Format version ([`WS_SNAPSHOT_VERSION`]).
+    pub v: u32,
+    /// The bound full JID.
+    pub jid: String,
+    /// The WebSocket service URL the connection was made for.
+    pub service: String,
+    /// The URL the stream lives at (after a `see-other-uri`, or the SM
+    /// `location`), resumed there.
+    pub url: String,
+    /// Stream management: id, location, counters, unacknowledged stanzas.
+    pub sm: SmSnapshot,
+    /// The SCRAM keys of the login; `None` after PLAIN or ANONYMOUS, and
+    /// then [`Connection::restore_ws`] refuses the snapshot.
+    pub scram: Option<ScramKeys>,
+}
+
+fn hash_of(name: &str) -> Option<sasl::ScramHash> {
+    [
+        sasl::ScramHash::Sha1,
+        sasl::ScramHash::Sha256,
+        sasl::ScramHash::Sha512,
+    ]
+    .into_iter()
+    .find(|h| h.mechanism_name() == name)
+}
+
+impl WsSnapshot {
+    /// Writes the members of the snapshot's JSON object; the caller may add
+    /// its own and ends the object.
+    pub fn write_json(&self, o: &mut json::Obj<'_>) {
+        o.u64("v", u64::from(self.v));
+        o.str("transport", Kind::WebSocket.name());
+        o.str("jid", &self.jid);
+        o.str("service", &self.service);
+        o.str("url", &self.url);
+        let mut sm = json::Obj::new(o.key("sm"));
+        self.sm.write_json(&mut sm);
+        sm.end();
+        if let Some(k) = &self.scram {
+            let mut s = json::Obj::new(o.key("scram"));
+            s.str("mechanism", k.hash.mechanism_name());
+            s.str("salt", &b64::encode(&k.salt));
+            s.u64("iterations", u64::from(k.iterations));
+            s.str("clientKey", &b64::encode(&k.client_key));
+            s.str("serverKey", &b64::encode(&k.server_key));
+            s.end();
+        }
+    }
+
+    /// The snapshot as JSON text.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut o = json::Obj::new(&mut out);
+        self.write_json(&mut o);
+        o.end();
+        out
+    }
+
+    /// Whether a parsed stored snapshot is a WebSocket one.
+    pub fn is_ws(v: &Value) -> bool {
+        v.get("transport").and_then(Value::as_str) == Some(Kind::WebSocket.name())
+    }
+
+    /// Reads a snapshot from a parsed JSON object; [`Connection::restore_ws`]
+    /// checks the values against the connection.
+    pub fn from_json_value(v: &Value) -> Result<WsSnapshot, JsonError> {
+        if !Self::is_ws(v) {
+            return Err(JsonError::Field("transport"));
+        }
+        let scram = match v.get("scram") {
+            None | Some(Value::Null) => None,
+            Some(s) => {
+                let bytes = |key: &'static str| {
+                    b64::decode(&json::field_str(s, key)?)
+                        .filter(|b| !b.is_empty() && b.len() <= 64)
+                        .ok_or(JsonError::Field(key))
+                };
+                Some(ScramKeys {
+                    hash: hash_of(&json::field_str(s, "mechanism")?)
+                        .ok_or(JsonError::Field("mechanism"))?,
+                    salt: bytes("salt")?,
+                    iterations: json::field_u32(s, "iterations")?,
+                    client_key: bytes("clientKey")?,
+                    server_key: bytes("serverKey")?,
+                })
+            }
+        };
+        Ok(WsSnapshot {
+            v: json::field_u32(v, "v")?,
+            jid: json::field_str(v, "jid")?,
+            service: json::field_str(v, "service")?,
+            url: json::field_str(v, "url")?,
+            sm: SmSnapshot::from_json(v.get("sm").ok_or(JsonError::Field("sm"))?)?,
+            scram,
+        })
+    }
+
+    /// Reads a snapshot from the JSON text [`WsSnapshot::to_json`] wrote.
+    pub fn from_json(text: &str) -> Result<WsSnapshot, JsonError> {
+        Self::from_json_value(&json::parse(text)?)
+    }
+}
+
+impl Connection {
+    fn new_transport(
+        &mut self,
+        domain: &str,
+        url: Option<&str>,
+    ) -> Result<Transport, CommandError> {
+        match self.kind {
+            Kind::Bosh => {
+                let config = self.bosh_config(domain);
+                config
+                    .validate()
+                    .map_err(|e| CommandError::BadOption(e.to_string()))?;
+                Ok(Transport::Bosh(Session::new(config, self.rng.next_u64())))
+            }
+            Kind::WebSocket => {
+                let mut config =
+                    websocket::Config::new(url.unwrap_or(&self.url).to_owned(), domain);
+                config.lang.clone_from(&self.options.lang);
+                config.max_frame_size = self.options.max_body_size;
+                Ok(Transport::Ws(websocket::Stream::new(config)))
+            }
+        }
+    }
+
+    fn reset_login(&mut self) {
+        self.features_seen = false;
+        self.sasl2 = false;
+        self.bind2 = false;
+        self.sm_offered = false;
+        self.resuming = false;
+        self.reconnecting = false;
+        self.held.clear();
+    }
+
+    /// The largest WebSocket frame accepted (`maxBodySize`); the core checks
+    /// it too, before parsing.
+    pub fn max_frame_size(&self) -> usize {
+        self.options.max_body_size
+    }
+
+    /// Input (WebSocket): the socket asked for by [`websocket::Transmit::Open`]
+    /// opened (with the `xmpp` subprotocol).
+    pub fn handle_ws_open(&mut self, now: Duration) {
+        self.now = now;
+        if let Some(s) = self.transport.as_mut().and_then(Transport::ws_mut) {
+            s.handle_open(now);
+        }
+        self.pump();
+    }
+
+    /// Input (WebSocket): one text message arrived.
+    pub fn handle_ws_frame(&mut self, now: Duration, text: &str) {
+        self.now = now;
+        if let Some(s) = self.transport.as_mut().and_then(Transport::ws_mut) {
+            s.handle_frame(now, text);
+        }
+        self.pump();
+    }
+
+    /// Input (WebSocket): the socket closed or failed to open (the browser's
+    /// `close` event; an `error` event is always followed by it).
+    pub fn handle_ws_closed(&mut self, now: Duration) {
+        self.now = now;
+        if let Some(s) = self.transport.as_mut().and_then(Transport::ws_mut) {
+            s.handle_closed(now);
+        }
+        self.pump();
+    }
+
+    /// Output (WebSocket): the next socket action: open a socket, send one
+    /// text frame, or close the socket. Always `None` over BOSH.
+    pub fn poll_ws_transmit(&mut self) -> Option<websocket::Transmit> {
+        let t = self.transport.as_mut()?.ws_mut()?.poll_transmit();
+        self.pump();
+        t
+    }
+
+    /// The snapshot to store for keepalive over WebSocket, while the stream
+    /// is live and resumable (stream management enabled with an id).
+    /// Written after every drain that changed it, it holds the inbound count
+    /// `h` of every stanza delivered so far.
+    pub fn ws_snapshot(&self) -> Option<WsSnapshot> {
+        if !matches!(self.phase, Phase::Connected) || self.resuming {
+            return None;
+        }
+        let ws = self.transport.as_ref()?.ws()?;
+        Some(WsSnapshot {
+            v: WS_SNAPSHOT_VERSION,
+            jid: self.jid.as_ref()?.to_string(),
+            service: self.url.clone(),
+            url: ws.config().url.clone(),
+            sm: self.sm.snapshot()?,
+            scram: self.scram_keys.clone(),
+        })
+    }
+
+    /// Resumes the stream of a [`WsSnapshot`] (keepalive over WebSocket): a
+    /// new socket, SASL with the stored SCRAM keys (no password), then
+    /// `<resume/>`; the server's `<resumed/>` acknowledges what arrived, and
+    /// the stored stanzas above its `h` are sent again, once, before anything
+    /// the application sends meanwhile. Status ATTACHED at once (stanzas sent
+    /// in reaction wait for the resumption); ATTACHFAIL if the server refuses
+    /// the keys; `<failed/>` gives [`Unacknowledged`] and a new session
+    /// (CONNECTED).
+    ///
+    /// Refused (nothing changes): another version, service or transport, a
+    /// JID without a node or resource, or no SCRAM keys (`no-scram-keys`:
+    /// after PLAIN or ANONYMOUS the application must log in again).
+    pub fn restore_ws(&mut self, snapshot: &WsSnapshot) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+            return Err(CommandError::InvalidState(
+                "restore while a session is active",
+            ));
+        }
+        if snapshot.v != WS_SNAPSHOT_VERSION {
+            return Err(CommandError::InvalidState("snapshot of another version"));
+        }
+        if self.kind != Kind::WebSocket || snapshot.service != self.url {
+            return Err(CommandError::InvalidState("snapshot of another service"));
+        }
+        if websocket::check_redirect(&snapshot.service, &snapshot.url).is_err() {
+            return Err(CommandError::InvalidState(
+                "snapshot url is not a WebSocket URL",
+            ));
+        }
+        let jid = Jid::parse(&snapshot.jid).map_err(|e| CommandError::InvalidJid(e.to_string()))?;
+        if jid.node().is_none() || jid.resource().is_none() {
+            return Err(CommandError::InvalidJid("not a full JID".into()));
+        }
+        let Some(keys) = snapshot.scram.clone() else {
+            return Err(CommandError::InvalidState(
+                "no-scram-keys: the login left nothing to authenticate a resumption with",
+            ));
+        };
+        if keys.iterations < sasl::MIN_ITERATIONS {
+            return Err(CommandError::InvalidState("snapshot SCRAM iteration count"));
+        }
+        // Stored stanzas are resent as they are: each must be one stanza
+        // (storage is not trusted).
+        let stanzas_ok = snapshot.sm.unacked.iter().all(|s| {
+            websocket::parse_frame(s).is_ok_and(|el| sm::is_stanza(&el) && el.ns().is_some())
+        });
+        if !stanzas_ok {
+            return Err(CommandError::InvalidState(
+                "snapshot holds something other than stanzas",
+            ));
+        }
+        let mut transport = self.new_transport(jid.domain(), Some(&snapshot.url))?;
+        transport.start();
+        self.reset_login();
+        self.credentials = Credentials {
+            username: jid.node().map(str::to_owned),
+            domain: jid.domain().to_owned(),
+            ..Credentials::default()
+        };
+        self.scram_keys = Some(keys);
+        self.sm = StreamManagement::restored(&snapshot.sm);
+        self.transport = Some(transport);
+        self.jid = Some(jid);
+        self.mechanism = None;
+        self.mechanism_name = None;
+        self.session_required = false;
+        self.failed = false;
+        self.resuming = true;
+        self.attaching = true;
+        self.phase = Phase::Features {
+            authenticated: false,
+        };
+        self.set_status(Status::Attached, None);
+        Ok(())
+    }
+
+    /// A live WebSocket stream lost its socket: authenticate on a new one
+    /// and resume. `false` when it cannot (no URL).
+    fn start_resume(&mut self) -> bool {
+        let current = self.transport.as_ref().and_then(Transport::ws);
+        let Some(current) = current else {
+            return false;
+        };
+        // XEP-0198 `location`: honoured when it is a WebSocket URL this
+        // stream may move to.
+        let url = self
+            .sm
+            .location()
+            .filter(|l| websocket::check_redirect(&current.config().url, l).is_ok())
+            .unwrap_or(&current.config().url)
+            .to_owned();
+        let mut config = current.config().clone();
+        config.url = url;
+        let mut next = websocket::Stream::new(config);
+        next.start();
+        self.transport = Some(Transport::Ws(next));
+        self.sasl2 = false;
+        self.bind2 = false;
+        self.sm_offered = false;
+        self.resuming = true;
+        self.mechanism = None;
+        self.phase = Phase::Features {
+            authenticated: false,
+        };
+        true
+    }
+
+    /// After SASL2 `<success/>`: the JID, and the inline Bind2 result.
+    /// No restart (XEP-0388): the features of the authenticated stream
+    /// follow, and the phase is already waiting for them.
+    fn on_sasl2_success(&mut self, el: &Element) {
+        if let Some(failed) = el.child_ns("failed", ns::BIND2).filter(|_| self.bind2) {
+            return self.fail(Status::AuthFail, &stanza_error_condition(failed));
+        }
+        if !(self.bind2 && el.child_ns("bound", ns::BIND2).is_some()) {
+            return;
+        }
+        let authzid = el
+            .child("authorization-identifier")
+            .map(Element::text)
+            .and_then(|t| Jid::parse(t.trim()).ok())
+            .filter(|j| j.resource().is_some());
+        match authzid {
+            Some(j) => {
+                self.jid = Some(j);
+                self.phase = Phase::Bound;
+            }
+            None => self.fail(Status::AuthFail, "bad-format"),
+        }
+    }
+
+    fn on_features_resume(&mut self, features: &Element) {
+        self.sm_offered = features.child_ns("sm", ns::SM).is_some();
+        let request = self.sm.resume_request();
+        match request {
+            Some(r) if features.child_ns("sm", ns::SM).is_some() => {
+                self.phase = Phase::Resume;
+                self.queue(r);
+            }
+            _ => self.fail(Status::ConnFail, "sm-not-offered"),
+        }
+    }
+
+    fn on_resume_answer(&mut self, el: &Element) {
+        match self.sm.handle(el) {
+            Ok(sm::Outcome::Resumed(resend)) => {
+                self.resuming = false;
+                self.attaching = false;
+                self.phase = Phase::Connected;
+                for stanza in resend {
+                    self.queue_raw(stanza);
+                }
+                if std::mem::take(&mut self.reconnecting) {
+                    self.set_status(Status::Attached, Some("resumed".into()));
+                }
+                self.release_held();
+            }
+            Ok(sm::Outcome::Failed { condition, unacked }) => {
+                self.resuming = false;
+                self.reconnecting = false;
+                self.attaching = false;
+                let stanzas = unacked
+                    .iter()
+                    .filter_map(|s| xml::parse_standalone(s).ok())
+                    .collect();
+                self.unacknowledged
+                    .push(Unacknowledged { condition, stanzas });
+                // A new session on the authenticated stream. The tracked
+                // stanzas of the old one will get no answer.
+                self.drain_tracker();
+                if let Some(bare) = self.jid.as_ref().map(Jid::bare) {
+                    self.jid = Some(bare);
+                }
+                self.send_bind();
+            }
+            Ok(_) => {}
+            Err(e) => self.fail(Status::ConnFail, e.condition()),
+        }
+    }
+
+    fn on_sm(&mut self, el: &Element) {
+        match self.sm.handle(el) {
+            Ok(sm::Outcome::Reply(a)) => self.queue(a),
+            Ok(_) => {}
+            Err(e) => {
+                let count_error = Element::new("stream:error")
+                    .with_attr("xmlns:stream", ns::STREAM)
+                    .with_child(Element::new("undefined-condition").with_attr("xmlns", ns::STREAMS))
+                    .with_child(Element::new(e.condition()).with_attr("xmlns", ns::SM));
+                self.queue(count_error);
+                self.fail(Status::ConnFail, e.condition());
+            }
+        }
+    }
+
+    /// Sends an already serialised element as is (a resend after
+    /// `<resumed/>`: not counted again, it is still in the SM queue).
+    fn queue_raw(&mut self, xml: String) {
+        if let Some(s) = self.transport.as_mut() {
+            s.send(Duration::ZERO, xml);
+        }
+    }
+
+    fn become_connected(&mut self) {
+        self.phase = Phase::Connected;
+        if self.kind == Kind::WebSocket && self.options.stream_management && self.sm_offered {
+            // Before CONNECTED: what the application sends in reaction is
+            // counted and kept until acknowledged.
+            let enable = self.sm.enable(true);
+            self.queue(enable);
+        } else {
+            self.sm.reset();
+        }
+        self.set_status(Status::Connected, None);
+        self.release_held();
+    }
+
+    /// Sends the stanzas held during the login or resumption.
+    fn release_held(&mut self) {
+        let now = self.now;
+        for el in std::mem::take(&mut self.held) {
+            // Cannot fail: the transport is open and the phase CONNECTED.
+            let _ = self.send(now, el);
         }
     }
 }

@@ -34,7 +34,7 @@ pub use anonymous::Anonymous;
 pub use external::External;
 pub use oauthbearer::OAuthBearer;
 pub use plain::Plain;
-pub use scram::{Scram, ScramHash, DEFAULT_MAX_ITERATIONS, MIN_ITERATIONS};
+pub use scram::{Scram, ScramHash, ScramKeys, DEFAULT_MAX_ITERATIONS, MIN_ITERATIONS};
 
 /// One client side of a SASL mechanism, driven by the connection.
 ///
@@ -52,6 +52,11 @@ pub trait Mechanism {
     /// Verify the additional data of `<success/>` (already base64-decoded; empty if none).
     /// SCRAM: verifies the server signature `v=`; it is an error if the signature is missing or wrong.
     fn success(&mut self, additional: &[u8]) -> Result<(), SaslError>;
+    /// SCRAM: the keys derived in this exchange ([`ScramKeys`]), once the
+    /// server-first message was answered; `None` for other mechanisms.
+    fn scram_keys(&self) -> Option<ScramKeys> {
+        None
+    }
 }
 
 /// What the user can authenticate with.
@@ -267,6 +272,11 @@ pub enum SaslError {
     /// A method of [`Mechanism`] was called out of order, or after an error.
     #[error("SASL mechanism used out of order")]
     InvalidState,
+    /// SCRAM with stored keys ([`Scram::with_keys`]): the server offered
+    /// another salt or iteration count (the password changed), so the keys
+    /// no longer prove anything.
+    #[error("stored SCRAM keys do not match the server's salt or iteration count")]
+    KeysOutdated,
 }
 
 impl SaslError {
@@ -288,6 +298,7 @@ impl SaslError {
             SaslError::UnexpectedChallenge => "unexpected-challenge",
             SaslError::UnexpectedSuccess => "unexpected-success",
             SaslError::InvalidState => "invalid-state",
+            SaslError::KeysOutdated => "scram-keys-outdated",
         }
     }
 }

@@ -67,6 +67,40 @@ impl ScramHash {
     }
 }
 
+/// What a [`Scram`] client proves its identity with.
+enum Secret {
+    Password(String),
+    Keys(ScramKeys),
+}
+
+/// The keys of a SCRAM login (RFC 5802 §3): `ClientKey` and `ServerKey`
+/// with the salt and iteration count they were derived with. Enough to log
+/// in again while the server keeps the same salt and count
+/// ([`Scram::with_keys`]), without the password, which cannot be recovered
+/// from them. The [`Debug`] output redacts the keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScramKeys {
+    /// The hash of the mechanism.
+    pub hash: ScramHash,
+    /// The salt (decoded).
+    pub salt: Vec<u8>,
+    /// The iteration count.
+    pub iterations: u32,
+    /// `ClientKey = HMAC(SaltedPassword, "Client Key")`.
+    pub client_key: Vec<u8>,
+    /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
+    pub server_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ScramKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScramKeys")
+            .field("hash", &self.hash)
+            .field("iterations", &self.iterations)
+            .finish_non_exhaustive()
+    }
+}
+
 enum State {
     /// Nothing sent yet.
     Initial,
@@ -94,7 +128,9 @@ pub struct Scram {
     hash: ScramHash,
     max_iterations: u32,
     username: String,
-    password: String,
+    secret: Secret,
+    /// The keys of this exchange, once server-first was answered.
+    derived: Option<ScramKeys>,
     authzid: Option<String>,
     client_nonce: String,
     state: State,
@@ -119,7 +155,30 @@ impl Scram {
             hash,
             max_iterations: DEFAULT_MAX_ITERATIONS,
             username: username.to_owned(),
-            password: password.to_owned(),
+            secret: Secret::Password(password.to_owned()),
+            derived: None,
+            authzid: authzid.map(str::to_owned),
+            client_nonce,
+            state: State::Initial,
+        }
+    }
+
+    /// A SCRAM client that authenticates with the keys of an earlier login
+    /// instead of a password ([`ScramKeys`]): it works as long as the server
+    /// offers the same salt and iteration count; otherwise server-first is
+    /// answered with [`SaslError::KeysOutdated`]. No PBKDF2 runs.
+    pub fn with_keys(
+        keys: ScramKeys,
+        username: &str,
+        authzid: Option<&str>,
+        client_nonce: String,
+    ) -> Self {
+        Scram {
+            hash: keys.hash,
+            max_iterations: DEFAULT_MAX_ITERATIONS,
+            username: username.to_owned(),
+            secret: Secret::Keys(keys),
+            derived: None,
             authzid: authzid.map(str::to_owned),
             client_nonce,
             state: State::Initial,
@@ -158,7 +217,10 @@ impl Scram {
 
     /// Handles server-first; returns client-final and the expected server
     /// signature.
-    fn client_final(&self, server_first: &[u8]) -> Result<(Vec<u8>, Vec<u8>), SaslError> {
+    fn client_final(
+        &self,
+        server_first: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>, ScramKeys), SaslError> {
         let server_first = std::str::from_utf8(server_first)
             .map_err(|_| malformed("server-first-message is not UTF-8"))?;
         let attrs = parse_attributes(server_first)?;
@@ -200,9 +262,22 @@ impl Scram {
         }
 
         let h = self.hash;
-        let salted_password = h.salted_password(self.password.as_bytes(), &salt, iterations);
-        let client_key = h.hmac(&salted_password, b"Client Key");
-        let stored_key = h.hash(&client_key);
+        let keys = match &self.secret {
+            Secret::Password(password) => {
+                let salted_password = h.salted_password(password.as_bytes(), &salt, iterations);
+                ScramKeys {
+                    hash: h,
+                    client_key: h.hmac(&salted_password, b"Client Key"),
+                    server_key: h.hmac(&salted_password, b"Server Key"),
+                    salt,
+                    iterations,
+                }
+            }
+            Secret::Keys(k) if k.salt == salt && k.iterations == iterations => k.clone(),
+            Secret::Keys(_) => return Err(SaslError::KeysOutdated),
+        };
+        let client_key = &keys.client_key;
+        let stored_key = h.hash(client_key);
         // Concatenation, not `format!`: the nonce and `server_first` are the server's.
         let without_proof = String::from("c=") + &b64::encode(self.gs2_header()) + ",r=" + nonce;
         let auth_message = self.client_first_bare() + "," + server_first + "," + &without_proof;
@@ -212,16 +287,19 @@ impl Scram {
             .zip(&client_signature)
             .map(|(k, s)| k ^ s)
             .collect();
-        let server_key = h.hmac(&salted_password, b"Server Key");
-        let server_signature = h.hmac(&server_key, auth_message.as_bytes());
+        let server_signature = h.hmac(&keys.server_key, auth_message.as_bytes());
         let client_final = without_proof + ",p=" + &b64::encode(proof);
-        Ok((client_final.into_bytes(), server_signature))
+        Ok((client_final.into_bytes(), server_signature, keys))
     }
 }
 
 impl Mechanism for Scram {
     fn name(&self) -> &'static str {
         self.hash.mechanism_name()
+    }
+
+    fn scram_keys(&self) -> Option<ScramKeys> {
+        self.derived.clone()
     }
 
     /// Returns the client-first message.
@@ -241,7 +319,8 @@ impl Mechanism for Scram {
             State::Initial if challenge.is_empty() => self.client_first(),
             State::Initial => Err(SaslError::UnexpectedChallenge),
             State::ClientFirstSent => {
-                let (client_final, server_signature) = self.client_final(challenge)?;
+                let (client_final, server_signature, keys) = self.client_final(challenge)?;
+                self.derived = Some(keys);
                 self.state = State::ClientFinalSent { server_signature };
                 Ok(client_final)
             }
@@ -385,6 +464,34 @@ mod tests {
     const RFC5802_SERVER_FINAL: &str = "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
     const RFC7677_SERVER_FIRST: &str =
         "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+
+    /// The keys of a login log in again without the password (RFC 5802's
+    /// vector, same client-final), and only with the same salt and count.
+    #[test]
+    fn stored_keys_replace_the_password() {
+        let mut m = after_final(ScramHash::Sha1);
+        m.success(RFC5802_SERVER_FINAL.as_bytes()).unwrap();
+        let keys = m.scram_keys().expect("keys after the exchange");
+        assert_eq!(keys.iterations, 4096);
+        assert_eq!(b64::encode(&keys.salt), "QSXCR+Q6sek8bf92");
+        assert!(!format!("{keys:?}").contains("client_key"));
+        let mut k = Scram::with_keys(keys.clone(), "user", None, RFC5802_NONCE.to_owned());
+        k.initial_response().unwrap();
+        let fin = k.respond(RFC5802_SERVER_FIRST.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(fin).unwrap(),
+            "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="
+        );
+        k.success(RFC5802_SERVER_FINAL.as_bytes()).unwrap();
+        for other in [
+            RFC5802_SERVER_FIRST.replace("i=4096", "i=4097"),
+            RFC5802_SERVER_FIRST.replace("s=QSXCR", "s=ASXCR"),
+        ] {
+            let mut k = Scram::with_keys(keys.clone(), "user", None, RFC5802_NONCE.to_owned());
+            k.initial_response().unwrap();
+            assert_eq!(k.respond(other.as_bytes()), Err(SaslError::KeysOutdated));
+        }
+    }
 
     #[test]
     fn rfc5802_sha1() {

@@ -59,44 +59,25 @@ export function base(domain, origin, what) {
 
 /** The body of `url` as text, at most MAX_BYTES; throws a string saying what went wrong. */
 async function get(url, signal) {
-  let r;
-  try {
-    r = await fetch(url, { signal, credentials: 'omit', redirect: 'follow', cache: 'no-cache' });
-  } catch {
-    throw signal.aborted ? 'timed out' : 'unreachable (network error or not allowed by CORS)';
-  }
-  if (!r.ok) throw `HTTP ${r.status}`;
-  const declared = Number(r.headers.get('content-length'));
-  if (declared > MAX_BYTES) throw `larger than ${MAX_BYTES} bytes`;
-  const reader = r.body.getReader();
   const chunks = [];
-  let total = 0;
   try {
-    for (;;) {
+    const r = await fetch(url, { signal, credentials: 'omit', cache: 'no-cache' });
+    if (!r.ok) return Promise.reject(`HTTP ${r.status}`);
+    // Read in chunks, so a huge body is refused at the limit whatever its Content-Length says.
+    const reader = r.body.getReader();
+    for (let total = 0; ;) {
       const { done, value } = await reader.read();
       if (done) break;
-      total += value.length;
-      if (total > MAX_BYTES) {
+      if ((total += value.length) > MAX_BYTES) {
         reader.cancel().catch(() => {});
-        throw `larger than ${MAX_BYTES} bytes`;
+        return Promise.reject(`larger than ${MAX_BYTES} bytes`);
       }
       chunks.push(value);
     }
-  } catch (e) {
-    if (typeof e === 'string') throw e;
-    throw signal.aborted ? 'timed out' : 'the body could not be read';
-  }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw 'not UTF-8';
+    throw signal.aborted ? 'timed out' : 'unreachable (network error or not allowed by CORS)';
   }
+  return new Blob(chunks).text();
 }
 
 /** `[rel, href]` pairs of host-meta.json (RFC 6415 JRD); throws a string when it is not one. */
@@ -117,7 +98,7 @@ function xmlLinks(text) {
   if (typeof DOMParser === 'undefined') throw 'no DOMParser here to read XML';
   const doc = new DOMParser().parseFromString(text, 'application/xml');
   const root = doc.documentElement;
-  if (!root || root.getElementsByTagName('parsererror').length || doc.getElementsByTagName('parsererror').length) throw 'not well-formed XML';
+  if (doc.getElementsByTagName('parsererror').length) throw 'not well-formed XML';
   if (root.localName !== 'XRD') throw 'not an XRD document';
   const out = [];
   for (const l of root.children) {

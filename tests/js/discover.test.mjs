@@ -199,7 +199,7 @@ try {
     return failedWith(await discover(HOST), 'host-meta.json: no usable', 'host-meta: no usable');
   });
 
-  await check('huge files (> 64 KiB): refused by Content-Length and, without one, while reading', async () => {
+  await check('huge files (> 64 KiB), with and without a Content-Length: refused at the limit while reading', async () => {
     const big = jrd([{ rel: BOSH, href: 'http://b.example/bosh' }, { rel: 'pad', href: 'x'.repeat(70000) }]);
     files.json = { body: big };
     files.xml = { body: `${xrd([[BOSH, 'http://b.example/bosh']]).slice(0, -6)}<pad>${'x'.repeat(70000)}</pad></XRD>`, length: false };

@@ -318,6 +318,7 @@ export class Connection {
     check.optUint(hold, 'Connection.restore: hold', SMALL, 65535);
     check.optUint(wind, 'Connection.restore: wind', SMALL, 65535);
     // wait, hold and wind: accepted for Strophe.js compatibility; the stored values are used.
+    if (/^wss?:/.test(this.service)) throw sessionError('not-bosh');
     let text;
     try {
       text = keepalive.read(jid, getBareJidFromJid);
@@ -332,10 +333,13 @@ export class Connection {
         s = v.service ?? v.session?.service ?? v.session?.url;
       } catch {}
       if (typeof s !== 'string') throw sessionError('bad-snapshot');
-      if (/^wss?:/.test(s)) throw sessionError('not-bosh');
-      this.#discovered(s);
+      if (/^wss?:/.test(s)) throw sessionError('not-bosh'); // MERGE(wsshell): drop with the WebSocket driver
+      try {
+        this.#discovered(s);
+      } catch {
+        throw sessionError('bad-snapshot');
+      }
     }
-    if (/^wss?:/.test(this.service)) throw sessionError('not-bosh');
     this.#flushEvents();
     if (this.#cmd(RESTORE, text)) {
       // Unusable (another service, a tampered snapshot): drop it.

@@ -14,10 +14,12 @@
 // connect() rejects and the callback sees CONNFAIL.
 // Part 2 (with HTTP_ORIGIN, as scripts/test.sh runs it): scripts/demo-server.mjs in front of the
 // test Prosody publishes its /xmpp-websocket and /http-bind in host-meta; the page finds both with
-// `Connection.discover(location.host)`, then `new Connection({ domain: location.host })` logs in
-// as alice (a handler added before connect() — before discovery — sees the answer of a ping sent
-// after); with WS_URL (Prosody started with PROSODY_WS=1) a raw RFC 7395 <open/> through the demo
-// server's /xmpp-websocket is answered with <open/> and features; and after a reload `restore()` on a new `{ domain }` connection continues the session.
+// `Connection.discover(location.host)`; with WS_URL (Prosody started with PROSODY_WS=1) a raw
+// RFC 7395 <open/> through the demo server's /xmpp-websocket is answered with <open/> and
+// features; `new Connection({ domain: location.host })` logs in as alice (a handler added before
+// connect(), before discovery, sees the answer of a ping sent after); after a reload, restore() on
+// a new `{ domain }` connection continues the session, and a stored session whose service URL is
+// unusable is refused with a SessionError (bad-snapshot).
 // Exits non-zero on failure; always closes the browser and the servers.
 import { chromium } from 'playwright-core';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -367,10 +369,24 @@ try {
         await c.restore(undefined, (s) => statuses.push(Status[s]));
         const answer = await c.sendIQAsync($iq({ type: 'get' }).c('ping', { xmlns: 'urn:xmpp:ping' }), 10000);
         const out = { statuses, jid: c.jid, service: c.service, answer: answer.getAttribute('type') };
+        const stored = sessionStorage.getItem('xmpp-wasm:session');
         await c.disconnect();
+        // A stored session whose service is not a usable URL: a SessionError, not a TypeError.
+        const v = JSON.parse(stored);
+        v.released = true;
+        v.session.url = 'ftp://elsewhere.example/';
+        sessionStorage.setItem('xmpp-wasm:session', JSON.stringify(v));
+        try {
+          new Connection({ domain: h }, { keepalive: true }).restore();
+          out.tampered = 'no error';
+        } catch (e) {
+          out.tampered = `${e.name} ${e.reason}`;
+        }
+        sessionStorage.removeItem('xmpp-wasm:session');
         return out;
       }, host);
       assert(r.statuses.includes('ATTACHED') && r.jid === jid && r.answer === 'result', JSON.stringify(r));
+      assert(r.tampered === 'SessionError bad-snapshot', `a stored session with an ftp: service: ${r.tampered}`);
       return `${r.jid} on ${r.service}`;
     });
   }

@@ -21,6 +21,20 @@
 // Requests: /http-bind requests the page makes from the call until the result (fetch and
 // XMLHttpRequest are counted by an init script); for restore also those the unloading page
 // made after reload() (CDP, by loader id).
+//
+// --ws 1 (scripts/bench.sh --ws 1 starts Prosody with PROSODY_WS=1: websocket + smacks; or
+// WS_URL=ws://…/xmpp-websocket with a running one) measures the WebSocket column set instead,
+// both libraries over WebSocket (RFC 7395) to Prosody's /xmpp-websocket:
+//   login       PLAIN and SCRAM-SHA-1 → CONNECTED: ms, round trips (a "turn" is a frame sent
+//               after one was received since the previous send) and frames sent
+//   echo        N messages to the own full JID, stream management (XEP-0198) off and on
+//               (xmpp-wasm's option streamManagement; Strophe.js 5 has no SM of its own, and
+//               the npm plugin strophejs-plugin-stream-management 1.0.3 counts no stanza over
+//               WebSocket and cannot resume, so its cell stays empty)
+//   restore     a keepalive page (SCRAM-SHA-1 login, so that xmpp-wasm has keys to resume with)
+//               reloads; xmpp-wasm: restore() → resumed → ping result; Strophe.js: log in again
+//               with the password kept in sessionStorage → ping result (its restore() is BOSH only)
+// xmpp-wasm's half needs the shell's WebSocket driver; without it its cells show the error.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,17 +53,22 @@ if (!ORIGIN) {
   console.error('bench/run.mjs: HTTP_ORIGIN is not set (run scripts/bench.sh)');
   process.exit(2);
 }
-const opt = { runs: 7, echo: 2000, traffic: 100, reloads: 2 };
+const opt = { runs: 7, echo: 2000, traffic: 100, reloads: 2, ws: 0 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
   if (!(k in opt) || !/^\d+$/.test(argv[i + 1] ?? '')) {
-    console.error(`usage: run.mjs [--runs N] [--echo N] [--traffic N] [--reloads N] (got ${argv[i]})`);
+    console.error(`usage: run.mjs [--runs N] [--echo N] [--traffic N] [--reloads N] [--ws 0|1] (got ${argv[i]})`);
     process.exit(2);
   }
   opt[k] = Number(argv[++i]);
 }
 const LIBS = ['xmpp-wasm', 'strophe'];
+const WS_URL = process.env.WS_URL || '';
+if (opt.ws && !WS_URL) {
+  console.error('bench/run.mjs --ws 1: WS_URL is not set (scripts/bench.sh --ws 1 starts Prosody with WebSocket)');
+  process.exit(2);
+}
 const debug = process.env.BENCH_DEBUG ? (...a) => console.error('  ·', ...a) : () => {};
 const NAMES = { 'xmpp-wasm': 'xmpp-wasm', strophe: 'Strophe.js 5.0.0' };
 
@@ -241,6 +260,176 @@ async function runLib(browser, lib, run) {
     await context.close();
   }
   return out;
+}
+
+// ---- WebSocket: frames and round trips, counted by an init script ----
+function countFrames() {
+  const Native = window.WebSocket;
+  const c = { sent: 0, turns: 0, received: true };
+  window.__frames = c;
+  window.__resetFrames = () => { c.sent = 0; c.turns = 0; c.received = true; };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => { c.received = true; });
+    }
+    send(data) {
+      c.sent++;
+      if (c.received) {
+        c.turns++;
+        c.received = false;
+      }
+      return super.send(data);
+    }
+  };
+}
+
+async function runLibWs(browser, lib) {
+  const out = { login: {}, echo: {} };
+  const context = await browser.newContext();
+  await context.addInitScript(countRequests);
+  await context.addInitScript(countFrames);
+  const pageErrors = [];
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const url = `${ORIGIN}/bench/bench.html?lib=${lib}&role=alice&ws=${encodeURIComponent(WS_URL)}`;
+  const step = async (name, f) => {
+    try {
+      return await f();
+    } catch (e) {
+      (out.errors ??= {})[name] = String(e?.message ?? e).split('\n')[0];
+      return undefined;
+    }
+  };
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
+    const login = (mech) => page.evaluate(async (mech) => {
+      const w = window.B.newConn({ mech });
+      window.__resetFrames();
+      const t0 = performance.now();
+      await w.connect('alice@localhost/bench', 'alice-pass');
+      const ms = performance.now() - t0;
+      const { turns, sent } = window.__frames;
+      await w.disconnect();
+      return { ms, turns, frames: sent };
+    }, mech);
+    await step('login', () => login('PLAIN')); // warm-up
+    for (const mech of ['PLAIN', 'SCRAM-SHA-1']) out.login[mech] = await step(`login ${mech}`, () => login(mech));
+    for (const sm of [false, true]) {
+      if (sm && lib === 'strophe') continue;
+      out.echo[sm ? 'on' : 'off'] = await step(`echo sm ${sm}`, () => page.evaluate(async ({ n, sm }) => {
+        const w = window.B.newConn({ sm });
+        await w.connect('alice@localhost/echo', 'alice-pass');
+        const me = w.jid;
+        let got = 0, done;
+        const all = new Promise((r) => { done = r; });
+        w.onMessage((b) => { if (b.startsWith('e') && ++got === n) done(); });
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) w.send(me, `e${i}`);
+        await Promise.race([all, new Promise((r) => setTimeout(r, 120000))]);
+        const ms = performance.now() - t0;
+        await w.disconnect();
+        return { ms, got, perSecond: (got / ms) * 1000 };
+      }, { n: opt.echo, sm }));
+    }
+    out.restore = await step('restore', async () => {
+      await page.evaluate(async (lib) => {
+        sessionStorage.removeItem('bench:got');
+        const w = window.B.newConn({ keepalive: true, mech: 'SCRAM-SHA-1' });
+        await w.connect('alice@localhost/restore', 'alice-pass');
+        // Strophe.js can only log in again after a reload: the application keeps the password.
+        if (lib === 'strophe') sessionStorage.setItem('bench:creds', JSON.stringify({ jid: 'alice@localhost/restore', password: 'alice-pass' }));
+        window.alice = w;
+      }, lib);
+      await sleep(500);
+      await page.reload({ waitUntil: 'commit' });
+      await page.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
+      const r = await page.evaluate(() => ({ ...window.__restore, turns: window.__frames.turns, frames: window.__frames.sent }));
+      await page.evaluate(() => window.alice?.disconnect());
+      if (!r.ok) throw new Error(r.error);
+      return r;
+    });
+  } catch (e) {
+    out.error = String(e?.message ?? e);
+  } finally {
+    if (pageErrors.length) out.pageErrors = pageErrors;
+    await context.close();
+  }
+  return out;
+}
+
+/** The WebSocket run: prints its own table and writes bench/results/<date>-ws.md and .json. */
+async function mainWs() {
+  const started = new Date();
+  const browser = await launchChromium(chromium);
+  const samples = { 'xmpp-wasm': [], strophe: [] };
+  let chromiumVersion;
+  try {
+    chromiumVersion = browser.version();
+    for (let run = 1; run <= opt.runs; run++) {
+      for (const lib of run % 2 ? LIBS : [...LIBS].reverse()) {
+        const t = Date.now();
+        const s = await runLibWs(browser, lib);
+        samples[lib].push(s);
+        const errs = Object.entries(s.errors ?? {}).map(([k, v]) => `${k}: ${v}`);
+        console.error(`ws run ${run}/${opt.runs} ${lib}: ${((Date.now() - t) / 1000).toFixed(1)} s${s.error ? ` ERROR ${s.error}` : ''}${errs.length ? ` (${errs.join('; ')})` : ''}`);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  const n = (x, d = 0) => (x === undefined || Number.isNaN(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+  const med = (lib, f) => median(samples[lib].map(f).filter((x) => typeof x === 'number' && !Number.isNaN(x)));
+  const firstError = (lib, key) => samples[lib].map((s) => s.errors?.[key] ?? s.error).find(Boolean);
+  const cell = (lib, key, f) => {
+    const v = f(lib);
+    if (v !== '') return v;
+    const e = (firstError(lib, key) ?? 'no sample').replace(/^page\.evaluate: /, '');
+    return `error: ${e.length > 90 ? `${e.slice(0, 90)}…` : e}`;
+  };
+  const rows = [];
+  const row = (figure, key, f) => rows.push(`| ${figure} | ${LIBS.map((l) => cell(l, key, f)).join(' | ')} |`);
+  for (const mech of ['PLAIN', 'SCRAM-SHA-1']) {
+    row(`login ${mech} over WebSocket`, `login ${mech}`, (l) => {
+      const ms = med(l, (s) => s.login[mech]?.ms);
+      return Number.isNaN(ms) ? '' : `${n(ms, 1)} ms, ${n(med(l, (s) => s.login[mech]?.turns))} round trips, ${n(med(l, (s) => s.login[mech]?.frames))} frames`;
+    });
+  }
+  for (const sm of ['off', 'on']) {
+    row(`echo ${opt.echo} messages to self, SM ${sm}`, `echo sm ${sm === 'on'}`, (l) => {
+      if (l === 'strophe' && sm === 'on') return '– (no XEP-0198)';
+      const v = med(l, (s) => s.echo[sm]?.perSecond);
+      return Number.isNaN(v) ? '' : `${n(v)} msg/s`;
+    });
+  }
+  row('restore after reload → first IQ result', 'restore', (l) => {
+    const v = med(l, (s) => s.restore?.ms);
+    if (Number.isNaN(v)) return '';
+    return `${n(v, 1)} ms, ${n(med(l, (s) => s.restore?.turns))} round trips${l === 'strophe' ? ' (logs in again: password kept)' : ' (resumed; no password kept)'}`;
+  });
+  let commit;
+  try { commit = execFileSync('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).toString().trim(); } catch {}
+  const md = [
+    `WebSocket benchmark ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, medians of ${opt.runs} runs (commit ${commit ?? '?'}): ` +
+      `${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; Chromium ${chromiumVersion} headless; Prosody with websocket + smacks at ${WS_URL}.`,
+    '',
+    `| figure | ${LIBS.map((l) => NAMES[l]).join(' | ')} |`,
+    `|---|${LIBS.map(() => '---').join('|')}|`,
+    ...rows,
+    '',
+    'Round trips: frames sent after a frame was received since the previous send, from connect() (or the new page\'s script) to the result.',
+  ].join('\n');
+  mkdirSync(`${HERE}/results`, { recursive: true });
+  const stamp = `${started.toISOString().slice(0, 16).replace(':', '')}-ws`;
+  writeFileSync(`${HERE}/results/${stamp}.json`, `${JSON.stringify({ date: started.toISOString(), options: opt, wsUrl: WS_URL, samples }, null, 1)}\n`);
+  writeFileSync(`${HERE}/results/${stamp}.md`, `${md}\n`);
+  console.log(md);
+  console.error(`\nwrote bench/results/${stamp}.md and .json`);
+}
+if (opt.ws) {
+  await mainWs();
+  process.exit(0);
 }
 
 // ---- main ----

@@ -14,6 +14,7 @@ import { post } from './fetch.js';
 import * as keepalive from './keepalive.js';
 import { listen } from './lifecycle.js';
 import { getBareJidFromJid } from './jid.js';
+import { discover, domainSpec, services } from './discover.js';
 
 /** Connection status, with the numbers of Strophe.js's `Strophe.Status`. */
 export const Status = {};
@@ -162,6 +163,8 @@ export class Connection {
   #scheduled = false;
   #timer = null;
   #keepalive;
+  /** `{ domain }` form: what discovery needs; `log` (null once discovered) the handler commands to replay. */
+  #discovery = null;
   /** pagehide happened: the snapshot is released, nothing is written or sent. */
   #released = false;
   /** What pagehide wrote and how many stanzas were queued in it. */
@@ -183,14 +186,18 @@ export class Connection {
   constructor(service, opts) {
     const { Core } = core();
     this.#origin = performance.now();
-    check.string(service, 'new Connection: service');
+    // `{ domain }`: XEP-0156 discovery (js/discover.js) at the first connect() or restore().
+    const spec = domainSpec(service);
+    if (!spec) check.string(service, 'new Connection: service');
     const json = options(opts);
-    const url = serviceUrl(service, 'new Connection: service');
+    // Until then the core has a stand-in service; see #discovered.
+    const url = spec ? `https://${spec[0]}/` : serviceUrl(service, 'new Connection: service');
     try {
       this.#core = new Core(url, json);
     } catch (e) {
       throw new TypeError(`new Connection: options: ${e}`);
     }
+    if (spec) this.#discovery = { domain: spec[0], origin: spec[1], json, log: [] };
     this.#keepalive = JSON.parse(json).keepalive === true;
     if (this.#keepalive) listen(this, (c) => c.#pagehide(), (c, persisted) => c.#pageshow(persisted));
   }
@@ -200,7 +207,32 @@ export class Connection {
   }
 
   #cmd(op, a = '', b = '', n = 0) {
-    return this.#core.command(this.#now(), op, a, b, n);
+    const r = this.#core.command(this.#now(), op, a, b, n);
+    if (this.#discovery?.log && (op === ADD_HANDLER || op === DELETE_HANDLER || op === ADD_TIMER || op === REMOVE_TIMER)) this.#discovery.log.push([op, a, b, n, r]);
+    return r;
+  }
+
+  /**
+   * `{ domain }` form: replaces the stand-in core by one for `url`, replaying the handlers and timers
+   * added so far (the core numbers them in order, so their references stay the same).
+   */
+  #discovered(url) {
+    const d = this.#discovery;
+    const { Core } = core();
+    this.#core = new Core(serviceUrl(url, 'the discovered service'), d.json);
+    const log = d.log;
+    d.log = null;
+    for (const [op, a, b, n, r] of log) {
+      if (this.#core.command(this.#now(), op, a, b, n) !== r) throw new Error('new Connection: replaying the handlers on the discovered service failed');
+    }
+  }
+
+  /**
+   * XEP-0156: the WebSocket and BOSH URLs `domain` publishes in its host-meta files,
+   * `{ websocket: [...], bosh: [...] }`; rejects with a `ConnectionError` (`discovery-failed`).
+   */
+  static discover(domain, options) {
+    return discover(domain, options);
   }
 
   #get(what) {
@@ -216,6 +248,26 @@ export class Connection {
     check.string(jid, 'Connection.connect: jid');
     password = check.optString(password, 'Connection.connect: password');
     callback = check.optFn(callback, 'Connection.connect: callback');
+    if (this.#discovery?.log) {
+      // `{ domain }` form: discover first (a failure rejects and reports CONNFAIL), then connect.
+      const { domain, origin } = this.#discovery;
+      return discover(domain, { origin }).then((found) => {
+        const list = services(found);
+        // MERGE(wsshell): pass `list` (WebSocket first, then BOSH) once `service` takes a list with
+        // fallback; this branch has no WebSocket driver, so it takes the first BOSH URL.
+        const url = list.find((u) => /^https?:/.test(u));
+        if (!url) throw make(ConnectionError, `new Connection: ${domain} publishes no BOSH service (found ${list.join(', ')})`, 'discovery-failed', { domain });
+        if (this.#discovery.log) this.#discovered(url);
+        return this.connect(jid, password, callback);
+      }, (e) => {
+        try {
+          callback?.(Status.CONNFAIL, e.condition);
+        } catch (err) {
+          this.#report('the connect callback', err);
+        }
+        throw e;
+      });
+    }
     const kind = util(0, jid);
     if (!kind) throw check.bad('Connection.connect: jid', JID, jid, true);
     if (kind === 'd' && this.#get(G_ANON) !== '1') {
@@ -272,6 +324,21 @@ export class Connection {
       text = keepalive.read(jid, getBareJidFromJid);
     } catch (reason) {
       throw sessionError(reason);
+    }
+    // `{ domain }` form: the session continues on the service it was on (the snapshot's).
+    if (this.#discovery?.log) {
+      let s;
+      try {
+        const v = JSON.parse(text); // a WebSocket snapshot has `service`, a BOSH one `session.service` or `.url`
+        s = v.service ?? v.session?.service ?? v.session?.url;
+      } catch {}
+      if (typeof s !== 'string') throw sessionError('bad-snapshot');
+      if (/^wss?:/.test(s)) throw sessionError('not-bosh'); // MERGE(wsshell): drop with the WebSocket driver
+      try {
+        this.#discovered(s);
+      } catch {
+        throw sessionError('bad-snapshot');
+      }
     }
     this.#flushEvents();
     if (this.#cmd(RESTORE, text)) {
@@ -482,6 +549,7 @@ export class Connection {
 
   /** The BOSH service URL (absolute; it changes after a `see-other-uri` redirect). */
   get service() {
+    if (this.#discovery?.log) return ''; // `{ domain }` form: not discovered yet
     return this.#get(G_SERVICE);
   }
 

@@ -83,6 +83,10 @@ export class ConnectionError extends Error {
     url?: string;
     httpStatus?: number;
     networkError?: string;
+    /** `discovery-failed` (from `Connection.discover` or a `{ domain }` connect): the domain asked about. */
+    domain?: string;
+    /** `discovery-failed` from `Connection.discover`: what was wrong with each host-meta file. */
+    reasons?: string[];
 }
 
 /** Thrown by `restore()` when there is no session this page may continue. */
@@ -174,9 +178,63 @@ export class Builder {
 
 
 /**
- * An XMPP connection over BOSH. `new Connection(service, options)`.
+ * Where XEP-0156 discovery reads a domain's host-meta files; the second
+ * argument of `Connection.discover` and members of the `{ domain }` form of
+ * `new Connection`.
+ */
+export interface DiscoveryOptions {
+    /**
+     * The http(s) origin to read `/.well-known/host-meta.json` and
+     * `/.well-known/host-meta` from, instead of `https://<domain>` (or
+     * `http://<domain>` for a loopback domain: `localhost`, `*.localhost`,
+     * `127.x.x.x`, `[::1]`, with an optional port). For tests, and for
+     * servers whose host-meta is served elsewhere.
+     */
+    origin?: string | null;
+    /** How long to wait for the files, in milliseconds (default 10000). */
+    timeout?: number | null;
+}
+
+/**
+ * The connection endpoints a domain publishes (XEP-0156), in the order of
+ * its host-meta files (host-meta.json's first): `websocket` from the links
+ * with rel `urn:xmpp:alt-connections:websocket` (ws:/wss: URLs), `bosh`
+ * from `urn:xmpp:alt-connections:xbosh` (http:/https: URLs). When host-meta
+ * was read over https, insecure (ws:, http:) links are left out.
+ */
+export interface DiscoveredServices {
+    websocket: string[];
+    bosh: string[];
+}
+
+/**
+ * The discovery form of `new Connection`'s first argument: the XMPP
+ * domain (a host name, optionally with a port), and where to read its
+ * host-meta (see `DiscoveryOptions.origin`).
+ */
+export interface DomainService {
+    domain: string;
+    origin?: string | null;
+}
+
+/**
+ * An XMPP connection over BOSH. `new Connection(service, options)`, or
+ * `new Connection({ domain }, options)` to find the service by XEP-0156
+ * discovery.
  */
 export class Connection {
+    /**
+     * XEP-0156 discovery: reads `https://<domain>/.well-known/host-meta.json`
+     * (JSON links) and `…/host-meta` (XRD XML) at the same time and resolves
+     * to the WebSocket and BOSH URLs found in either. A file that is
+     * missing, malformed, of the wrong shape or larger than 64 KiB is
+     * skipped; when neither yields a link (or within `options.timeout` no
+     * answer came) it rejects with a `ConnectionError` of condition
+     * `discovery-failed` whose message (and `reasons`) says what was wrong
+     * with each file. The server must allow the page's origin to read the
+     * files (CORS, `Access-Control-Allow-Origin`), as XEP-0156 asks.
+     */
+    static discover(domain: string, options?: DiscoveryOptions | null): Promise<DiscoveredServices>;
     /**
      * Does nothing (the connection is garbage-collected); kept for code written for earlier
      * builds, where it released the wasm object.
@@ -241,8 +299,16 @@ export class Connection {
      * `options` is an object of `ConnectionOptions`. A wrong type throws a
      * `TypeError`; an unknown key, a bad value, an unknown mechanism or a
      * service URL that is not http(s) a `RangeError`.
+     *
+     * With `{ domain }` instead of a URL, the first `connect()` runs
+     * `Connection.discover(domain)` and uses what it found, WebSocket
+     * first, then BOSH (a discovery failure rejects `connect()` with its
+     * `ConnectionError`, `discovery-failed`, and the callback sees
+     * CONNFAIL); `restore()` needs no discovery: it continues on the
+     * service the stored session was on. Handlers and timed handlers added
+     * before that carry over. Until then `service` is `''`.
      */
-    constructor(service: string, options?: ConnectionOptions);
+    constructor(service: string | DomainService, options?: ConnectionOptions);
     /**
      * Stops sending new bodies; stanzas keep queueing.
      */
@@ -347,7 +413,7 @@ export class Connection {
     set rawOutput(value: ((xml: string) => void) | null);
     /**
      * The BOSH service URL (absolute; it changes after a `see-other-uri`
-     * redirect).
+     * redirect). `''` for a `{ domain }` connection before discovery.
      */
     readonly service: string;
     /**

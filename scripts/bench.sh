@@ -3,6 +3,8 @@
 # Chromium against a throw-away Prosody on loopback. Not part of `make test`; asserts nothing.
 #
 #   scripts/bench.sh [--runs N] [--echo N] [--traffic N] [--reloads N]
+#   scripts/bench.sh --ws 1 [--runs N] [--echo N]     the WebSocket column set (bench/run.mjs):
+#                                                      Prosody with PROSODY_WS=1 (websocket + smacks)
 #
 # Installs the npm packages of bench/ (playwright-core, strophe.js 5.0.0) and tools/ (wasm-opt) when
 # their lock changed, builds pkg/ (build_pkg) when it is missing or older than the sources, starts
@@ -36,11 +38,15 @@ fi
 
 trap 'scripts/prosody.sh stop "$STATE"' EXIT
 trap 'exit 130' INT TERM
-PROSODY_LOG_LEVEL=${PROSODY_LOG_LEVEL:-warn} scripts/prosody.sh start "$STATE"
+ws=
+prev=
+for a in "$@"; do [ "$prev" = --ws ] && [ "$a" != 0 ] && ws=1; prev=$a; done
+PROSODY_WS=${ws:+${PROSODY_WS:-1}} PROSODY_LOG_LEVEL=${PROSODY_LOG_LEVEL:-warn} scripts/prosody.sh start "$STATE"
 populate_site "$STATE"
 ln -sfn "$ROOT/bench/pages" "$STATE/site/bench"
 ln -sfn "$ROOT/bench/node_modules/strophe.js/dist" "$STATE/site/strophe"
 # shellcheck disable=SC1091
 . "$STATE/env"
 export BOSH_URL HTTP_ORIGIN
+export WS_URL=${WS_URL:-}
 node bench/run.mjs "$@"

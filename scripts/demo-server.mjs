@@ -1,14 +1,21 @@
 // The demo's web server: the static site (www/ + pkg/, as scripts/lib.sh's populate_site links
 // them) gzip-compressed, and /http-bind forwarded to the BOSH service (the local Prosody), so the
-// page and BOSH share one origin as they would behind a production web server.
+// page and BOSH share one origin as they would behind a production web server. With --websocket,
+// /xmpp-websocket is forwarded too (the WebSocket upgrade and then the bytes both ways, to the
+// local Prosody started with PROSODY_WS=1). It also publishes both endpoints for XEP-0156
+// discovery, as a production server would: /.well-known/host-meta.json and /.well-known/host-meta
+// (XRD) list this origin's /xmpp-websocket (with --websocket) and /http-bind, so the page's
+// `new Connection({ domain: location.host })` finds them.
 //
-//   node scripts/demo-server.mjs --site DIR --bosh http://127.0.0.1:PORT/http-bind [--port N]
+//   node scripts/demo-server.mjs --site DIR --bosh http://127.0.0.1:PORT/http-bind \
+//     [--websocket ws://127.0.0.1:PORT/xmpp-websocket] [--port N]
 //
 // Prints `listening http://127.0.0.1:N/` once it accepts connections. Prosody's own http_files
 // serves without compression (the wasm is ~3x larger on the wire), hence this server.
 // Also imported by tests/js/www.test.mjs (startDemoServer), which drives the page through it.
 import { createReadStream, promises as fs } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzip } from 'node:zlib';
@@ -31,14 +38,23 @@ const TYPES = {
 };
 const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.ts', '.svg', '.txt']);
 
+/** The XEP-0156 host-meta documents `{ json, xml }` listing `links` ([rel, href] pairs). */
+export function hostMeta(links) {
+  const xml = `<?xml version='1.0' encoding='utf-8'?>\n<XRD xmlns='http://docs.oasis-open.org/ns/xri/xrd-1.0'>\n${
+    links.map(([rel, href]) => `  <Link rel='${rel}' href='${href}'/>\n`).join('')}</XRD>\n`;
+  return { json: `${JSON.stringify({ links: links.map(([rel, href]) => ({ rel, href })) }, null, 1)}\n`, xml };
+}
+
 /**
  * Starts the server. `site`: the directory served at "/" (symlinks followed); `bosh`: the URL
- * that /http-bind is forwarded to; `port` 0 picks a free one. Resolves to
- * `{ origin, close() }` once listening.
+ * that /http-bind is forwarded to; `websocket` (optional): the ws: URL /xmpp-websocket is forwarded
+ * to; `port` 0 picks a free one. Resolves to `{ origin, close() }` once listening.
  */
-export async function startDemoServer({ site, bosh, port = 0, host = '127.0.0.1' }) {
+export async function startDemoServer({ site, bosh, websocket, port = 0, host = '127.0.0.1' }) {
   const root = resolve(site);
   const upstream = new URL(bosh);
+  const wsUpstream = websocket ? new URL(websocket) : null;
+  const sockets = new Set();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const cache = new Map(); // file path -> { mtimeMs, size, gz }
 
@@ -112,8 +128,27 @@ export async function startDemoServer({ site, bosh, port = 0, host = '127.0.0.1'
     else createReadStream(file).pipe(res);
   }
 
+  /** host-meta for the origin the browser used (its Host header, if it is a plain host[:port]). */
+  function serveHostMeta(req, res, kind) {
+    const h = /^[\w.-]+(:\d+)?$|^\[[\d:a-f]+\](:\d+)?$/i.test(req.headers.host ?? '') ? req.headers.host : `${host}:${server.address().port}`;
+    const links = [['urn:xmpp:alt-connections:xbosh', `http://${h}/http-bind`]];
+    if (wsUpstream) links.unshift(['urn:xmpp:alt-connections:websocket', `ws://${h}/xmpp-websocket`]);
+    const body = hostMeta(links)[kind];
+    res.writeHead(200, {
+      'content-type': kind === 'json' ? 'application/json' : 'application/xrd+xml',
+      'access-control-allow-origin': '*', // XEP-0156 §3: host-meta is read cross-origin
+      'cache-control': 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
   const server = http.createServer((req, res) => {
-    if (req.url === '/http-bind' || req.url.startsWith('/http-bind/') || req.url.startsWith('/http-bind?')) {
+    const path = req.url.split('?')[0];
+    if (path === '/.well-known/host-meta.json' && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveHostMeta(req, res, 'json');
+    } else if (path === '/.well-known/host-meta' && (req.method === 'GET' || req.method === 'HEAD')) {
+      serveHostMeta(req, res, 'xml');
+    } else if (req.url === '/http-bind' || req.url.startsWith('/http-bind/') || req.url.startsWith('/http-bind?')) {
       forward(req, res);
     } else if (req.method === 'GET' || req.method === 'HEAD') {
       serveFile(req, res).catch((err) => {
@@ -124,6 +159,35 @@ export async function startDemoServer({ site, bosh, port = 0, host = '127.0.0.1'
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     }
   });
+  // /xmpp-websocket: the upgrade request is passed on as it came (Host rewritten), then the two
+  // sockets are joined; either side closing closes the other.
+  server.on('upgrade', (req, sock, head) => {
+    if (!wsUpstream || req.url.split('?')[0] !== '/xmpp-websocket') {
+      sock.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    const up = net.connect(Number(wsUpstream.port || 80), wsUpstream.hostname, () => {
+      const lines = [`${req.method} ${wsUpstream.pathname}${req.url.slice('/xmpp-websocket'.length)} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i];
+        lines.push(`${name}: ${name.toLowerCase() === 'host' ? wsUpstream.host : req.rawHeaders[i + 1]}`);
+      }
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head?.length) up.write(head);
+      up.pipe(sock);
+      sock.pipe(up);
+    });
+    sockets.add(sock);
+    sockets.add(up);
+    const done = () => {
+      sock.destroy();
+      up.destroy();
+      sockets.delete(sock);
+      sockets.delete(up);
+    };
+    up.on('error', done).on('close', done);
+    sock.on('error', done).on('close', done);
+  });
   await new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(port, host, ok);
@@ -133,6 +197,7 @@ export async function startDemoServer({ site, bosh, port = 0, host = '127.0.0.1'
     origin,
     close: () => new Promise((ok) => {
       agent.destroy();
+      for (const s of sockets) s.destroy();
       server.closeAllConnections?.();
       server.close(() => ok());
     }),
@@ -143,10 +208,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = {};
   for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
   if (!args.site || !args.bosh) {
-    console.error('usage: node scripts/demo-server.mjs --site DIR --bosh URL [--port N]');
+    console.error('usage: node scripts/demo-server.mjs --site DIR --bosh URL [--websocket URL] [--port N]');
     process.exit(2);
   }
-  const { origin, close } = await startDemoServer({ site: args.site, bosh: args.bosh, port: Number(args.port ?? 0) });
+  const { origin, close } = await startDemoServer({ site: args.site, bosh: args.bosh, websocket: args.websocket, port: Number(args.port ?? 0) });
   console.log(`listening ${origin}/`);
   const stop = () => close().then(() => process.exit(0));
   process.on('SIGINT', stop);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo: build pkg/, start a local Prosody (BOSH), serve www/ + pkg/ gzip-compressed with
-# /http-bind forwarded to Prosody (scripts/demo-server.mjs, one origin), start the prebind
+# make demo: build pkg/, start a local Prosody (BOSH and WebSocket: PROSODY_WS=1), serve www/ +
+# pkg/ gzip-compressed with /http-bind and /xmpp-websocket forwarded to Prosody and both published
+# in /.well-known/host-meta(.json) (scripts/demo-server.mjs, one origin), start the prebind
 # example (examples/prebind.rs, logged in as bob@localhost) beside it, wait for Ctrl-C (which
 # stops everything and exits 0: stopping the demo is not an error).
 # DEMO_PORT=8080 make demo            picks the page's port (default: a free one).
@@ -38,7 +39,7 @@ trap cleanup EXIT
 # Ctrl-C is how the demo is meant to end: a clean exit (0), so make reports no error.
 trap 'echo; echo "demo: stopping"; exit 0' INT
 trap 'exit 143' TERM
-scripts/prosody.sh start "$STATE"
+PROSODY_WS=${PROSODY_WS:-1} scripts/prosody.sh start "$STATE"   # PROSODY_WS=sasl2 make demo: with SASL2
 # shellcheck disable=SC1091
 . "$STATE/env"
 
@@ -62,7 +63,7 @@ else
 fi
 # The page and its wasm, gzip-compressed, with /http-bind forwarded to Prosody (one origin).
 SERVER_LOG=$STATE/demo-server.log
-node scripts/demo-server.mjs --site "$STATE/site" --bosh "$BOSH_URL" --port "${DEMO_PORT:-0}" >"$SERVER_LOG" 2>&1 &
+node scripts/demo-server.mjs --site "$STATE/site" --bosh "$BOSH_URL" --websocket "$WS_URL" --port "${DEMO_PORT:-0}" >"$SERVER_LOG" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 50); do   # up to 5 s until it listens
   grep -q listening "$SERVER_LOG" 2>/dev/null && break
@@ -80,8 +81,10 @@ PAGE_URL=$(sed -n 's/^listening //p' "$SERVER_LOG")
 
 cat <<MSG
 
-  xmpp-wasm demo:   $PAGE_URL   (gzip; /http-bind forwarded to Prosody)
+  xmpp-wasm demo:   $PAGE_URL   (gzip; /http-bind and /xmpp-websocket forwarded to Prosody,
+                    both in /.well-known/host-meta for the page's "auto" transport)
   BOSH endpoint:    $BOSH_URL  (Prosody itself)
+  WebSocket:        $WS_URL
   Accounts:         alice@localhost / alice-pass,  bob@localhost / bob-pass
   Anonymous login:  domain anon.localhost, no password (SASL ANONYMOUS)
   Prebind service:  $PREBIND_URL  (examples/prebind.rs, logs in as bob@localhost;

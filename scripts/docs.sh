@@ -30,15 +30,13 @@ esac
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-# TypeDoc reads the .d.ts through a tsconfig: the lib settings of a Vite/TS template, plus
-# ESNext.Disposable, because today's .d.ts (wasm-bindgen's) declares `[Symbol.dispose]()` on the
-# classes, which ES2022 does not know (TS2550; issue 13 asks the .d.ts to compile without it, the
-# web shell rewrite does that: then drop "ESNext.Disposable" here).
+# TypeDoc reads the .d.ts through a tsconfig: the lib settings of a Vite/TS template (the
+# hand-written .d.ts declares no [Symbol.dispose](), so no ESNext.Disposable).
 cat >"$STAGE/tsconfig.typedoc.json" <<'JSON'
 {
   "compilerOptions": {
     "target": "ES2022",
-    "lib": ["ES2022", "DOM", "DOM.Iterable", "ESNext.Disposable"],
+    "lib": ["ES2022", "DOM", "DOM.Iterable"],
     "module": "ESNext",
     "moduleResolution": "bundler",
     "strict": true,

@@ -13,7 +13,9 @@
 #                                                serves it (scripts/demo-server.mjs, gzip), driven by
 #                                                Playwright; bosh, keepalive, restore and
 #                                                errors.test.mjs: argument checks and error classes,
-#                                                in both browsers too)
+#                                                in both browsers too; discover.test.mjs: XEP-0156
+#                                                host-meta in both formats, bad files, and a login
+#                                                through new Connection({ domain }))
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
 #      pkg-no-modules/): tsc --strict --noEmit on examples/ts/, and node tests/js/package.test.mjs
 #      (the API imported as a user would, and examples/vite/ (built with `vite build`) and
@@ -82,6 +84,7 @@ scripts/prosody.sh start "$STATE"
 # shellcheck disable=SC1091
 . "$STATE/env"
 export BOSH_URL HTTP_ORIGIN XMPP_DOMAIN XMPP_ANON_DOMAIN
+export WS_URL=${WS_URL:-}   # set when Prosody runs with PROSODY_WS (WebSocket)
 export XMPP_WASM_TEST_BOSH=$BOSH_URL
 
 run "wasm-pack test --headless --chrome (BOSH $XMPP_WASM_TEST_BOSH)" \
@@ -94,6 +97,8 @@ run "the public API against Prosody, firefox-esr via geckodriver (api.test.mjs -
   node tests/js/api.test.mjs --firefox
 run "www end-to-end (the demo page as make demo serves it: scripts/demo-server.mjs, gzip, BOSH $BOSH_URL)" \
   node tests/js/www.test.mjs
+run "XEP-0156 discovery: host-meta.json/host-meta, bad files, login and restore through { domain } (tests/js/discover.test.mjs)" \
+  node tests/js/discover.test.mjs
 run "BOSH end-to-end: pause/resume, delayed response resent (tests/js/bosh.test.mjs)" \
   node tests/js/bosh.test.mjs
 run "attach/restore/keepalive end-to-end, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20 (tests/js/keepalive.test.mjs)" \

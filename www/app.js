@@ -4,8 +4,12 @@
 // What it shows of the library:
 //   * three ways in: connect(jid, password), connect(domain) (SASL ANONYMOUS) and
 //     prebind(url) (a server-side service logs in and hands the BOSH session over);
+//   * two transports: WebSocket (RFC 7395) or BOSH, or "auto": `new Connection({ domain })`, which
+//     finds both in the server's XEP-0156 host-meta (scripts/demo-server.mjs publishes them) and
+//     tries WebSocket first; the status bar shows the one in use (`conn.transport`);
 //   * keepalive: the connection is created with {keepalive: true}, and on load the page first
-//     calls restore(); a reload continues the session (ATTACHED) without logging in again;
+//     calls restore(); a reload continues the session (ATTACHED) without logging in again, on
+//     whichever transport it was on;
 //   * sendIQAsync for the roster, handlers for messages, presence and roster pushes;
 //   * rawInput/rawOutput for the XML console and for counting the login's HTTP requests.
 import * as xmpp from './pkg/xmpp_wasm.js';
@@ -22,6 +26,9 @@ const NS_ROSTER = 'jabber:iq:roster';
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 const params = new URLSearchParams(location.search);
 const BOSH_URL = params.get('bosh') || '/http-bind'; // ?bosh=URL: another BOSH service
+// ?ws=URL: another WebSocket service (default: this origin's /xmpp-websocket, as make demo serves it)
+const WS_URL = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/xmpp-websocket`;
+const TRANSPORT_KEY = 'xmpp-wasm-demo:transport'; // the transport chosen last (sessionStorage)
 const STATE_KEY = 'xmpp-wasm-demo:state'; // this page's own view state, per tab (sessionStorage)
 const TO_KEY = 'xmpp-wasm-demo:to'; // the To field, kept across reloads and logins (sessionStorage)
 const CONSOLE_MAX_ENTRIES = 400;
@@ -166,7 +173,8 @@ function showLoginStats(how, ms, count, extra = '') {
   $('login-how').textContent = how;
   $('login-time').textContent = `${ms.toFixed(1)} ms`;
   $('login-time').dataset.ms = ms.toFixed(1);
-  $('login-requests').textContent = `${count} HTTP request${count === 1 ? '' : 's'}${extra}`;
+  const unit = transportOf(conn) === 'websocket' ? 'WebSocket frame' : 'HTTP request';
+  $('login-requests').textContent = `${count} ${unit}${count === 1 ? '' : 's'}${extra}`;
   $('login-requests').dataset.count = String(count);
   $('login-stats').hidden = false;
 }
@@ -179,6 +187,10 @@ function setLive(on) {
   $('logout').hidden = !on;
   for (const id of ['send', 'raw-send', 'add-contact-btn']) $(id).disabled = !on;
   $('jid').textContent = on ? conn.jid : '';
+  $('transport').textContent = on ? transportOf(conn) : '';
+  $('transport').dataset.transport = on ? transportOf(conn) : '';
+  $('transport').hidden = !on;
+  $('service').textContent = on ? conn.service : describeChoice();
   if (!on) {
     $('login-stats').hidden = true;
     setBusy(false);
@@ -188,11 +200,24 @@ function setLive(on) {
 // ---------------------------------------------------------------------------------------------
 // The connection
 
-function newConnection(options = {}) {
+// The service for the transport chosen in the form: a WebSocket URL, a BOSH URL, or (auto) this
+// origin's domain, for XEP-0156 discovery (WebSocket first, then BOSH).
+function serviceFor(transport) {
+  if (transport === 'websocket') return WS_URL;
+  if (transport === 'bosh') return BOSH_URL;
+  return { domain: location.host };
+}
+
+// The transport a connection uses: `conn.transport` where the package has it, else the scheme.
+function transportOf(c) {
+  return c.transport ?? (/^wss?:/.test(c.service) ? 'websocket' : 'bosh');
+}
+
+function newConnection(options = {}, service = serviceFor($('transport-choice').value)) {
   if (conn) {
     try { conn.free(); } catch { /* already gone */ }
   }
-  const c = new Connection(BOSH_URL, { keepalive: true, ...options });
+  const c = new Connection(service, { keepalive: true, ...options });
   requests = 0;
   c.rawInput = (xml) => logConsole('in', xml);
   c.rawOutput = (xml) => {
@@ -257,7 +282,7 @@ async function loginWithPassword(jid, password, mechanism) {
 const PREBIND_SERVICE_FAILED = new Set(['prebind-unreachable', 'prebind-failed', 'bad-format']);
 
 async function loginWithPrebind(url) {
-  const c = newConnection();
+  const c = newConnection({}, BOSH_URL); // prebind hands over a BOSH session
   const t0 = performance.now();
   // {json: true}: the service answers {jid, sid, rid}. The page never sees a password.
   await c.prebind(url, (status, condition) => {
@@ -283,7 +308,9 @@ async function loginWithPrebind(url) {
 // a SessionError at once when there is nothing to continue; the promise rejects (ATTACHFAIL)
 // when the server no longer knows the session.
 function tryRestore() {
-  const c = newConnection();
+  // The { domain } form: restore() continues on the service the stored session was on, WebSocket
+  // or BOSH, whatever the form shows now.
+  const c = newConnection({}, { domain: location.host });
   const t0 = performance.now();
   state = loadState();
   let promise;
@@ -683,7 +710,17 @@ function sendRaw(event) {
 function syncMode() {
   const mode = new FormData($('login-form')).get('mode') ?? 'password';
   $('login-form').dataset.mode = mode;
+  try { sessionStorage.setItem(TRANSPORT_KEY, $('transport-choice').value); } catch { /* see saveState */ }
+  if (!live) $('service').textContent = describeChoice();
   $('login').textContent = { password: 'Log in', anonymous: 'Log in anonymously', prebind: 'Attach via prebind' }[mode];
+}
+
+// The footer's words for the transport chosen (before a login shows the service in use).
+function describeChoice() {
+  const t = $('transport-choice').value;
+  if (t === 'websocket') return new URL(WS_URL, location.href).href;
+  if (t === 'bosh') return new URL(BOSH_URL, location.href).href;
+  return `discovered from ${location.origin}/.well-known/host-meta (WebSocket, then BOSH)`;
 }
 
 function syncConsoleOptions() {
@@ -703,7 +740,10 @@ $('to').addEventListener('input', saveTo);
 $('hide-empty').addEventListener('change', syncConsoleOptions);
 $('pretty').addEventListener('change', syncConsoleOptions);
 $('clear-console').addEventListener('click', () => $('console').replaceChildren());
-$('service').textContent = new URL(BOSH_URL, location.href).href;
+try {
+  const t = sessionStorage.getItem(TRANSPORT_KEY) ?? params.get('transport'); // ?transport=websocket|bosh|auto
+  if (['websocket', 'bosh', 'auto'].includes(t)) $('transport-choice').value = t;
+} catch { /* see saveState */ }
 if (params.get('prebind')) $('prebind-url').value = params.get('prebind'); // ?prebind=URL
 syncMode();
 syncConsoleOptions();

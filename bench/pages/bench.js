@@ -2,7 +2,13 @@
 // calls (connect, attach, restore, sendIQ ping, send, addHandler, disconnect),
 // so that bench/run.mjs drives xmpp-wasm and Strophe.js 5.0.0 alike.
 //
-//   /bench/bench.html?lib=xmpp-wasm|strophe[&role=alice]
+//   /bench/bench.html?lib=xmpp-wasm|strophe[&role=alice][&ws=ws://…/xmpp-websocket]
+//
+// With ws=URL every connection speaks WebSocket to URL instead of BOSH to /http-bind. Over
+// WebSocket, role=alice's "restore" is what each library offers there: xmpp-wasm's restore()
+// (stream resumption, authenticated with the SCRAM keys of the login); Strophe.js 5, whose
+// restore() is BOSH-only, logs in again with the password the previous page kept in
+// sessionStorage ('bench:creds'), as an application must.
 //
 // On load the page measures the library's start-up (window.B.initMs):
 //   xmpp-wasm: from the start of `import('/pkg/xmpp_wasm.js')` until `init()` resolved;
@@ -14,6 +20,7 @@ const params = new URLSearchParams(location.search);
 const lib = params.get('lib');
 const PING = 'urn:xmpp:ping';
 const DOMAIN = 'localhost';
+const WS = params.get('ws');
 
 async function loadXmppWasm() {
   const t0 = performance.now();
@@ -21,10 +28,11 @@ async function loadXmppWasm() {
   await m.default();
   const initMs = performance.now() - t0;
   const { Connection, Status, $msg, $iq } = m;
-  function newConn({ keepalive = false, mech } = {}) {
+  function newConn({ keepalive = false, mech, sm } = {}) {
     const opts = { keepalive };
     if (mech) opts.mechanisms = [mech];
-    const c = new Connection('/http-bind', opts);
+    if (sm !== undefined) opts.streamManagement = sm; // XEP-0198 over WebSocket (default on)
+    const c = new Connection(WS ?? '/http-bind', opts);
     return wrap(c, Status, $msg, $iq, {
       ping: () => c.sendIQAsync($iq({ type: 'get', to: DOMAIN }).c('ping', { xmlns: PING }), 10000),
     });
@@ -45,10 +53,11 @@ async function loadStrophe() {
   // The UMD build sets the globals Strophe, $msg, $iq, … (window.Strophe is the Strophe object).
   const { Strophe, $msg, $iq } = window;
   const MECHS = { PLAIN: Strophe.SASLPlain, 'SCRAM-SHA-1': Strophe.SASLSHA1 };
-  function newConn({ keepalive = false, mech } = {}) {
+  function newConn({ keepalive = false, mech, sm } = {}) {
+    if (sm) throw new Error('Strophe.js 5 has no stream management');
     const opts = { keepalive };
     if (mech) opts.mechanisms = [MECHS[mech]];
-    const c = new Strophe.Connection('/http-bind', opts);
+    const c = new Strophe.Connection(WS ?? '/http-bind', opts);
     return wrap(c, Strophe.Status, $msg, $iq, {
       ping: () => new Promise((resolve, reject) => {
         c.sendIQ($iq({ type: 'get', to: DOMAIN }).c('ping', { xmlns: PING }), resolve,
@@ -127,15 +136,23 @@ if (params.get('role') === 'alice') {
   // restore → first IQ result: from the restore() call until the ping's result.
   const r0 = window.__reqs();
   const t0 = performance.now();
-  const w = window.B.newConn({ keepalive: true });
   let restored = false;
   try {
+    const w = window.B.newConn({ keepalive: true });
     let pinged;
     record(w);
-    const attached = w.restore('alice@localhost', () => { pinged = w.ping(); });
-    restored = true;
-    await attached;
-    await pinged;
+    if (WS && lib === 'strophe') {
+      const creds = JSON.parse(sessionStorage.getItem('bench:creds') || 'null');
+      if (!creds) throw new Error('no stored credentials');
+      restored = true;
+      await w.connect(creds.jid, creds.password);
+      await w.ping();
+    } else {
+      const attached = w.restore('alice@localhost', () => { pinged = w.ping(); });
+      restored = true;
+      await attached;
+      await pinged;
+    }
     window.alice = w;
     window.__restore = { ok: true, ms: performance.now() - t0, sinceNavigation: performance.now(), requests: window.__reqs() - r0 };
   } catch (e) {

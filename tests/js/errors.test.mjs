@@ -157,7 +157,7 @@ try {
     ['new Connection("/http-bind", { hold: 1.5 })', 'RangeError', /options.hold must be a non-negative integer, got number 1.5$/],
     ['new Connection("/http-bind", { keepalive: "yes" })', 'TypeError', /options.keepalive must be a boolean, got string "yes"$/],
     ['new Connection("/http-bind", { customHeaders: { "X-A": 1 } })', 'TypeError', /options.customHeaders\["X-A"\] must be a string, got number 1$/],
-    ['new Connection("/http-bind", { wiat: 30 })', 'RangeError', /^new Connection: options.wiat is not an option \(the options are mechanisms, wait, hold, .*customHeaders, maxScramIterations\)$/],
+    ['new Connection("/http-bind", { wiat: 30 })', 'RangeError', /^new Connection: options.wiat is not an option \(the options are mechanisms, wait, hold, .*customHeaders, maxScramIterations, streamManagement\)$/],
     ['new Connection("/http-bind", { maxScramIterations: 100 })', 'RangeError', /options.maxScramIterations must be an integer from 4096 \(the least SCRAM allows\), got number 100$/],
     ['new Connection("/http-bind", { maxScramIterations: "1e6" })', 'TypeError', /options.maxScramIterations must be an integer from 4096 \(the least SCRAM allows\), got string "1e6"$/],
     ['new Connection("/http-bind", { mechanisms: ["FOO"] })', 'RangeError', /options.mechanisms\[0\] must be one of SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, OAUTHBEARER, EXTERNAL, ANONYMOUS, got string "FOO"$/],

@@ -21,6 +21,10 @@
 //   8. log out (DISCONNECTED; a reload then shows the login form again);
 //   9. a wrong password (the pill stays AUTHFAIL after the DISCONNECTED that follows, with an
 //      explanation); an anonymous login on anon.localhost;
+//  9b. the transport choice, on a second demo server whose host-meta lists a refusing WebSocket
+//      endpoint first: auto logs in over BOSH (discovery; past the WebSocket once the driver has
+//      fallback), WebSocket alone shows an error, BOSH chosen is shown, kept and restored after a
+//      reload (steps 2 and 6 check the display too: auto → bosh on the first server);
 //  10. prebind: an unreachable service shows a clear error (pill PREBIND FAILED, not ATTACHFAIL:
 //      no session was ever attached); then examples/prebind.rs (started
 //      here with cargo, as bob@localhost) hands a session over: ATTACHED, roster loads.
@@ -94,12 +98,18 @@ async function openPage(browser, who) {
       () => !document.getElementById('login').disabled && !document.getElementById('account').hidden, null, { timeout: TIMEOUT })
       .catch(async () => { throw new Error(`[${who}] no usable login form; #status=${await text('#status')}; #log: ${await log()}`); }),
     requestCount: () => page.locator('#login-requests').getAttribute('data-count').then(Number),
+    // The transport chosen in the form, the one shown in the status bar, and the service in the footer.
+    transportShown: () => page.evaluate(() => ({
+      choice: document.getElementById('transport-choice').value,
+      transport: document.getElementById('transport').hidden ? null : document.getElementById('transport').textContent,
+      service: document.getElementById('service').textContent,
+    })),
     stats: async () => `${await text('#login-how')}, ${await text('#login-time')}, ${await text('#login-requests')}`,
     async logIn(mode, fill) {
       await page.click(`label.tab:has(#mode-${mode})`); // the radio itself is visually hidden
       if (!(await page.isChecked(`#mode-${mode}`))) throw new Error(`the ${mode} tab is not selected`);
       for (const [sel, value] of Object.entries(fill)) {
-        if (sel === '#mechanism') await page.selectOption(sel, value);
+        if (sel === '#mechanism' || sel === '#transport-choice') await page.selectOption(sel, value);
         else await page.fill(sel, value);
       }
       await page.click('#login');
@@ -142,8 +152,8 @@ try {
 const ORIGIN = server.origin;
 
 // GET `path` from the demo server asking for gzip: {status, encoding, body (decoded)}.
-const fetchGzip = (path) => new Promise((res, rej) => {
-  get(`${ORIGIN}${path}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } }, (r) => {
+const fetchGzip = (path, origin = ORIGIN) => new Promise((res, rej) => {
+  get(`${origin}${path}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } }, (r) => {
     const chunks = [];
     r.on('data', (c) => chunks.push(c));
     r.on('end', () => {
@@ -195,7 +205,12 @@ try {
     const n = await alice.requestCount();
     if (n !== 4) throw new Error(`the page counted ${n} requests (${await alice.stats()}), expected 4 for PLAIN`);
     if (!(await page.isHidden('#account'))) throw new Error('the login form is still shown');
-    return `#jid=${jid}; ${await alice.stats()}`;
+    // The default choice, auto, discovered this server's host-meta, which lists only BOSH here.
+    const shown = await alice.transportShown();
+    if (shown.choice !== 'auto' || shown.transport !== 'bosh' || shown.service !== `${ORIGIN}/http-bind`) {
+      throw new Error(`transport choice/display: ${JSON.stringify(shown)}, expected auto → bosh at ${ORIGIN}/http-bind`);
+    }
+    return `#jid=${jid}; ${await alice.stats()}; ${shown.choice} → ${shown.transport} ${shown.service}`;
   });
 
   await check('raw XML is shown in #console (in and out)', async () => {
@@ -266,6 +281,8 @@ try {
     await alice.contact(BOB).and(page.locator('[data-show="available"]')).waitFor();
     const toNow = await page.inputValue('#to');
     if (toNow !== to) throw new Error(`the To field was "${to}" before the reload, "${toNow}" after`);
+    const shown = await alice.transportShown();
+    if (shown.transport !== 'bosh' || shown.service !== `${ORIGIN}/http-bind`) throw new Error(`after the reload the page shows ${JSON.stringify(shown)}`);
     return `#jid=${now}; To=${toNow}; ${await alice.stats()}; since the reload: ${(await alice.logSinceLoad()).trim().replace(/\n/g, ' | ')}`;
   });
 
@@ -333,6 +350,46 @@ try {
     const shown = await alice.stats();
     await alice.logOut();
     return `#jid=${anon}; ${shown}`;
+  });
+
+  // The transport choice, on a second demo server whose host-meta lists a WebSocket endpoint first
+  // that refuses (nothing listens on its upstream port), then BOSH.
+  await check('transport choice: auto falls back to BOSH past a refusing WebSocket; WebSocket alone fails clearly; BOSH chosen, kept, and restored after a reload', async () => {
+    const refused = `ws://127.0.0.1:${await freePort()}/xmpp-websocket`;
+    const other = await startDemoServer({ site: SITE, bosh: BOSH_URL, websocket: refused });
+    try {
+      const meta = JSON.parse((await fetchGzip('/.well-known/host-meta.json', other.origin)).body.toString());
+      const rels = meta.links.map((l) => `${l.rel.split(':').pop()} ${l.href}`);
+      if (rels.join() !== `websocket ws://${new URL(other.origin).host}/xmpp-websocket,xbosh ${other.origin}/http-bind`) throw new Error(`host-meta.json: ${rels}`);
+      await page.goto(`${other.origin}/index.html`);
+      await alice.loginEnabled();
+      await alice.logIn('password', { '#transport-choice': 'auto', '#user': ALICE, '#password': 'alice-pass' });
+      await alice.statusIs('CONNECTED');
+      const auto = await alice.transportShown();
+      if (auto.transport !== 'bosh' || auto.service !== `${other.origin}/http-bind`) throw new Error(`auto: ${JSON.stringify(auto)}`);
+      await alice.logOut();
+
+      await alice.logIn('password', { '#transport-choice': 'websocket', '#user': ALICE, '#password': 'alice-pass' });
+      const error = page.locator('#login-error:not([hidden])');
+      await error.waitFor();
+      await alice.loginEnabled();
+      const wsError = await error.innerText();
+      if (/^(CONNECTED|ATTACHED)$/.test(await alice.text('#status'))) throw new Error(`WebSocket to a refusing endpoint: ${await alice.text('#status')}`);
+
+      await alice.logIn('password', { '#transport-choice': 'bosh', '#user': ALICE, '#password': 'alice-pass' });
+      await alice.statusIs('CONNECTED');
+      const bosh = await alice.transportShown();
+      if (bosh.transport !== 'bosh' || bosh.service !== `${other.origin}/http-bind`) throw new Error(`bosh: ${JSON.stringify(bosh)}`);
+      await page.reload();
+      await alice.statusIs('ATTACHED');
+      const back = await alice.transportShown();
+      if (back.choice !== 'bosh' || back.transport !== 'bosh' || back.service !== `${other.origin}/http-bind`) throw new Error(`after the reload: ${JSON.stringify(back)}`);
+      await alice.logOut();
+      return `auto → ${auto.transport}; WebSocket: "${wsError}"; bosh → ${bosh.transport}, reload ATTACHED on ${back.service}`;
+    } finally {
+      await page.goto(`${ORIGIN}/index.html`).catch(() => {});
+      await other.close();
+    }
   });
 
   await check('prebind from a service that is not there: a clear error', async () => {

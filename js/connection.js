@@ -969,6 +969,11 @@ export class Connection {
     }
     this.#releasedText = written;
     this.#released = true;
+    // The next page resends what is unanswered: close our connections now, so that the server
+    // forgets these requests before that resend arrives. A server that still held this page's
+    // copy of a rid could answer the next page's copy empty and write the data into ours (seen
+    // on Prosody under load: an IQ result lost). Back from the bfcache, they are resent anyway.
+    this.#abortAll();
   }
 
   /** pageshow from the back-forward cache: takes the session back, adopts a newer one, or gives it up. */

@@ -137,7 +137,13 @@ try {
   //    answer that completes after pagehide but before the page stops running
   //    is dropped by the hidden page. The same pagehide and pageshow events
   //    (persisted), dispatched by hand, with the page running in between.
+  const aborted = [];
+  const onFailed = (r) => { if (r.url().includes(new URL(SERVICE, ORIGIN).pathname)) aborted.push(r.failure()?.errorText); };
+  alice.on('requestfailed', onFailed);
   await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+  await sleep(200);
+  alice.off('requestfailed', onFailed);
+  check(aborted.length > 0, `B: pagehide aborted the requests on the wire (${JSON.stringify(aborted)})`);
   await bob.evaluate((to) => window.conn.send(`<message to='${to}' type='chat'><body>while-hidden</body></message>`), a.jid);
   await sleep(1000);
   const dropped = await alice.evaluate(() => JSON.parse(sessionStorage.getItem('test:got') || '[]').includes('while-hidden'));

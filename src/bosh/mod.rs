@@ -92,8 +92,15 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// limit in-flight keepalive bodies to 64 KiB).
 pub const KEEPALIVE_BODY_LIMIT: usize = 64 * 1024;
 
-const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// The wait before the first resend of a rid after a quick failure (a
+/// network error or HTTP 5xx); it doubles with each consecutive failure of
+/// that rid, up to [`BACKOFF_MAX`].
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+
+/// The longest wait before a resend. Also: a failed attempt that had been on
+/// the wire at least this long starts the backoff over (the server had
+/// taken it).
+pub const BACKOFF_MAX: Duration = Duration::from_secs(8);
 
 /// What the server told us when the session was created (XEP-0124 §7.2,
 /// XEP-0206 §4). `from`, `authid` and `xmpp_version` may also arrive later;
@@ -285,7 +292,11 @@ struct Request {
     attempt: Option<Attempt>,
     /// Earliest time of the next (re)send, when not on the wire.
     resend_at: Option<Duration>,
+    /// Consecutive failures: since the last sign of life (see
+    /// [`Session::failed`]). Sets the backoff and the retry limit.
     failures: u32,
+    /// [`Session::answers`] when this request last failed.
+    answers_at_failure: u64,
     /// Attempts made so far.
     attempts: u32,
     /// A 200 body received, waiting for earlier rids to be processed.
@@ -361,6 +372,10 @@ pub struct Session {
     /// [`Session::space_next_request`] was called and no request with
     /// stanzas has left since.
     spacing_armed: bool,
+    /// HTTP 200 answers received so far (to any request): a failure of a
+    /// rid after the server answered something since its previous failure
+    /// is a separate one (see [`Session::failed`]).
+    answers: u64,
 }
 
 impl Session {
@@ -400,6 +415,7 @@ impl Session {
             last_failure: None,
             spacing_until: None,
             spacing_armed: false,
+            answers: 0,
         }
     }
 
@@ -627,6 +643,7 @@ impl Session {
             attempt: None,
             resend_at: Some(Duration::ZERO),
             failures: 0,
+            answers_at_failure: 0,
             attempts: 0,
             response: None,
             recovering: false,
@@ -741,10 +758,14 @@ impl Session {
         let Some(idx) = self.position_of(id) else {
             return;
         };
+        let lived = self.in_flight[idx]
+            .attempt
+            .map(|a| now.saturating_sub(a.sent_at));
         self.in_flight[idx].attempt = None;
         self.last_failure = (status != 200).then_some(Failure::Http(status));
         match status {
             200 => {
+                self.answers = self.answers.saturating_add(1);
                 if body.len() > self.config.max_body_size {
                     self.fail("response-too-large");
                     return;
@@ -758,7 +779,7 @@ impl Session {
             403 => self.fail("policy-violation"),
             404 if self.never_answered(idx) => self.on_body(now, idx, ParsedBody::empty()),
             404 => self.fail("item-not-found"),
-            _ => self.failed(now, idx, true),
+            _ => self.failed(now, idx, lived),
         }
     }
 
@@ -774,9 +795,12 @@ impl Session {
     /// Input: attempt `id` failed at the network level (or was aborted).
     pub fn handle_transport_error(&mut self, now: Duration, id: u64) {
         if let Some(idx) = self.position_of(id) {
+            let lived = self.in_flight[idx]
+                .attempt
+                .map(|a| now.saturating_sub(a.sent_at));
             self.in_flight[idx].attempt = None;
             self.last_failure = Some(Failure::Network);
-            self.failed(now, idx, true);
+            self.failed(now, idx, lived);
         }
     }
 
@@ -821,7 +845,7 @@ impl Session {
                     // A timeout already waited 1.1 × wait: resend at once.
                     self.in_flight[i].attempt = None;
                     self.last_failure = Some(Failure::Timeout);
-                    self.failed(now, i, false);
+                    self.failed(now, i, None);
                     if self.state == State::Closed {
                         return;
                     }
@@ -1232,6 +1256,7 @@ impl Session {
             attempt: None,
             resend_at: None,
             failures: 0,
+            answers_at_failure: 0,
             attempts: 0,
             response: None,
             recovering: false,
@@ -1253,12 +1278,36 @@ impl Session {
 
     /// A request failed (network, 5xx, timeout): schedule a resend of the
     /// same rid and bytes — after a bounded exponential backoff when the
-    /// failure was quick (`backoff`), at once after a timeout — or give up
-    /// after [`Config::max_retries`] resends.
-    fn failed(&mut self, now: Duration, idx: usize, backoff: bool) {
+    /// failure was quick (`lived`: how long the failed attempt was on the
+    /// wire), at once after a timeout (`lived` = `None`: it already waited
+    /// 1.1 × `wait`) — or give up after [`Config::max_retries`] consecutive
+    /// resends.
+    ///
+    /// Consecutive means with no sign of life in between. The count (and so
+    /// the backoff, 250 ms doubling up to 8 s) starts over when the server
+    /// answered any request since this rid last failed, or when the failed
+    /// attempt had stayed on the wire at least [`BACKOFF_MAX`]: the server
+    /// had it, held it, and something on the way cut it (a proxy's idle
+    /// timeout below `wait`). So one lost response costs the first backoff
+    /// step, however many faults the session met before; only a server or
+    /// network that stays down grows the backoff and ends the session, after
+    /// 0.25 + 0.5 + 1 + 2 + 4 = 7.75 s with the default five resends. A
+    /// timeout never starts over: an attempt that nobody answers is no sign
+    /// of life. A rid fails again at most once per [`BACKOFF_FIRST`] after a
+    /// sign of life or per [`BACKOFF_MAX`] after a long attempt, so the
+    /// resends of a window of `requests` rids stay within `requests` per
+    /// 250 ms.
+    fn failed(&mut self, now: Duration, idx: usize, lived: Option<Duration>) {
         let max = self.config.max_retries;
         let deadline = self.terminate_deadline;
+        let answers = self.answers;
         let req = &mut self.in_flight[idx];
+        let answered_since = req.failures > 0 && answers > req.answers_at_failure;
+        let long_attempt = lived.is_some_and(|l| l >= BACKOFF_MAX);
+        if answered_since || long_attempt {
+            req.failures = 0;
+        }
+        req.answers_at_failure = answers;
         req.failures = req.failures.saturating_add(1);
         if req.failures > max {
             let condition = if req.kind == Kind::Terminate {
@@ -1269,7 +1318,7 @@ impl Session {
             self.close(condition);
             return;
         }
-        let mut at = if backoff {
+        let mut at = if lived.is_some() {
             now.saturating_add(Self::backoff(req.failures))
         } else {
             now

@@ -7,7 +7,9 @@
 #      wasm-pack test --headless --firefox      (the same tests in Debian's firefox-esr, geckodriver
 #                                                from deps.sh)
 #   3. node tests/js/www.test.mjs               (the demo page www/ driven by Playwright; then
-#                                                bosh, keepalive, restore and errors.test.mjs: argument
+#                                                bosh, keepalive, restore, faults (through the
+#                                                fault-injecting proxy tests/js/faultproxy.mjs)
+#                                                and errors.test.mjs: argument
 #                                                checks and error classes, in Chromium and, over
 #                                                WebDriver (geckodriver), in firefox-esr)
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
@@ -83,6 +85,8 @@ run "restore in one round trip: one new request carries the ping, nothing waits 
   node tests/js/restore.test.mjs
 run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
   node tests/js/bfcache.test.mjs
+run "faults survived: 300 messages each way at 30/s through a proxy dropping answers, 503 bursts, resets; 0 lost, 0 duplicated, request-rate ceiling (tests/js/faults.test.mjs)" \
+  node tests/js/faults.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
   node tests/js/errors.test.mjs
 run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \
@@ -106,6 +110,8 @@ if scripts/ejabberd.sh start "$EJ_STATE"; then
     env BOSH_SERVER=ejabberd node tests/js/restore.test.mjs
   run "back-forward cache against ejabberd (BOSH_SERVER=ejabberd tests/js/bfcache.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/bfcache.test.mjs
+  run "faults survived against ejabberd (BOSH_SERVER=ejabberd tests/js/faults.test.mjs)" \
+    env BOSH_SERVER=ejabberd node tests/js/faults.test.mjs
   scripts/ejabberd.sh stop "$EJ_STATE"
 else
   failed=$((failed + 1)); failures+=("ejabberd start")

@@ -12,8 +12,15 @@ pub const DEFAULT_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 pub struct Config {
     /// The connection manager's URL.
     pub url: String,
-    /// The domain of the XMPP service (`to`).
+    /// The domain of the XMPP service (`to`), whichever node `url` is.
     pub to: String,
+    /// Other nodes of the same service (cluster nodes without a load
+    /// balancer, see [`super::Nodes`]): when the creation request fails at
+    /// the network level (a network error, a timeout, an HTTP status that
+    /// is retried, such as 5xx), it moves at once, same rid and bytes, to the
+    /// next of these, and the session then lives there. Empty by default.
+    /// Once the session exists it never changes node.
+    pub fallback_urls: Vec<String>,
     /// `xml:lang` of the session.
     pub lang: String,
     /// The longest time (seconds) the server may hold a request (`wait`).
@@ -126,6 +133,7 @@ impl Config {
         Config {
             url: url.into(),
             to: to.into(),
+            fallback_urls: Vec::new(),
             lang: "en".into(),
             wait: 60,
             hold: 1,
@@ -161,13 +169,15 @@ impl Config {
     /// line breaks. [`super::Session::start`] runs it too and ends the session
     /// with `bad-config` on error; call it first to report the error at once.
     pub fn validate(&self) -> Result<(), BoshError> {
-        if self.url.is_empty()
-            || self
-                .url
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
+        let bad_url =
+            |u: &str| u.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control());
+        if bad_url(&self.url) {
             return Err(BoshError::InvalidConfig("url"));
+        }
+        if self.fallback_urls.len() >= super::MAX_NODES
+            || self.fallback_urls.iter().any(|u| bad_url(u))
+        {
+            return Err(BoshError::InvalidConfig("fallback_urls"));
         }
         if !valid_value(&self.content_type) || self.content_type.trim().is_empty() {
             return Err(BoshError::InvalidConfig("content_type"));

@@ -52,6 +52,7 @@
 //! * HTTP 400/403/404 end the session whatever the server's version.
 
 mod body;
+mod cluster;
 mod config;
 mod keys;
 mod redirect;
@@ -59,6 +60,7 @@ mod snapshot;
 mod version;
 
 pub use body::{parse_body, ParsedBody};
+pub use cluster::{Nodes, MAX_NODES, NODE_COOLDOWN};
 pub use config::{timeout_for_wait, Config, DEFAULT_CONTENT_TYPE};
 pub use keys::{KeySeed, KeyState, MAX_KEYS, MIN_KEYS};
 pub use redirect::{check_redirect, MAX_REDIRECTS};
@@ -376,6 +378,10 @@ pub struct Session {
     /// rid after the server answered something since its previous failure
     /// is a separate one (see [`Session::failed`]).
     answers: u64,
+    /// How many of [`Config::fallback_urls`] the creation request moved to.
+    fallbacks_used: usize,
+    /// Nodes the creation request left after a failure, not yet polled.
+    failed_nodes: VecDeque<String>,
 }
 
 impl Session {
@@ -416,6 +422,8 @@ impl Session {
             spacing_until: None,
             spacing_armed: false,
             answers: 0,
+            fallbacks_used: 0,
+            failed_nodes: VecDeque::new(),
         }
     }
 
@@ -548,6 +556,8 @@ impl Session {
         let url = self.redirect.clone()?;
         let mut config = self.config.clone();
         config.url = url;
+        // The server named the node: no other node takes over from it.
+        config.fallback_urls.clear();
         if let Some(seed) = &config.keys {
             config.keys = Some(seed.derive(self.redirects.saturating_add(1)));
         }
@@ -1053,6 +1063,13 @@ impl Session {
         self.events.pop_front()
     }
 
+    /// Output: a node (URL) the creation request failed on and left for the
+    /// next of [`Config::fallback_urls`]; give it to
+    /// [`Nodes::mark_failed`] so later sessions skip it for a while.
+    pub fn poll_failed_node(&mut self) -> Option<String> {
+        self.failed_nodes.pop_front()
+    }
+
     // ----- internals -----------------------------------------------------
 
     /// Whether a new request must wait for the previous one to reach the
@@ -1297,10 +1314,28 @@ impl Session {
     /// sign of life or per [`BACKOFF_MAX`] after a long attempt, so the
     /// resends of a window of `requests` rids stay within `requests` per
     /// 250 ms.
+    ///
+    /// Before the session exists, a failed creation request moves to the
+    /// next of [`Config::fallback_urls`] at once instead (cluster nodes: the
+    /// failed node is reported by [`Session::poll_failed_node`]); once they
+    /// are all tried, the rules above apply on the last one.
     fn failed(&mut self, now: Duration, idx: usize, lived: Option<Duration>) {
         let max = self.config.max_retries;
         let deadline = self.terminate_deadline;
         let answers = self.answers;
+        if self.in_flight[idx].kind == Kind::Create {
+            if let Some(next) = self.config.fallback_urls.get(self.fallbacks_used).cloned() {
+                // Cluster nodes: the session does not exist yet; another node
+                // gets the creation request at once, same rid and bytes.
+                self.fallbacks_used = self.fallbacks_used.saturating_add(1);
+                let failed = std::mem::replace(&mut self.config.url, next);
+                self.failed_nodes.push_back(failed);
+                let req = &mut self.in_flight[idx];
+                req.failures = 0;
+                req.resend_at = Some(now);
+                return;
+            }
+        }
         let req = &mut self.in_flight[idx];
         let answered_since = req.failures > 0 && answers > req.answers_at_failure;
         let long_attempt = lived.is_some_and(|l| l >= BACKOFF_MAX);

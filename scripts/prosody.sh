@@ -19,7 +19,8 @@
 #   PROSODY_PID=...
 #
 # Environment: PROSODY_HTTP_PORT (default: a free port), PROSODY_LOG_LEVEL (default: debug),
-# PROSODY_START_TIMEOUT (seconds, default 20).
+# PROSODY_START_TIMEOUT (seconds, default 20), PROSODY_BOSH_INACTIVITY (seconds, default 60;
+# tests/js/background.test.mjs uses 10).
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop|status <statedir>" >&2; exit 2; }
@@ -37,6 +38,7 @@ ANON_DOMAIN=anon.localhost
 USERS=("alice:alice-pass" "bob:bob-pass")
 START_TIMEOUT=${PROSODY_START_TIMEOUT:-20}   # seconds until BOSH must answer
 LOG_LEVEL=${PROSODY_LOG_LEVEL:-debug}        # debug logs every stanza: handy when a test fails
+BOSH_INACTIVITY=${PROSODY_BOSH_INACTIVITY:-60}  # seconds without a request before a BOSH session ends
 
 log() { echo "prosody.sh: $*" >&2; }
 # shellcheck source=scripts/lib.sh
@@ -114,7 +116,7 @@ http_index_files = { "index.html" }
 consider_bosh_secure = true   -- plain http on loopback counts as secure, so SASL is offered
 allow_unencrypted_plain_auth = true
 c2s_require_encryption = false
-bosh_max_inactivity = 60
+bosh_max_inactivity = $BOSH_INACTIVITY
 
 modules_enabled = {
   "saslauth"; "disco"; "ping"; "roster"; "time"; "version";

@@ -87,6 +87,8 @@ run "back-forward cache: away and back, a message at once (tests/js/bfcache.test
   node tests/js/bfcache.test.mjs
 run "faults survived: 300 messages each way at 30/s through a proxy dropping answers, 503 bursts, resets; 0 lost, 0 duplicated, request-rate ceiling (tests/js/faults.test.mjs)" \
   node tests/js/faults.test.mjs
+run "background tab: hidden 45 s with intensive timer throttling, server inactivity 10 s; stays CONNECTED, 15/15 messages while hidden (tests/js/background.test.mjs, its own Prosody)" \
+  node tests/js/background.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
   node tests/js/errors.test.mjs
 run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \

@@ -10,6 +10,8 @@
 //   proxy.arm({ status: 503 })         every BOSH POST is answered 503 at once, unforwarded
 //   proxy.arm({ reset: 10, every: 5 }) every 5th BOSH POST: its connection is reset before
 //                                      anything is forwarded (10 times)
+//   proxy.arm({ dropRid: sid })        the first BOSH POST of session `sid` from now on, and every
+//                                      resend of its rid: forwarded, answer thrown away as above
 //   proxy.arm({ latency: ms })         each BOSH answer is held back `ms` (added to any fault)
 //   proxy.arm(null)                    no fault
 //
@@ -78,8 +80,10 @@ export async function startFaultProxy({ site, bosh }) {
         req.socket.resetAndDestroy?.() ?? req.socket.destroy();
         return;
       }
-      const drop = f?.drop && nth && hits < f.drop;
-      if (drop) { hits++; stats.dropped++; log[log.length - 1].dropped = true; }
+      const entry = log[log.length - 1];
+      if (f?.dropRid && entry.sid === f.dropRid && !f.rid) f.rid = entry.rid;
+      const drop = (f?.drop && nth && hits < f.drop) || (f?.rid && entry.sid === f.dropRid && entry.rid === f.rid);
+      if (drop) { hits++; stats.dropped++; entry.dropped = true; }
       const latency = f?.latency ?? 0;
       stats.forwarded++;
       forward(boshUrl, req, body, res, (upRes, answer) => {
@@ -104,7 +108,7 @@ export async function startFaultProxy({ site, bosh }) {
     boshUrl: `${origin}${boshUrl.pathname}`,
     stats,
     log,
-    arm(f) { fault = f; counter = 0; hits = 0; },
+    arm(f) { fault = f && { ...f }; counter = 0; hits = 0; },
     /** Faults done since the last arm(). */
     get hits() { return hits; },
     /** The most BOSH POSTs of session `sid` within any `windowMs` window between `from` and `to`. */

@@ -57,11 +57,11 @@ async function run(name, inject) {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.log(`  [console] ${m.text()}`); });
   await page.goto(`${proxy.origin}/index.html`);
-  await page.evaluate(async ({ domain }) => {
+  await page.evaluate(async ({ domain, service }) => {
     const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
     await init();
     const mk = async (user) => {
-      const conn = new Connection('/http-bind');
+      const conn = new Connection(service);
       const s = { conn, sid: null, statuses: [], got: new Map(), requests: 0 };
       conn.rawOutput = (b) => {
         s.requests++;
@@ -77,7 +77,7 @@ async function run(name, inject) {
       return s;
     };
     window.sessions = { alice: await mk('alice'), bob: await mk('bob') };
-  }, { domain: DOMAIN });
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname });
   const sids = await page.evaluate(() => ({ alice: window.sessions.alice.sid, bob: window.sessions.bob.sid }));
   await sleep(300);
   const from = performance.now();
@@ -142,6 +142,60 @@ async function run(name, inject) {
   return { name, rate, tail: Math.max(r.toBob.tail, r.toAlice.tail) };
 }
 
+/**
+ * Every answer to one rid dropped, its resends too (the fault is on that rid, the server is
+ * fine): the session cannot go on. It resends that rid max_retries (5) consecutive times,
+ * 250 ms, 500 ms, 1 s, 2 s, 4 s apart (no sooner: asserted; printed as measured; an answer to
+ * the window's other rid in between starts the count over once), then ends with CONNFAIL
+ * remote-connection-failed and DISCONNECTED (reconnecting is the application's, or the coming
+ * `reconnect` option's).
+ */
+async function everyAnswerOfOneRidDropped() {
+  const page = await browser.newPage();
+  await page.goto(`${proxy.origin}/index.html`);
+  const sid = await page.evaluate(async ({ domain, service }) => {
+    const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
+    await init();
+    const conn = new Connection(service);
+    window.conn = conn;
+    window.statuses = [];
+    let sid = null;
+    conn.rawOutput = (b) => { sid ??= /\bsid='([^']+)'/.exec(b)?.[1] ?? null; };
+    await conn.connect(`alice@${domain}/rid`, 'alice-pass', (st, cond) => window.statuses.push([st, cond ?? null, performance.now()]));
+    return sid;
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname });
+  await sleep(300);
+  proxy.arm({ dropRid: sid });
+  const t0 = Date.now();
+  // Two messages to herself: the first request after arming is the one the server holds next
+  // (the long poll); the second makes the server answer it.
+  for (const n of [1, 2]) {
+    await page.evaluate((n) => { window.conn.send(`<message to='${window.conn.jid}' type='chat'><body>lost${n}</body></message>`); }, n);
+    await sleep(300);
+  }
+  let statuses = [];
+  while (Date.now() - t0 < 30000) {
+    statuses = await page.evaluate(() => window.statuses.map(([s, c]) => [s, c]));
+    if (statuses.some(([s]) => s === 6)) break; // DISCONNECTED
+    await sleep(100);
+  }
+  proxy.arm(null);
+  const attempts = proxy.log.filter((e) => e.sid === sid && e.dropped);
+  if (process.env.FAULTS_DEBUG) console.log(proxy.log.filter((e) => e.sid === sid).slice(-12).map((e) => `${Math.round(e.at)}:${e.rid % 1000}${e.dropped ? '!' : ''}`).join(' '));
+  const gaps = attempts.slice(1).map((e, i) => Math.round(e.at - attempts[i].at));
+  console.log(`     every answer to rid ${attempts[0]?.rid} dropped: ${attempts.length} attempts, gaps ${gaps.join(', ')} ms; statuses ${JSON.stringify(statuses.slice(-2))}`);
+  // 6 attempts; up to 5 more when the server answered the other rid of the window in between
+  // (a sign of life starts the count over, once: that rid's answer comes only once).
+  check(attempts.length >= 6 && attempts.length <= 11, `one rid dropped every time: ${attempts.length} attempts (6 to 11)`);
+  const last5 = gaps.slice(-5);
+  check(last5.length === 5 && last5.every((g, i) => g >= 250 * 2 ** i - 5) && gaps.every((g) => g >= 245),
+    'the final run of resends is spaced 250 ms, 500 ms, 1 s, 2 s, 4 s at least, and no resend within 250 ms');
+  const tail = statuses.slice(-2);
+  check(tail.length === 2 && tail[0][0] === 2 && tail[0][1] === 'remote-connection-failed' && tail[1][0] === 6,
+    'then CONNFAIL remote-connection-failed, DISCONNECTED');
+  await page.close();
+}
+
 // FAULTS=drop,503 runs only those (the default: all of them, after a run without faults).
 const only = process.env.FAULTS?.split(',');
 const want = (key) => !only || only.includes(key);
@@ -162,6 +216,7 @@ try {
   if (want('reset')) results.push(await run('reset 10 connections', async () => {
     proxy.arm({ reset: 10, every: 20 });
   }));
+  if (want('rid')) await everyAnswerOfOneRidDropped();
 } catch (e) {
   failed++;
   console.log(`FAIL ${e?.stack ?? e}`);
@@ -169,6 +224,6 @@ try {
   await browser.close();
   await proxy.close();
 }
-console.log(`${TAG}: worst request rate ${Math.max(...results.map((r) => r.rate))}/s (ceiling ${RATE_CEILING})`);
+if (results.length) console.log(`${TAG}: worst request rate ${Math.max(...results.map((r) => r.rate))}/s (ceiling ${RATE_CEILING})`);
 console.log(failed ? `${TAG}: ${failed} failed` : `${TAG}: all passed`);
 process.exit(failed ? 1 : 0);

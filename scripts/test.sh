@@ -89,6 +89,8 @@ run "faults survived: 300 messages each way at 30/s through a proxy dropping ans
   node tests/js/faults.test.mjs
 run "background tab: hidden 45 s with intensive timer throttling, server inactivity 10 s; stays CONNECTED, 15/15 messages while hidden (tests/js/background.test.mjs, its own Prosody)" \
   node tests/js/background.test.mjs
+run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails over between two Prosody nodes (tests/js/nginx.test.mjs)" \
+  node tests/js/nginx.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
   node tests/js/errors.test.mjs
 run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \

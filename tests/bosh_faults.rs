@@ -150,3 +150,43 @@ fn s14_3_messages_both_ways_at_30_per_s_with_dropped_responses_lose_nothing() {
         n.assert_clean();
     }
 }
+
+/// An answer lost without a trace (no error: the connection just never
+/// delivers it). With `hold` = 1 the server answers its requests in rid
+/// order, so once the answer to a later rid arrives, the earlier one was
+/// sent too: if it is still missing a backoff step later, it is lost, and
+/// the rid is resent then (the server replays it from its buffer) — not at
+/// its deadline, 1.1 × `wait` + 2 s after it left.
+#[test]
+fn s14_3_a_silently_lost_answer_is_resent_one_backoff_step_after_a_later_answer() {
+    for cm in [CmConfig::prosody_012(), CmConfig::full()] {
+        let mut n = Net::open(config(), cm);
+        let held = n.cm.held_rids()[0];
+        let poll = n.sent.iter().rev().find(|t| t.rid == held).unwrap().clone();
+        n.lost.push(poll.id);
+        // The message's request makes the server answer the poll (lost) and
+        // hold the message's request.
+        n.send(&msg(1));
+        // Something for the client: the server answers the newer request.
+        n.push(&msg(2));
+        let answered = n.now;
+        let before = n.sent.len();
+        while n.sent.len() == before {
+            assert!(n.advance(), "nothing left to do");
+        }
+        assert_eq!(n.sent[before].rid, held, "the lost rid is resent");
+        assert_eq!(
+            n.now - answered,
+            ms(250),
+            "one backoff step after the later answer"
+        );
+        let got: Vec<_> = n
+            .stanzas()
+            .iter()
+            .filter_map(|s| s.attr("id").map(str::to_owned))
+            .collect();
+        assert_eq!(got, ["m2"], "delivered once, in order");
+        assert_eq!(n.cm.forwarded.len(), 1);
+        n.assert_clean();
+    }
+}

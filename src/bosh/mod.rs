@@ -1414,6 +1414,7 @@ impl Session {
             return;
         }
         self.in_flight[idx].response = Some(parsed);
+        self.suspect_earlier(now, idx);
         if self.in_flight[idx].kind == Kind::Terminate {
             // §13: the answer to our terminate ends the session at once, even
             // while an earlier rid is unanswered (the server has forgotten it:
@@ -1425,6 +1426,30 @@ impl Session {
         self.process_in_order();
         if self.state != State::Closed && self.outstanding() == 0 {
             self.idle_since = Some(now);
+        }
+    }
+
+    /// The answer to `in_flight[idx]` arrived while earlier rids are still
+    /// on the wire. A server that holds one request at most (`hold` ≤ 1)
+    /// answers in rid order — a newer request makes it answer the held one
+    /// first — so their answers were sent before this one: if one has not
+    /// arrived [`BACKOFF_FIRST`] from now, it was lost on the way (a
+    /// connection that failed without an error), and the rid times out then
+    /// and is resent at once (the server replays it from its buffer, §14.3),
+    /// instead of waiting out its deadline (1.1 × `wait` + 2 s). Not for a
+    /// pause request, whose answer is not buffered.
+    fn suspect_earlier(&mut self, now: Duration, idx: usize) {
+        if self.params.as_ref().map_or(true, |p| p.hold > 1) {
+            return;
+        }
+        let soon = now.saturating_add(BACKOFF_FIRST);
+        for r in self.in_flight.iter_mut().take(idx) {
+            if r.kind == Kind::Pause || !r.unanswered() {
+                continue;
+            }
+            if let Some(a) = r.attempt.as_mut() {
+                a.deadline = a.deadline.min(soon);
+            }
         }
     }
 

@@ -7,6 +7,8 @@
 //   proxy.arm({ drop: 20, every: 7 })  from now on every 7th BOSH POST is forwarded, the server
 //                                      processes it and answers, and the answer is thrown away:
 //                                      the browser's connection is reset instead (20 times)
+//   proxy.arm({ swallow: 10, every: 7 }) every 7th BOSH POST: forwarded, processed, and its answer
+//                                      never sent: the connection stays open and silent (10 times)
 //   proxy.arm({ status: 503 })         every BOSH POST is answered 503 at once, unforwarded
 //   proxy.arm({ reset: 10, every: 5 }) every 5th BOSH POST: its connection is reset before
 //                                      anything is forwarded (10 times)
@@ -25,7 +27,7 @@ export async function startFaultProxy({ site, bosh }) {
   const siteUrl = new URL(site);
   const boshUrl = new URL(bosh);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const stats = { posts: 0, forwarded: 0, dropped: 0, reset: 0, status: 0 };
+  const stats = { posts: 0, forwarded: 0, dropped: 0, swallowed: 0, reset: 0, status: 0 };
   const log = []; // { at, sid, rid }
   let fault = null;
   let counter = 0;
@@ -84,9 +86,12 @@ export async function startFaultProxy({ site, bosh }) {
       if (f?.dropRid && entry.sid === f.dropRid && !f.rid) f.rid = entry.rid;
       const drop = (f?.drop && nth && hits < f.drop) || (f?.rid && entry.sid === f.dropRid && entry.rid === f.rid);
       if (drop) { hits++; stats.dropped++; entry.dropped = true; }
+      const swallow = !drop && f?.swallow && nth && hits < f.swallow;
+      if (swallow) { hits++; stats.swallowed++; entry.swallowed = true; }
       const latency = f?.latency ?? 0;
       stats.forwarded++;
       forward(boshUrl, req, body, res, (upRes, answer) => {
+        if (swallow) return; // the browser waits; it gives up on the request itself
         if (drop) {
           // The server has processed the request; its answer never reaches the browser: the
           // headers go out, then the connection is reset before the body. (Chromium silently

@@ -4,6 +4,7 @@
 // while the proxy injects one kind of fault:
 //
 //   drop   20 responses thrown away after the server processed the request (connection reset)
+//   swallow 10 responses never sent, the connection left open (the client sees nothing fail)
 //   503    five 1-second bursts in which every request is answered 503, unforwarded
 //   reset  10 connections reset before the request is forwarded
 //
@@ -204,6 +205,9 @@ try {
   if (want('none')) results.push(await run('no fault', async () => {}));
   if (want('drop')) results.push(await run('drop 20 responses after processing', async () => {
     proxy.arm({ drop: 20, every: 15 });
+  }));
+  if (want('swallow')) results.push(await run('swallow 10 answers (no error, connection left open)', async () => {
+    proxy.arm({ swallow: 10, every: 15 });
   }));
   if (want('503')) results.push(await run('five 1 s bursts of 503', async () => {
     for (let i = 0; i < 5; i++) {

@@ -107,8 +107,9 @@ fn nodes() -> Nodes {
 /// A new session for `nodes`, started.
 fn session(nodes: &Nodes, now: Duration, rng: &mut XorShift, cfg: Config) -> Session {
     let mut cfg = cfg;
-    nodes.configure(&mut cfg, now, rng);
+    let fallbacks = nodes.configure(&mut cfg, now, rng);
     let mut s = Session::new(cfg, RID);
+    s.set_fallback_urls(fallbacks);
     s.start();
     s
 }
@@ -238,7 +239,7 @@ fn the_snapshot_keeps_the_node_and_a_restore_goes_back_to_it() {
     // The restoring page configured the service with its own random order:
     // the snapshot's node wins.
     let mut cfg = config();
-    nodes.configure(&mut cfg, now, &mut XorShift::new(999));
+    let _ = nodes.configure(&mut cfg, now, &mut XorShift::new(999));
     let mut r = Session::restore(cfg, &back).expect("restores");
     let t = r.poll_transmit(now).expect("the held rid is resent");
     assert_eq!(t.url, node);
@@ -271,7 +272,8 @@ fn a_bad_node_list_is_a_clear_error() {
     ] {
         assert!(Nodes::new(urls.clone()).is_err(), "{urls:?}");
     }
-    let mut c = config();
-    c.fallback_urls = vec!["x y".into()];
-    assert!(c.validate().is_err());
+    let mut s = Session::new(config(), RID);
+    s.set_fallback_urls(vec!["x y".into()]);
+    s.start();
+    assert_eq!(s.condition(), Some("bad-config"));
 }

@@ -113,14 +113,20 @@ impl Nodes {
             .collect()
     }
 
-    /// Sets up `config` for a new session: its [`Config::url`] is the first
-    /// node of [`Nodes::order`], and [`Config::fallback_urls`] the rest, in
-    /// that order.
-    pub fn configure(&self, config: &mut Config, now: Duration, rng: &mut dyn RandomSource) {
-        let mut order = self.order(now, rng).into_iter();
-        if let Some(first) = order.next() {
-            config.url = first;
+    /// Sets up a new session: `config`'s [`Config::url`] is the first node
+    /// of [`Nodes::order`]; the session made from it gets the rest with
+    /// [`super::Session::set_fallback_urls`] (returned here), before
+    /// [`super::Session::start`].
+    pub fn configure(
+        &self,
+        config: &mut Config,
+        now: Duration,
+        rng: &mut dyn RandomSource,
+    ) -> Vec<String> {
+        let mut order = self.order(now, rng);
+        if !order.is_empty() {
+            config.url = order.remove(0);
         }
-        config.fallback_urls = order.collect();
+        order
     }
 }

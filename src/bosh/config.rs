@@ -14,13 +14,6 @@ pub struct Config {
     pub url: String,
     /// The domain of the XMPP service (`to`), whichever node `url` is.
     pub to: String,
-    /// Other nodes of the same service (cluster nodes without a load
-    /// balancer, see [`super::Nodes`]): when the creation request fails at
-    /// the network level (a network error, a timeout, an HTTP status that
-    /// is retried, such as 5xx), it moves at once, same rid and bytes, to the
-    /// next of these, and the session then lives there. Empty by default.
-    /// Once the session exists it never changes node.
-    pub fallback_urls: Vec<String>,
     /// `xml:lang` of the session.
     pub lang: String,
     /// The longest time (seconds) the server may hold a request (`wait`).
@@ -133,7 +126,6 @@ impl Config {
         Config {
             url: url.into(),
             to: to.into(),
-            fallback_urls: Vec::new(),
             lang: "en".into(),
             wait: 60,
             hold: 1,
@@ -174,11 +166,6 @@ impl Config {
         if bad_url(&self.url) {
             return Err(BoshError::InvalidConfig("url"));
         }
-        if self.fallback_urls.len() >= super::MAX_NODES
-            || self.fallback_urls.iter().any(|u| bad_url(u))
-        {
-            return Err(BoshError::InvalidConfig("fallback_urls"));
-        }
         if !valid_value(&self.content_type) || self.content_type.trim().is_empty() {
             return Err(BoshError::InvalidConfig("content_type"));
         }
@@ -196,6 +183,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// An unusable URL: empty, or with whitespace or control characters.
+pub(super) fn bad_url(u: &str) -> bool {
+    u.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A header value: no NUL, CR or LF.

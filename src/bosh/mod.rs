@@ -378,10 +378,12 @@ pub struct Session {
     /// rid after the server answered something since its previous failure
     /// is a separate one (see [`Session::failed`]).
     answers: u64,
-    /// How many of [`Config::fallback_urls`] the creation request moved to.
+    /// Other nodes for the creation request ([`Session::set_fallback_urls`]).
+    fallback_urls: Vec<String>,
+    /// How many of them the creation request moved to.
     fallbacks_used: usize,
     /// Nodes the creation request left after a failure, not yet polled.
-    failed_nodes: VecDeque<String>,
+    failed_nodes: Vec<String>,
 }
 
 impl Session {
@@ -422,8 +424,9 @@ impl Session {
             spacing_until: None,
             spacing_armed: false,
             answers: 0,
+            fallback_urls: Vec::new(),
             fallbacks_used: 0,
-            failed_nodes: VecDeque::new(),
+            failed_nodes: Vec::new(),
         }
     }
 
@@ -556,8 +559,6 @@ impl Session {
         let url = self.redirect.clone()?;
         let mut config = self.config.clone();
         config.url = url;
-        // The server named the node: no other node takes over from it.
-        config.fallback_urls.clear();
         if let Some(seed) = &config.keys {
             config.keys = Some(seed.derive(self.redirects.saturating_add(1)));
         }
@@ -594,13 +595,29 @@ impl Session {
         self.spacing_armed = true;
     }
 
+    /// Other nodes of the same service (cluster nodes without a load
+    /// balancer, see [`Nodes`]), for a session not yet started: when the
+    /// creation request fails at the network level (a network error, a
+    /// timeout, an HTTP status that is retried, such as 5xx), it moves at
+    /// once, same rid and bytes, to the next of these, and the session then
+    /// lives there. Once the session exists it never changes node. More
+    /// than [`MAX_NODES`] − 1, or a URL that [`Config::validate`] would
+    /// refuse, closes the session at [`Session::start`] with `bad-config`.
+    pub fn set_fallback_urls(&mut self, urls: Vec<String>) {
+        if self.state == State::New {
+            self.fallback_urls = urls;
+        }
+    }
+
     /// Queues the session-creation request (XEP-0124 §7.1, XEP-0206 §3).
     /// Closes the session with `bad-config` if [`Config::validate`] fails.
     pub fn start(&mut self) {
         if self.state != State::New {
             return;
         }
-        if self.config.validate().is_err() {
+        let bad_fallback = self.fallback_urls.len() >= MAX_NODES
+            || self.fallback_urls.iter().any(|u| config::bad_url(u));
+        if self.config.validate().is_err() || bad_fallback {
             self.close(Some("bad-config".into()));
             return;
         }
@@ -1064,10 +1081,10 @@ impl Session {
     }
 
     /// Output: a node (URL) the creation request failed on and left for the
-    /// next of [`Config::fallback_urls`]; give it to
+    /// next of [`Session::set_fallback_urls`]; give it to
     /// [`Nodes::mark_failed`] so later sessions skip it for a while.
     pub fn poll_failed_node(&mut self) -> Option<String> {
-        self.failed_nodes.pop_front()
+        (!self.failed_nodes.is_empty()).then(|| self.failed_nodes.remove(0))
     }
 
     // ----- internals -----------------------------------------------------
@@ -1316,7 +1333,7 @@ impl Session {
     /// 250 ms.
     ///
     /// Before the session exists, a failed creation request moves to the
-    /// next of [`Config::fallback_urls`] at once instead (cluster nodes: the
+    /// next of [`Session::set_fallback_urls`] at once instead (cluster nodes: the
     /// failed node is reported by [`Session::poll_failed_node`]); once they
     /// are all tried, the rules above apply on the last one.
     fn failed(&mut self, now: Duration, idx: usize, lived: Option<Duration>) {
@@ -1324,12 +1341,12 @@ impl Session {
         let deadline = self.terminate_deadline;
         let answers = self.answers;
         if self.in_flight[idx].kind == Kind::Create {
-            if let Some(next) = self.config.fallback_urls.get(self.fallbacks_used).cloned() {
+            if let Some(next) = self.fallback_urls.get(self.fallbacks_used).cloned() {
                 // Cluster nodes: the session does not exist yet; another node
                 // gets the creation request at once, same rid and bytes.
                 self.fallbacks_used = self.fallbacks_used.saturating_add(1);
                 let failed = std::mem::replace(&mut self.config.url, next);
-                self.failed_nodes.push_back(failed);
+                self.failed_nodes.push(failed);
                 let req = &mut self.in_flight[idx];
                 req.failures = 0;
                 req.resend_at = Some(now);

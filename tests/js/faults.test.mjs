@@ -8,10 +8,12 @@
 //   503    five 1-second bursts in which every request is answered 503, unforwarded
 //   reset  10 connections reset before the request is forwarded
 //
-// Asserted, for each fault and each direction: 0 lost, 0 duplicated, and the request-rate
-// ceiling: no session ever sent more than RATE_CEILING requests within any one second (see
-// below). Printed, never asserted: the recovery figures
-// (time from the last send to the last receipt, requests per session, the worst rate seen).
+// Asserted, for each fault and each direction: 0 lost, 0 duplicated, both sessions CONNECTED at
+// the end, and the request-rate ceiling: no session ever sent more than RATE_CEILING requests
+// within any one second (see below). Printed, never asserted: the recovery figures (time from
+// the last send to the last receipt, the slowest message, requests per session, the worst rate).
+// Last, a run where every answer to one rid is dropped: the bounded resends, then CONNFAIL.
+// FAULTS=none,drop,swallow,503,reset,rid picks runs; FAULTS_DEBUG=1 prints each drop's resend.
 //
 // Uses the public JS API only (pkg/, as the other suites). Against Prosody by default;
 // BOSH_SERVER=ejabberd runs the same against ejabberd (EJABBERD_BOSH_URL, EJABBERD_SHA256_DOMAIN),

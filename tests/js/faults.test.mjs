@@ -85,7 +85,9 @@ async function run(name, inject) {
   await sleep(300);
   const from = performance.now();
   const injecting = inject();
-  const r = await page.evaluate(async ({ count, rate, domain }) => {
+  // `tag` makes this run's messages its own: a message left over by an earlier run that did not
+  // complete (the server keeps it offline) is neither counted nor taken for a duplicate.
+  const r = await page.evaluate(async ({ count, rate, domain, tag }) => {
     const { alice, bob } = window.sessions;
     const before = { alice: alice.requests, bob: bob.requests };
     const t0 = performance.now();
@@ -94,8 +96,8 @@ async function run(name, inject) {
       const due = t0 + (i - 1) * (1000 / rate);
       while (performance.now() < due) await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
       sentAt[i] = performance.now();
-      alice.conn.send(`<message to='bob@${domain}' type='chat'><body>a${i}</body></message>`);
-      bob.conn.send(`<message to='alice@${domain}' type='chat'><body>b${i}</body></message>`);
+      alice.conn.send(`<message to='bob@${domain}' type='chat'><body>${tag}a${i}</body></message>`);
+      bob.conn.send(`<message to='alice@${domain}' type='chat'><body>${tag}b${i}</body></message>`);
     }
     const lastSend = performance.now();
     const done = () => alice.got.size >= count && bob.got.size >= count;
@@ -114,13 +116,13 @@ async function run(name, inject) {
       }
       return { lost, dup, tail: Math.round(last - lastSend), worst: Math.round(worst), status: s.conn.status };
     };
-    const out = { toBob: side(bob, 'a'), toAlice: side(alice, 'b') };
+    const out = { toBob: side(bob, `${tag}a`), toAlice: side(alice, `${tag}b`) };
     out.bobRequests = bob.requests - before.bob;
     out.aliceRequests = alice.requests - before.alice;
     await alice.conn.disconnect();
     await bob.conn.disconnect();
     return out;
-  }, { count: COUNT, rate: RATE, domain: DOMAIN });
+  }, { count: COUNT, rate: RATE, domain: DOMAIN, tag: `${Date.now().toString(36)}-` });
   await injecting;
   proxy.arm(null);
   const to = performance.now();

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install what building, the demo and the tests need; idempotent, and quick (~1 s) when all is there.
-#   Debian:    chromium chromium-driver firefox-esr (browser tests), prosody (XMPP server), curl
+#   Debian:    chromium chromium-driver firefox-esr (browser tests), prosody (XMPP server) and
+#              prosody-modules (mod_sasl2, mod_sasl2_bind2: PROSODY_WS=sasl2), curl,
+#              nginx-light (tests/js/nginx.test.mjs: proxied BOSH on the page's origin; we run our own
+#              instances only)
 #   rustup:    target wasm32-unknown-unknown
 #   cargo:     wasm-bindgen-cli =0.2.130 (must equal the wasm-bindgen pinned in Cargo.toml), wasm-pack,
 #              geckodriver =0.37.1 (wasm-pack test --firefox; builds in ~2 min on 2 idle cores, ~6 under load)
@@ -16,7 +19,7 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130   # keep equal to `wasm-bindgen = "=..."` in Cargo.toml
 WASM_PACK_VERSION=0.15.1       # installed only when no wasm-pack is on PATH
 GECKODRIVER_VERSION=0.37.1     # installed only when no geckodriver is on PATH
-APT_PACKAGES=(chromium chromium-driver firefox-esr prosody ejabberd curl)
+APT_PACKAGES=(chromium chromium-driver firefox-esr prosody prosody-modules ejabberd curl nginx-light)
 
 export PATH="$HOME/.cargo/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
@@ -47,6 +50,11 @@ fi
 if [[ " ${missing[*]} " == *" ejabberd "* ]]; then
   (command -v systemctl >/dev/null && $SUDO systemctl disable --now ejabberd) >/dev/null 2>&1 || true
   (command -v service >/dev/null && $SUDO service ejabberd stop) >/dev/null 2>&1 || true
+fi
+# And nginx (port 80): tests/js/nginx.test.mjs runs its own on a free loopback port.
+if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
+  (command -v systemctl >/dev/null && $SUDO systemctl disable --now nginx) >/dev/null 2>&1 || true
+  (command -v service >/dev/null && $SUDO service nginx stop) >/dev/null 2>&1 || true
 fi
 
 # --- Rust target -----------------------------------------------------------------------------

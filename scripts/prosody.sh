@@ -19,7 +19,8 @@
 #   PROSODY_PID=...
 #
 # Environment: PROSODY_HTTP_PORT (default: a free port), PROSODY_LOG_LEVEL (default: debug),
-# PROSODY_START_TIMEOUT (seconds, default 20).
+# PROSODY_START_TIMEOUT (seconds, default 20), PROSODY_BOSH_INACTIVITY (seconds, default 60;
+# tests/js/background.test.mjs uses 10).
 # Opt-in (unset: the configuration above, unchanged):
 #   PROSODY_WS=1       also WebSocket (RFC 7395) at /xmpp-websocket on the same port and
 #                      XEP-0198 (mod_smacks); <statedir>/env gets WS_URL=ws://127.0.0.1:PORT/xmpp-websocket
@@ -59,6 +60,7 @@ if [ "$WS" = sasl2 ]; then
     echo "prosody.sh: PROSODY_WS=sasl2 needs Debian's prosody-modules (apt-get install prosody-modules)" >&2; exit 2; }
   EXTRA_MODULES="$EXTRA_MODULES \"sasl2\"; \"sasl2_bind2\";"
 fi
+BOSH_INACTIVITY=${PROSODY_BOSH_INACTIVITY:-60}  # seconds without a request before a BOSH session ends
 
 log() { echo "prosody.sh: $*" >&2; }
 # shellcheck source=scripts/lib.sh
@@ -136,7 +138,7 @@ http_index_files = { "index.html" }
 consider_bosh_secure = true   -- plain http on loopback counts as secure, so SASL is offered
 allow_unencrypted_plain_auth = true
 c2s_require_encryption = false
-bosh_max_inactivity = 60
+bosh_max_inactivity = $BOSH_INACTIVITY
 
 modules_enabled = {
   "saslauth"; "disco"; "ping"; "roster"; "time"; "version";

@@ -13,7 +13,8 @@
 #                                                serves it (scripts/demo-server.mjs, gzip), driven by
 #                                                Playwright; bosh, keepalive, restore and
 #                                                errors.test.mjs: argument checks and error classes,
-#                                                in both browsers too; discover.test.mjs: XEP-0156
+#                                                in both browsers too; faults (through the fault-injecting
+#                                                proxy tests/js/faultproxy.mjs); discover.test.mjs: XEP-0156
 #                                                host-meta in both formats, bad files, and a login
 #                                                through new Connection({ domain }))
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
@@ -107,6 +108,12 @@ run "restore in one round trip: one new request carries the ping, nothing waits 
   node tests/js/restore.test.mjs
 run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
   node tests/js/bfcache.test.mjs
+run "faults survived: 300 messages each way at 30/s through a proxy dropping answers, 503 bursts, resets; 0 lost, 0 duplicated, request-rate ceiling (tests/js/faults.test.mjs)" \
+  node tests/js/faults.test.mjs
+run "background tab: hidden 45 s with intensive timer throttling, server inactivity 10 s; stays CONNECTED, 15/15 messages while hidden (tests/js/background.test.mjs, its own Prosody)" \
+  node tests/js/background.test.mjs
+run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails over between two Prosody nodes (tests/js/nginx.test.mjs)" \
+  node tests/js/nginx.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
   node tests/js/errors.test.mjs
 run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \
@@ -136,6 +143,8 @@ if scripts/ejabberd.sh start "$EJ_STATE"; then
     env BOSH_SERVER=ejabberd node tests/js/restore.test.mjs
   run "back-forward cache against ejabberd (BOSH_SERVER=ejabberd tests/js/bfcache.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/bfcache.test.mjs
+  run "faults survived against ejabberd (BOSH_SERVER=ejabberd tests/js/faults.test.mjs)" \
+    env BOSH_SERVER=ejabberd node tests/js/faults.test.mjs
   scripts/ejabberd.sh stop "$EJ_STATE"
 else
   failed=$((failed + 1)); failures+=("ejabberd start")

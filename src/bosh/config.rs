@@ -12,7 +12,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 pub struct Config {
     /// The connection manager's URL.
     pub url: String,
-    /// The domain of the XMPP service (`to`).
+    /// The domain of the XMPP service (`to`), whichever node `url` is.
     pub to: String,
     /// `xml:lang` of the session.
     pub lang: String,
@@ -161,12 +161,9 @@ impl Config {
     /// line breaks. [`super::Session::start`] runs it too and ends the session
     /// with `bad-config` on error; call it first to report the error at once.
     pub fn validate(&self) -> Result<(), BoshError> {
-        if self.url.is_empty()
-            || self
-                .url
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
-        {
+        let bad_url =
+            |u: &str| u.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control());
+        if bad_url(&self.url) {
             return Err(BoshError::InvalidConfig("url"));
         }
         if !valid_value(&self.content_type) || self.content_type.trim().is_empty() {
@@ -186,6 +183,11 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// An unusable URL: empty, or with whitespace or control characters.
+pub(super) fn bad_url(u: &str) -> bool {
+    u.is_empty() || u.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A header value: no NUL, CR or LF.

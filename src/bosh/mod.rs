@@ -52,6 +52,7 @@
 //! * HTTP 400/403/404 end the session whatever the server's version.
 
 mod body;
+mod cluster;
 mod config;
 mod keys;
 mod redirect;
@@ -59,6 +60,7 @@ mod snapshot;
 mod version;
 
 pub use body::{parse_body, ParsedBody};
+pub use cluster::{Nodes, MAX_NODES, NODE_COOLDOWN};
 pub use config::{timeout_for_wait, Config, DEFAULT_CONTENT_TYPE};
 pub use keys::{KeySeed, KeyState, MAX_KEYS, MIN_KEYS};
 pub use redirect::{check_redirect, MAX_REDIRECTS};
@@ -92,8 +94,15 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// limit in-flight keepalive bodies to 64 KiB).
 pub const KEEPALIVE_BODY_LIMIT: usize = 64 * 1024;
 
-const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-const BACKOFF_MAX: Duration = Duration::from_secs(8);
+/// The wait before the first resend of a rid after a quick failure (a
+/// network error or HTTP 5xx); it doubles with each consecutive failure of
+/// that rid, up to [`BACKOFF_MAX`].
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+
+/// The longest wait before a resend. Also: a failed attempt that had been on
+/// the wire at least this long starts the backoff over (the server had
+/// taken it).
+pub const BACKOFF_MAX: Duration = Duration::from_secs(8);
 
 /// What the server told us when the session was created (XEP-0124 §7.2,
 /// XEP-0206 §4). `from`, `authid` and `xmpp_version` may also arrive later;
@@ -285,7 +294,11 @@ struct Request {
     attempt: Option<Attempt>,
     /// Earliest time of the next (re)send, when not on the wire.
     resend_at: Option<Duration>,
+    /// Consecutive failures: since the last sign of life (see
+    /// [`Session::failed`]). Sets the backoff and the retry limit.
     failures: u32,
+    /// [`Session::answers`] when this request last failed.
+    answers_at_failure: u64,
     /// Attempts made so far.
     attempts: u32,
     /// A 200 body received, waiting for earlier rids to be processed.
@@ -355,12 +368,25 @@ pub struct Session {
     origin: Option<String>,
     condition: Option<String>,
     last_failure: Option<Failure>,
+    /// When the attempt whose answer is being handled left (see
+    /// `suspect_earlier`).
+    answered_sent_at: Option<Duration>,
     /// While a new request waits for the previous one to reach the server
     /// ([`Config::request_spacing`]): when it may leave.
     spacing_until: Option<Duration>,
     /// [`Session::space_next_request`] was called and no request with
     /// stanzas has left since.
     spacing_armed: bool,
+    /// HTTP 200 answers received so far (to any request): a failure of a
+    /// rid after the server answered something since its previous failure
+    /// is a separate one (see [`Session::failed`]).
+    answers: u64,
+    /// Other nodes for the creation request ([`Session::set_fallback_urls`]).
+    fallback_urls: Vec<String>,
+    /// How many of them the creation request moved to.
+    fallbacks_used: usize,
+    /// Nodes the creation request left after a failure, not yet polled.
+    failed_nodes: Vec<String>,
 }
 
 impl Session {
@@ -398,8 +424,13 @@ impl Session {
             origin: None,
             condition: None,
             last_failure: None,
+            answered_sent_at: None,
             spacing_until: None,
             spacing_armed: false,
+            answers: 0,
+            fallback_urls: Vec::new(),
+            fallbacks_used: 0,
+            failed_nodes: Vec::new(),
         }
     }
 
@@ -568,13 +599,29 @@ impl Session {
         self.spacing_armed = true;
     }
 
+    /// Other nodes of the same service (cluster nodes without a load
+    /// balancer, see [`Nodes`]), for a session not yet started: when the
+    /// creation request fails at the network level (a network error, a
+    /// timeout, an HTTP status that is retried, such as 5xx), it moves at
+    /// once, same rid and bytes, to the next of these, and the session then
+    /// lives there. Once the session exists it never changes node. More
+    /// than [`MAX_NODES`] − 1, or a URL that [`Config::validate`] would
+    /// refuse, closes the session at [`Session::start`] with `bad-config`.
+    pub fn set_fallback_urls(&mut self, urls: Vec<String>) {
+        if self.state == State::New {
+            self.fallback_urls = urls;
+        }
+    }
+
     /// Queues the session-creation request (XEP-0124 §7.1, XEP-0206 §3).
     /// Closes the session with `bad-config` if [`Config::validate`] fails.
     pub fn start(&mut self) {
         if self.state != State::New {
             return;
         }
-        if self.config.validate().is_err() {
+        let bad_fallback = self.fallback_urls.len() >= MAX_NODES
+            || self.fallback_urls.iter().any(|u| config::bad_url(u));
+        if self.config.validate().is_err() || bad_fallback {
             self.close(Some("bad-config".into()));
             return;
         }
@@ -627,6 +674,7 @@ impl Session {
             attempt: None,
             resend_at: Some(Duration::ZERO),
             failures: 0,
+            answers_at_failure: 0,
             attempts: 0,
             response: None,
             recovering: false,
@@ -741,10 +789,14 @@ impl Session {
         let Some(idx) = self.position_of(id) else {
             return;
         };
+        let sent_at = self.in_flight[idx].attempt.map(|a| a.sent_at);
+        let lived = sent_at.map(|t| now.saturating_sub(t));
         self.in_flight[idx].attempt = None;
         self.last_failure = (status != 200).then_some(Failure::Http(status));
+        self.answered_sent_at = sent_at;
         match status {
             200 => {
+                self.answers = self.answers.saturating_add(1);
                 if body.len() > self.config.max_body_size {
                     self.fail("response-too-large");
                     return;
@@ -758,7 +810,7 @@ impl Session {
             403 => self.fail("policy-violation"),
             404 if self.never_answered(idx) => self.on_body(now, idx, ParsedBody::empty()),
             404 => self.fail("item-not-found"),
-            _ => self.failed(now, idx, true),
+            _ => self.failed(now, idx, lived),
         }
     }
 
@@ -774,9 +826,12 @@ impl Session {
     /// Input: attempt `id` failed at the network level (or was aborted).
     pub fn handle_transport_error(&mut self, now: Duration, id: u64) {
         if let Some(idx) = self.position_of(id) {
+            let lived = self.in_flight[idx]
+                .attempt
+                .map(|a| now.saturating_sub(a.sent_at));
             self.in_flight[idx].attempt = None;
             self.last_failure = Some(Failure::Network);
-            self.failed(now, idx, true);
+            self.failed(now, idx, lived);
         }
     }
 
@@ -821,7 +876,7 @@ impl Session {
                     // A timeout already waited 1.1 × wait: resend at once.
                     self.in_flight[i].attempt = None;
                     self.last_failure = Some(Failure::Timeout);
-                    self.failed(now, i, false);
+                    self.failed(now, i, None);
                     if self.state == State::Closed {
                         return;
                     }
@@ -1029,6 +1084,13 @@ impl Session {
         self.events.pop_front()
     }
 
+    /// Output: a node (URL) the creation request failed on and left for the
+    /// next of [`Session::set_fallback_urls`]; give it to
+    /// [`Nodes::mark_failed`] so later sessions skip it for a while.
+    pub fn poll_failed_node(&mut self) -> Option<String> {
+        (!self.failed_nodes.is_empty()).then(|| self.failed_nodes.remove(0))
+    }
+
     // ----- internals -----------------------------------------------------
 
     /// Whether a new request must wait for the previous one to reach the
@@ -1232,6 +1294,7 @@ impl Session {
             attempt: None,
             resend_at: None,
             failures: 0,
+            answers_at_failure: 0,
             attempts: 0,
             response: None,
             recovering: false,
@@ -1253,12 +1316,54 @@ impl Session {
 
     /// A request failed (network, 5xx, timeout): schedule a resend of the
     /// same rid and bytes — after a bounded exponential backoff when the
-    /// failure was quick (`backoff`), at once after a timeout — or give up
-    /// after [`Config::max_retries`] resends.
-    fn failed(&mut self, now: Duration, idx: usize, backoff: bool) {
+    /// failure was quick (`lived`: how long the failed attempt was on the
+    /// wire), at once after a timeout (`lived` = `None`: it already waited
+    /// 1.1 × `wait`) — or give up after [`Config::max_retries`] consecutive
+    /// resends.
+    ///
+    /// Consecutive means with no sign of life in between. The count (and so
+    /// the backoff, 250 ms doubling up to 8 s) starts over when the server
+    /// answered any request since this rid last failed, or when the failed
+    /// attempt had stayed on the wire at least [`BACKOFF_MAX`]: the server
+    /// had it, held it, and something on the way cut it (a proxy's idle
+    /// timeout below `wait`). So one lost response costs the first backoff
+    /// step, however many faults the session met before; only a server or
+    /// network that stays down grows the backoff and ends the session, after
+    /// 0.25 + 0.5 + 1 + 2 + 4 = 7.75 s with the default five resends. A
+    /// timeout never starts over: an attempt that nobody answers is no sign
+    /// of life. A rid fails again at most once per [`BACKOFF_FIRST`] after a
+    /// sign of life or per [`BACKOFF_MAX`] after a long attempt, so the
+    /// resends of a window of `requests` rids stay within `requests` per
+    /// 250 ms.
+    ///
+    /// Before the session exists, a failed creation request moves to the
+    /// next of [`Session::set_fallback_urls`] at once instead (cluster nodes: the
+    /// failed node is reported by [`Session::poll_failed_node`]); once they
+    /// are all tried, the rules above apply on the last one.
+    fn failed(&mut self, now: Duration, idx: usize, lived: Option<Duration>) {
         let max = self.config.max_retries;
         let deadline = self.terminate_deadline;
+        let answers = self.answers;
+        if self.in_flight[idx].kind == Kind::Create {
+            if let Some(next) = self.fallback_urls.get(self.fallbacks_used).cloned() {
+                // Cluster nodes: the session does not exist yet; another node
+                // gets the creation request at once, same rid and bytes.
+                self.fallbacks_used = self.fallbacks_used.saturating_add(1);
+                let failed = std::mem::replace(&mut self.config.url, next);
+                self.failed_nodes.push(failed);
+                let req = &mut self.in_flight[idx];
+                req.failures = 0;
+                req.resend_at = Some(now);
+                return;
+            }
+        }
         let req = &mut self.in_flight[idx];
+        let answered_since = req.failures > 0 && answers > req.answers_at_failure;
+        let long_attempt = lived.is_some_and(|l| l >= BACKOFF_MAX);
+        if answered_since || long_attempt {
+            req.failures = 0;
+        }
+        req.answers_at_failure = answers;
         req.failures = req.failures.saturating_add(1);
         if req.failures > max {
             let condition = if req.kind == Kind::Terminate {
@@ -1269,7 +1374,7 @@ impl Session {
             self.close(condition);
             return;
         }
-        let mut at = if backoff {
+        let mut at = if lived.is_some() {
             now.saturating_add(Self::backoff(req.failures))
         } else {
             now
@@ -1330,6 +1435,7 @@ impl Session {
             return;
         }
         self.in_flight[idx].response = Some(parsed);
+        self.suspect_earlier(now, idx);
         if self.in_flight[idx].kind == Kind::Terminate {
             // §13: the answer to our terminate ends the session at once, even
             // while an earlier rid is unanswered (the server has forgotten it:
@@ -1341,6 +1447,37 @@ impl Session {
         self.process_in_order();
         if self.state != State::Closed && self.outstanding() == 0 {
             self.idle_since = Some(now);
+        }
+    }
+
+    /// The answer to `in_flight[idx]` arrived while earlier rids are still
+    /// on the wire. A server that holds one request at most (`hold` ≤ 1)
+    /// answers in rid order — a newer request makes it answer the held one
+    /// first — so their answers were sent before this one: if one has not
+    /// arrived [`BACKOFF_FIRST`] from now, it was lost on the way (a
+    /// connection that failed without an error), and the rid times out then
+    /// and is resent at once (the server replays it from its buffer, §14.3),
+    /// instead of waiting out its deadline (1.1 × `wait` + 2 s). Not for a
+    /// pause request, whose answer is not buffered.
+    fn suspect_earlier(&mut self, now: Duration, idx: usize) {
+        if self.params.as_ref().map_or(true, |p| p.hold > 1) {
+            return;
+        }
+        let Some(answered_sent_at) = self.answered_sent_at else {
+            return;
+        };
+        let soon = now.saturating_add(BACKOFF_FIRST);
+        for r in self.in_flight.iter_mut().take(idx) {
+            if r.kind == Kind::Pause || !r.unanswered() {
+                continue;
+            }
+            // Only an attempt that left before the answered one: attempts
+            // that left together (a restore's resends beside its new rid,
+            // a resend after a failure) may reach the server in any order,
+            // and a request the server still holds must not be sent twice.
+            if let Some(a) = r.attempt.as_mut().filter(|a| a.sent_at < answered_sent_at) {
+                a.deadline = a.deadline.min(soon);
+            }
         }
     }
 

@@ -275,6 +275,7 @@ impl Session {
                 attempt: None,
                 resend_at: Some(Duration::ZERO),
                 failures: 0,
+                answers_at_failure: 0,
                 attempts: 0,
                 response: None,
                 recovering: true,

@@ -754,6 +754,10 @@ pub enum Fault {
     Lost,
     /// The server processes it, but its response is lost.
     ResponseLost,
+    /// The server processes it; when it answers, the connection is reset
+    /// instead (a proxy that drops the response): the client sees a
+    /// network error then.
+    ResponseDropped,
 }
 
 /// A session, a connection manager and a fake clock.
@@ -772,6 +776,9 @@ pub struct Net {
     pub park: bool,
     /// Attempts whose response is lost whenever the server sends it.
     pub lost: Vec<u64>,
+    /// Attempts whose response becomes a network error when the server
+    /// sends it.
+    pub dropped: Vec<u64>,
 }
 
 /// The session's configuration for these tests. The fake network delivers
@@ -802,6 +809,7 @@ impl Net {
             parked: Vec::new(),
             park: false,
             lost: Vec::new(),
+            dropped: Vec::new(),
         }
     }
 
@@ -842,6 +850,11 @@ impl Net {
                 let replies = self.cm.handle(t, self.now);
                 self.respond(replies);
             }
+            Some(Fault::ResponseDropped) => {
+                self.dropped.push(t.id);
+                let replies = self.cm.handle(t, self.now);
+                self.respond(replies);
+            }
             None => {
                 let replies = self.cm.handle(t, self.now);
                 self.respond(replies);
@@ -852,6 +865,10 @@ impl Net {
     pub fn respond(&mut self, replies: Vec<(u64, u16, String)>) {
         for (id, status, body) in replies {
             if self.lost.contains(&id) {
+                continue;
+            }
+            if self.dropped.contains(&id) {
+                self.s.handle_transport_error(self.now, id);
                 continue;
             }
             if self.park {

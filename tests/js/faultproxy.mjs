@@ -1,0 +1,135 @@
+// A fault-injecting loopback HTTP proxy for the browser tests (tests/js/faults.test.mjs,
+// tests/js/background.test.mjs). The page is loaded through it, so the BOSH URL is on the
+// page's own origin (no CORS): POST /http-bind goes to the BOSH service `bosh`, everything else
+// to the static site `site` (Prosody's http_files). Faults apply to BOSH POSTs only, and only
+// while armed:
+//
+//   proxy.arm({ drop: 20, every: 7 })  from now on every 7th BOSH POST is forwarded, the server
+//                                      processes it and answers, and the answer is thrown away:
+//                                      the browser's connection is reset instead (20 times)
+//   proxy.arm({ swallow: 10, every: 7 }) every 7th BOSH POST: forwarded, processed, and its answer
+//                                      never sent: the connection stays open and silent (10 times)
+//   proxy.arm({ status: 503 })         every BOSH POST is answered 503 at once, unforwarded
+//   proxy.arm({ reset: 10, every: 5 }) every 5th BOSH POST: its connection is reset before
+//                                      anything is forwarded (10 times)
+//   proxy.arm({ dropRid: sid })        the first BOSH POST of session `sid` from now on, and every
+//                                      resend of its rid: forwarded, answer thrown away as above
+//   proxy.arm({ latency: ms })         each BOSH answer is held back `ms` (added to any fault)
+//   proxy.arm(null)                    no fault
+//
+// It counts what it did (`proxy.stats`) and records each BOSH POST's arrival time and sid
+// (`proxy.log`), from which `maxRate(sid, windowMs)` is the most POSTs of one session within
+// any window of that length.
+import http from 'node:http';
+
+/** Starts the proxy on a free loopback port. `site` and `bosh` are absolute URLs. */
+export async function startFaultProxy({ site, bosh }) {
+  const siteUrl = new URL(site);
+  const boshUrl = new URL(bosh);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const stats = { posts: 0, forwarded: 0, dropped: 0, swallowed: 0, reset: 0, status: 0 };
+  const log = []; // { at, sid, rid }
+  let fault = null;
+  let counter = 0;
+  let hits = 0; // faults of the current arm() done
+
+  const forward = (target, req, body, res, after) => {
+    const up = http.request({
+      host: target.hostname, port: target.port, method: req.method, agent,
+      path: target === boshUrl ? boshUrl.pathname : req.url,
+      headers: { ...req.headers, host: target.host },
+    }, (upRes) => {
+      const chunks = [];
+      upRes.on('data', (c) => chunks.push(c));
+      upRes.on('end', () => after(upRes, Buffer.concat(chunks)));
+      upRes.on('error', () => res.socket?.destroy());
+    });
+    up.on('error', () => { if (!res.headersSent) res.writeHead(502).end(); });
+    up.end(body);
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const isBosh = req.method === 'POST' && req.url.split('?')[0] === boshUrl.pathname;
+      const pass = (upRes, answer) => {
+        if (res.destroyed) return;
+        const headers = { ...upRes.headers };
+        delete headers['transfer-encoding'];
+        delete headers.connection;
+        headers['content-length'] = String(answer.length);
+        res.writeHead(upRes.statusCode, headers).end(answer);
+      };
+      if (!isBosh) {
+        forward(siteUrl, req, body, res, pass);
+        return;
+      }
+      stats.posts++;
+      const text = body.toString();
+      log.push({ at: performance.now(), sid: /\bsid='([^']*)'/.exec(text)?.[1] ?? '', rid: /\brid='(\d+)'/.exec(text)?.[1] });
+      const f = fault;
+      const nth = f && f.every ? (++counter % f.every === 0) : true;
+      if (f?.status) {
+        stats.status++;
+        res.writeHead(f.status, { 'Content-Type': 'text/plain', 'Content-Length': '0' }).end();
+        return;
+      }
+      if (f?.reset && nth && hits < f.reset) {
+        hits++;
+        stats.reset++;
+        req.socket.resetAndDestroy?.() ?? req.socket.destroy();
+        return;
+      }
+      const entry = log[log.length - 1];
+      if (f?.dropRid && entry.sid === f.dropRid && !f.rid) f.rid = entry.rid;
+      const drop = (f?.drop && nth && hits < f.drop) || (f?.rid && entry.sid === f.dropRid && entry.rid === f.rid);
+      if (drop) { hits++; stats.dropped++; entry.dropped = true; }
+      const swallow = !drop && f?.swallow && nth && hits < f.swallow;
+      if (swallow) { hits++; stats.swallowed++; entry.swallowed = true; }
+      const latency = f?.latency ?? 0;
+      stats.forwarded++;
+      forward(boshUrl, req, body, res, (upRes, answer) => {
+        if (swallow) return; // the browser waits; it gives up on the request itself
+        if (drop) {
+          // The server has processed the request; its answer never reaches the browser: the
+          // headers go out, then the connection is reset before the body. (Chromium silently
+          // retries a request whose reused connection closes before the answer's headers: the
+          // page would never see that fault.)
+          req.socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: ${answer.length + 1}\r\n\r\n`,
+            () => setTimeout(() => req.socket.resetAndDestroy?.() ?? req.socket.destroy(), 5));
+          return;
+        }
+        if (latency) setTimeout(() => pass(upRes, answer), latency);
+        else pass(upRes, answer);
+      });
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    boshUrl: `${origin}${boshUrl.pathname}`,
+    stats,
+    log,
+    arm(f) { fault = f && { ...f }; counter = 0; hits = 0; },
+    /** Faults done since the last arm(). */
+    get hits() { return hits; },
+    /** The most BOSH POSTs of session `sid` within any `windowMs` window between `from` and `to`. */
+    maxRate(sid, windowMs = 1000, from = 0, to = Infinity) {
+      const ts = log.filter((e) => e.sid === sid && e.at >= from && e.at <= to).map((e) => e.at);
+      let best = 0;
+      for (let i = 0, j = 0; i < ts.length; i++) {
+        while (ts[i] - ts[j] > windowMs) j++;
+        best = Math.max(best, i - j + 1);
+      }
+      return best;
+    },
+    async close() {
+      server.closeAllConnections?.();
+      await new Promise((r) => server.close(r));
+      agent.destroy();
+    },
+  };
+}

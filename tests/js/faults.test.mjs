@@ -1,0 +1,237 @@
+// Faults survived with nothing lost: headless Chromium talks BOSH through the fault-injecting
+// proxy (tests/js/faultproxy.mjs), which also serves the page (same origin, no CORS). Two
+// sessions in one page (alice and bob) each send 300 numbered messages to the other at 30/s
+// while the proxy injects one kind of fault:
+//
+//   drop   20 responses thrown away after the server processed the request (connection reset)
+//   swallow 10 responses never sent, the connection left open (the client sees nothing fail)
+//   503    five 1-second bursts in which every request is answered 503, unforwarded
+//   reset  10 connections reset before the request is forwarded
+//
+// Asserted, for each fault and each direction: 0 lost, 0 duplicated, both sessions CONNECTED at
+// the end, and the request-rate ceiling: no session ever sent more than RATE_CEILING requests
+// within any one second (see below). Printed, never asserted: the recovery figures (time from
+// the last send to the last receipt, the slowest message, requests per session, the worst rate).
+// Last, a run where every answer to one rid is dropped: the bounded resends, then CONNFAIL.
+// FAULTS=none,drop,swallow,503,reset,rid picks runs; FAULTS_DEBUG=1 prints each drop's resend.
+//
+// Uses the public JS API only (pkg/, as the other suites). Against Prosody by default;
+// BOSH_SERVER=ejabberd runs the same against ejabberd (EJABBERD_BOSH_URL, EJABBERD_SHA256_DOMAIN),
+// the page still coming from the Prosody origin through the proxy.
+//
+//   HTTP_ORIGIN=http://127.0.0.1:PORT BOSH_URL=$HTTP_ORIGIN/http-bind node tests/js/faults.test.mjs
+import { chromium } from 'playwright-core';
+import { launchChromium, sleep } from './harness.mjs';
+import { startFaultProxy } from './faultproxy.mjs';
+
+const ORIGIN = process.env.HTTP_ORIGIN;
+if (!ORIGIN) {
+  console.error('faults.test: HTTP_ORIGIN is not set');
+  process.exit(2);
+}
+const EJ = process.env.BOSH_SERVER === 'ejabberd';
+const BOSH = EJ ? process.env.EJABBERD_BOSH_URL : (process.env.BOSH_URL || `${ORIGIN}/http-bind`);
+const DOMAIN = EJ ? process.env.EJABBERD_SHA256_DOMAIN : (process.env.XMPP_DOMAIN || 'localhost');
+const TAG = EJ ? 'faults.test (ejabberd)' : 'faults.test';
+const COUNT = 300;
+const RATE = 30; // messages per second, per direction
+
+// The request-rate ceiling, per session. A session has at most `requests` (2 on Prosody and
+// ejabberd) rids unanswered. A new rid leaves (a) when the application queued stanzas: at most
+// one request per drain, so at most the application's send rate (here 30/s); or (b) as the next
+// long poll, when the previous one was answered: with stanzas, at most the rate at which the
+// server has stanzas for us (here the peer's 30/s), empty at most once per second after an empty
+// answer (XEP-0124 §11/§12). A failed rid is resent no sooner than 250 ms after its failure, so
+// resends add at most `requests` per 250 ms = 8/s, whatever the fault (a 503 storm, resets,
+// dropped answers). So: RATE_OUT + RATE_IN + 1 + 8 requests in any second.
+const RATE_CEILING = RATE + RATE + 1 + 8;
+
+let failed = 0;
+function check(cond, what) {
+  console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!cond) failed++;
+}
+
+const proxy = await startFaultProxy({ site: ORIGIN, bosh: BOSH });
+const browser = await launchChromium(chromium);
+
+/** One run: both sessions log in, the fault is armed by `inject` while the messages flow. */
+async function run(name, inject) {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`  [console] ${m.text()}`); });
+  await page.goto(`${proxy.origin}/index.html`);
+  await page.evaluate(async ({ domain, service }) => {
+    const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
+    await init();
+    const mk = async (user) => {
+      const conn = new Connection(service);
+      const s = { conn, sid: null, statuses: [], got: new Map(), requests: 0 };
+      conn.rawOutput = (b) => {
+        s.requests++;
+        s.sid ??= /\bsid='([^']+)'/.exec(b)?.[1] ?? null;
+      };
+      conn.addHandler((m) => {
+        const n = m.getElementsByTagName('body')[0]?.textContent;
+        if (n) s.got.set(n, (s.got.get(n) ?? []).concat(performance.now()));
+        return true;
+      }, null, 'message');
+      await conn.connect(`${user}@${domain}/faults`, `${user}-pass`, (st) => s.statuses.push(st));
+      conn.send("<presence/>");
+      return s;
+    };
+    window.sessions = { alice: await mk('alice'), bob: await mk('bob') };
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname });
+  const sids = await page.evaluate(() => ({ alice: window.sessions.alice.sid, bob: window.sessions.bob.sid }));
+  await sleep(300);
+  const from = performance.now();
+  const injecting = inject();
+  // `tag` makes this run's messages its own: a message left over by an earlier run that did not
+  // complete (the server keeps it offline) is neither counted nor taken for a duplicate.
+  const r = await page.evaluate(async ({ count, rate, domain, tag }) => {
+    const { alice, bob } = window.sessions;
+    const before = { alice: alice.requests, bob: bob.requests };
+    const t0 = performance.now();
+    const sentAt = [];
+    for (let i = 1; i <= count; i++) {
+      const due = t0 + (i - 1) * (1000 / rate);
+      while (performance.now() < due) await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      sentAt[i] = performance.now();
+      alice.conn.send(`<message to='bob@${domain}' type='chat'><body>${tag}a${i}</body></message>`);
+      bob.conn.send(`<message to='alice@${domain}' type='chat'><body>${tag}b${i}</body></message>`);
+    }
+    const lastSend = performance.now();
+    const done = () => alice.got.size >= count && bob.got.size >= count;
+    while (!done() && performance.now() - lastSend < 60000) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 1000)); // late duplicates
+    const side = (s, prefix, other) => {
+      let lost = 0, dup = 0, last = 0, worst = 0;
+      for (let i = 1; i <= count; i++) {
+        const at = s.got.get(`${prefix}${i}`);
+        if (!at) lost++;
+        else {
+          if (at.length > 1) dup += at.length - 1;
+          last = Math.max(last, at[0]);
+          worst = Math.max(worst, at[0] - sentAt[i]);
+        }
+      }
+      return { lost, dup, tail: Math.round(last - lastSend), worst: Math.round(worst), status: s.conn.status };
+    };
+    const out = { toBob: side(bob, `${tag}a`), toAlice: side(alice, `${tag}b`) };
+    out.bobRequests = bob.requests - before.bob;
+    out.aliceRequests = alice.requests - before.alice;
+    await alice.conn.disconnect();
+    await bob.conn.disconnect();
+    return out;
+  }, { count: COUNT, rate: RATE, domain: DOMAIN, tag: `${Date.now().toString(36)}-` });
+  await injecting;
+  proxy.arm(null);
+  const to = performance.now();
+  const rate = Math.max(proxy.maxRate(sids.alice, 1000, from, to), proxy.maxRate(sids.bob, 1000, from, to));
+  for (const [dir, s] of [['alice→bob', r.toBob], ['bob→alice', r.toAlice]]) {
+    check(s.lost === 0 && s.dup === 0, `${name}: ${dir} ${COUNT} sent, ${COUNT - s.lost} received, ${s.dup} duplicated`);
+  }
+  check(r.toBob.status === 5 && r.toAlice.status === 5, `${name}: both sessions still CONNECTED at the end (${r.toAlice.status}, ${r.toBob.status})`);
+  console.log(`     ${name}: last message ${r.toBob.tail} ms (→bob) / ${r.toAlice.tail} ms (→alice) after the last send, slowest message ${r.toBob.worst} / ${r.toAlice.worst} ms; `
+    + `requests alice ${r.aliceRequests}, bob ${r.bobRequests}; worst rate ${rate}/s; proxy ${JSON.stringify(proxy.stats)}`);
+  if (process.env.FAULTS_DEBUG) {
+    for (const [i, e] of proxy.log.entries()) {
+      if (!e.dropped || e.at < from) continue;
+      const again = proxy.log.slice(i + 1).find((x) => x.sid === e.sid && x.rid === e.rid);
+      const around = proxy.log.filter((x) => x.sid === e.sid && x.at >= e.at - 100 && x.at <= e.at + 1500)
+        .map((x) => `${Math.round(x.at - e.at)}:${x.rid % 1000}${x.dropped ? '!' : ''}`);
+      console.log(`     drop rid ${e.rid % 1000}: resent after ${again ? Math.round(again.at - e.at) : '-'} ms; ${around.join(' ')}`);
+    }
+  }
+  check(rate <= RATE_CEILING, `${name}: request rate ceiling: at most ${rate} requests/s per session (ceiling ${RATE_CEILING})`);
+  await page.close();
+  return { name, rate, tail: Math.max(r.toBob.tail, r.toAlice.tail) };
+}
+
+/**
+ * Every answer to one rid dropped, its resends too (the fault is on that rid, the server is
+ * fine): the session cannot go on. It resends that rid max_retries (5) consecutive times,
+ * 250 ms, 500 ms, 1 s, 2 s, 4 s apart (no sooner: asserted; printed as measured; an answer to
+ * the window's other rid in between starts the count over once), then ends with CONNFAIL
+ * remote-connection-failed and DISCONNECTED (reconnecting is the application's, or the coming
+ * `reconnect` option's).
+ */
+async function everyAnswerOfOneRidDropped() {
+  const page = await browser.newPage();
+  await page.goto(`${proxy.origin}/index.html`);
+  const sid = await page.evaluate(async ({ domain, service }) => {
+    const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
+    await init();
+    const conn = new Connection(service);
+    window.conn = conn;
+    window.statuses = [];
+    let sid = null;
+    conn.rawOutput = (b) => { sid ??= /\bsid='([^']+)'/.exec(b)?.[1] ?? null; };
+    await conn.connect(`alice@${domain}/rid`, 'alice-pass', (st, cond) => window.statuses.push([st, cond ?? null, performance.now()]));
+    return sid;
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname });
+  await sleep(300);
+  proxy.arm({ dropRid: sid });
+  const t0 = Date.now();
+  // Two messages to herself: the first request after arming is the one the server holds next
+  // (the long poll); the second makes the server answer it.
+  for (const n of [1, 2]) {
+    await page.evaluate((n) => { window.conn.send(`<message to='${window.conn.jid}' type='chat'><body>lost${n}</body></message>`); }, n);
+    await sleep(300);
+  }
+  let statuses = [];
+  while (Date.now() - t0 < 30000) {
+    statuses = await page.evaluate(() => window.statuses.map(([s, c]) => [s, c]));
+    if (statuses.some(([s]) => s === 6)) break; // DISCONNECTED
+    await sleep(100);
+  }
+  proxy.arm(null);
+  const attempts = proxy.log.filter((e) => e.sid === sid && e.dropped);
+  if (process.env.FAULTS_DEBUG) console.log(proxy.log.filter((e) => e.sid === sid).slice(-12).map((e) => `${Math.round(e.at)}:${e.rid % 1000}${e.dropped ? '!' : ''}`).join(' '));
+  const gaps = attempts.slice(1).map((e, i) => Math.round(e.at - attempts[i].at));
+  console.log(`     every answer to rid ${attempts[0]?.rid} dropped: ${attempts.length} attempts, gaps ${gaps.join(', ')} ms; statuses ${JSON.stringify(statuses.slice(-2))}`);
+  // 6 attempts; up to 5 more when the server answered the other rid of the window in between
+  // (a sign of life starts the count over, once: that rid's answer comes only once).
+  check(attempts.length >= 6 && attempts.length <= 11, `one rid dropped every time: ${attempts.length} attempts (6 to 11)`);
+  const last5 = gaps.slice(-5);
+  check(last5.length === 5 && last5.every((g, i) => g >= 250 * 2 ** i - 5) && gaps.every((g) => g >= 245),
+    'the final run of resends is spaced 250 ms, 500 ms, 1 s, 2 s, 4 s at least, and no resend within 250 ms');
+  const tail = statuses.slice(-2);
+  check(tail.length === 2 && tail[0][0] === 2 && tail[0][1] === 'remote-connection-failed' && tail[1][0] === 6,
+    'then CONNFAIL remote-connection-failed, DISCONNECTED');
+  await page.close();
+}
+
+// FAULTS=drop,503 runs only those (the default: all of them, after a run without faults).
+const only = process.env.FAULTS?.split(',');
+const want = (key) => !only || only.includes(key);
+const results = [];
+try {
+  if (want('none')) results.push(await run('no fault', async () => {}));
+  if (want('drop')) results.push(await run('drop 20 responses after processing', async () => {
+    proxy.arm({ drop: 20, every: 15 });
+  }));
+  if (want('swallow')) results.push(await run('swallow 10 answers (no error, connection left open)', async () => {
+    proxy.arm({ swallow: 10, every: 15 });
+  }));
+  if (want('503')) results.push(await run('five 1 s bursts of 503', async () => {
+    for (let i = 0; i < 5; i++) {
+      await sleep(1000);
+      proxy.arm({ status: 503 });
+      await sleep(1000);
+      proxy.arm(null);
+    }
+  }));
+  if (want('reset')) results.push(await run('reset 10 connections', async () => {
+    proxy.arm({ reset: 10, every: 20 });
+  }));
+  if (want('rid')) await everyAnswerOfOneRidDropped();
+} catch (e) {
+  failed++;
+  console.log(`FAIL ${e?.stack ?? e}`);
+} finally {
+  await browser.close();
+  await proxy.close();
+}
+if (results.length) console.log(`${TAG}: worst request rate ${Math.max(...results.map((r) => r.rate))}/s (ceiling ${RATE_CEILING})`);
+console.log(failed ? `${TAG}: ${failed} failed` : `${TAG}: all passed`);
+process.exit(failed ? 1 : 0);

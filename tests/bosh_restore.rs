@@ -183,3 +183,26 @@ fn item_not_found_to_a_lone_resend_ends_the_session() {
     n.run();
     assert_eq!(n.closed(), Some(Some("item-not-found".to_owned())));
 }
+
+/// The old page went away while the server still held its copy of the poll
+/// (its connection not yet seen closed): the next page's resend of that rid
+/// is not suspected lost when the new rid is answered first — the server may
+/// still write into the old copy, and a third copy draws `item-not-found`
+/// from Prosody — so it keeps its own deadline.
+#[test]
+fn a_restore_resend_is_not_resent_early_when_the_new_rid_is_answered_first() {
+    let mut n = Net::open(config(), CmConfig::prosody_012());
+    let (snap, poll) = reload(&mut n);
+    let round = next_page(&mut n, &snap);
+    let new = first_round_shape(&round, &poll);
+    let before = n.sent.len();
+    n.deliver(&new);
+    n.push("<iq xmlns='jabber:client' id='pong' type='result'/>");
+    let answered = n.now;
+    n.advance_to(answered + ms(1000));
+    let again = n.sent[before..]
+        .iter()
+        .filter(|t| t.rid == poll.rid)
+        .count();
+    assert_eq!(again, 0, "the resend was sent again within a second");
+}

@@ -368,9 +368,6 @@ pub struct Session {
     origin: Option<String>,
     condition: Option<String>,
     last_failure: Option<Failure>,
-    /// When the attempt whose answer is being handled left (see
-    /// `suspect_earlier`).
-    answered_sent_at: Option<Duration>,
     /// While a new request waits for the previous one to reach the server
     /// ([`Config::request_spacing`]): when it may leave.
     spacing_until: Option<Duration>,
@@ -424,7 +421,6 @@ impl Session {
             origin: None,
             condition: None,
             last_failure: None,
-            answered_sent_at: None,
             spacing_until: None,
             spacing_armed: false,
             answers: 0,
@@ -789,11 +785,11 @@ impl Session {
         let Some(idx) = self.position_of(id) else {
             return;
         };
-        let sent_at = self.in_flight[idx].attempt.map(|a| a.sent_at);
-        let lived = sent_at.map(|t| now.saturating_sub(t));
+        let lived = self.in_flight[idx]
+            .attempt
+            .map(|a| now.saturating_sub(a.sent_at));
         self.in_flight[idx].attempt = None;
         self.last_failure = (status != 200).then_some(Failure::Http(status));
-        self.answered_sent_at = sent_at;
         match status {
             200 => {
                 self.answers = self.answers.saturating_add(1);
@@ -1463,19 +1459,19 @@ impl Session {
         if self.params.as_ref().map_or(true, |p| p.hold > 1) {
             return;
         }
-        let Some(answered_sent_at) = self.answered_sent_at else {
-            return;
-        };
         let soon = now.saturating_add(BACKOFF_FIRST);
         for r in self.in_flight.iter_mut().take(idx) {
             if r.kind == Kind::Pause || !r.unanswered() {
                 continue;
             }
-            // Only an attempt that left before the answered one: attempts
-            // that left together (a restore's resends beside its new rid,
-            // a resend after a failure) may reach the server in any order,
-            // and a request the server still holds must not be sent twice.
-            if let Some(a) = r.attempt.as_mut().filter(|a| a.sent_at < answered_sent_at) {
+            // Not a resend of a rid an earlier page (or this page before the
+            // back-forward cache) had on the wire: the server may still hold
+            // that page's copy and write the answer there, and a third copy
+            // draws item-not-found from Prosody. Those keep their deadline.
+            if r.recovering {
+                continue;
+            }
+            if let Some(a) = r.attempt.as_mut() {
                 a.deadline = a.deadline.min(soon);
             }
         }

@@ -75,13 +75,17 @@ export type Attrs = Record<string, string | number | boolean | null | undefined>
  */
 export class ConnectionError extends Error {
     private constructor();
+    /** Always `'ConnectionError'`. */
     name: 'ConnectionError';
     /** The failed status; undefined when the call itself was refused (`connect` while connected, `bind` out of turn). */
     status?: Status;
+    /** Why, as a BOSH/XMPP condition: `item-not-found`, `remote-connection-failed`, `not-authorized`, `discovery-failed`… */
     condition: string;
     /** The service URL; undefined when the call itself was refused. */
     url?: string;
+    /** The HTTP status of the last failed request, when the server answered with one. */
     httpStatus?: number;
+    /** The browser's message for the last network failure, or `timeout`; undefined when the server answered. */
     networkError?: string;
     /** `discovery-failed` (from `Connection.discover` or a `{ domain }` connect): the domain asked about. */
     domain?: string;
@@ -92,37 +96,49 @@ export class ConnectionError extends Error {
 /** Thrown by `restore()` when there is no session this page may continue. */
 export class SessionError extends Error {
     private constructor();
+    /** Always `'SessionError'`. */
     name: 'SessionError';
+    /** Why there is nothing to restore: no sessionStorage, no stored session, a snapshot that does not check out, another JID, a session another page holds, or a kind of session this call cannot continue. */
     reason: 'no-storage' | 'no-session' | 'bad-snapshot' | 'jid-mismatch' | 'session-in-use' | 'not-bosh';
+    /** The same as `reason`, for code that reads every error's `condition`. */
     condition: string;
 }
 
 /** Rejection of sendIQAsync/sendPresenceAsync for an error answer. */
 export class StanzaError extends Error {
     private constructor();
+    /** Always `'StanzaError'`. */
     name: 'StanzaError';
+    /** The stanza error condition of the answer (`item-not-found`, `service-unavailable`…), or `undefined-condition`. */
     condition: string;
+    /** The error answer itself; null when there was none to show. */
     stanza: Element | null;
 }
 
 /** Rejection of `prebind` (the service failed, or its answer is unusable). */
 export class PrebindError extends Error {
     private constructor();
+    /** Always `'PrebindError'`. */
     name: 'PrebindError';
+    /** `prebind-failed` (the service answered with an error status), `prebind-unreachable` (nothing answered) or `bad-format` (its answer is not a session). */
     condition: 'prebind-failed' | 'prebind-unreachable' | 'bad-format' | string;
 }
 
 /** Rejection of sendIQAsync/sendPresenceAsync when no answer came within `timeout`. */
 export class TimeoutError extends Error {
     private constructor();
+    /** Always `'TimeoutError'`. */
     name: 'TimeoutError';
+    /** Always `'timeout'`. */
     condition: 'timeout';
 }
 
 /** Rejection of sendIQAsync/sendPresenceAsync when the session ended first. */
 export class DisconnectedError extends Error {
     private constructor();
+    /** Always `'DisconnectedError'`. */
     name: 'DisconnectedError';
+    /** Always `'disconnected'`. */
     condition: 'disconnected';
 }
 

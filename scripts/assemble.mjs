@@ -65,6 +65,20 @@ async function bundle(entry, gluePath, format, external = []) {
 
 const minify = (code, format) => esbuild.transform(code, { minify: true, target: 'es2022', legalComments: 'none', ...(format ? { format } : {}) });
 
+/**
+ * wasm-bindgen's init declarations with doc comments, and `InitOutput` reduced to what is API (its
+ * `memory`): the rest are the boundary's internals, which no application should call.
+ */
+function documentInit(d) {
+  return d
+    .replace(/^((?:export|declare) type InitInput\b)/m,
+      '/** What `init()` takes: the URL (or request) of `xmpp_wasm_bg.wasm`, its `Response`, its bytes, or a compiled `WebAssembly.Module`. */\n$1')
+    .replace(/^((?:export|declare) type SyncInitInput\b)/m,
+      '/** What `initSync()` takes: the bytes of `xmpp_wasm_bg.wasm` or a compiled `WebAssembly.Module`. */\n$1')
+    .replace(/^((?:export|declare) interface InitOutput) \{[\s\S]*?\n\}/m,
+      '/** What `init()` resolves to: the instantiated module; its exports are internal to this package. */\n$1 {\n    /** The module\'s linear memory. */\n    readonly memory: WebAssembly.Memory;\n}');
+}
+
 let js;
 let types;
 try {
@@ -72,7 +86,7 @@ try {
     const g = join(tmp, 'glue.js');
     writeFileSync(g, glue);
     js = `${TYPES}${MARK}\n${await bundle('web.js', g, 'esm')}`;
-    types = `${ours}\n${dts.slice(dts.indexOf('export type InitInput'))}`;
+    types = `${ours}\n${documentInit(dts.slice(dts.indexOf('export type InitInput')))}`;
   } else if (target === 'bundler') {
     // The glue entry stays beside xmpp_wasm_bg.js (its imports are relative to it).
     const g = join(dir, '.glue-entry.js');
@@ -89,7 +103,7 @@ try {
     // A classic script: wasm-bindgen's `let wasm_bindgen = …`, then our layer (an IIFE) replaces it.
     const api = await bundle('no-modules.js', join(tmp, 'none.js'), 'iife');
     js = `${MARK}\n${(await minify(`${glue}\n${api}`)).code}`;
-    types = `declare namespace wasm_bindgen {\n${ours}\n}\n${dts.slice(dts.indexOf('declare type InitInput'))}`;
+    types = `declare namespace wasm_bindgen {\n${ours}\n}\n${documentInit(dts.slice(dts.indexOf('declare type InitInput')))}`;
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

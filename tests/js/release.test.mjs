@@ -3,6 +3,8 @@
 //
 //   HTTP_ORIGIN=http://127.0.0.1:PORT BOSH_URL=…/http-bind node tests/js/release.test.mjs [TGZ]
 //
+// 0. tsc --strict (TypeScript ~7.0.2) with the tsconfig of the Vite 8 vanilla-ts template compiles a
+//    consumer of both entries and catches 6 deliberate mistakes.
 // 1. A blank app in a fresh temp dir outside the repository: `npm install` of the tarball,
 //    vite@8, vite-plugin-wasm and esbuild from the registry (--prefer-offline: after the first
 //    run they come from npm's cache, so a run needs no network), and nothing else of the
@@ -76,6 +78,52 @@ export async function login(api, label) {
   }
 }
 `;
+const TS_CONSUMER = `import { Connection, Status, $msg, $iq, ConnectionError, SessionError, TimeoutError, type StatusCallback } from 'xmpp-wasm';
+import init, { Connection as WebConnection } from 'xmpp-wasm/web';
+
+const onStatus: StatusCallback = (status, condition) => {
+  if (status === Status.AUTHFAIL) console.log('wrong password', condition ?? '');
+};
+
+export async function main(): Promise<string> {
+  await init();
+  const web = new WebConnection('https://example.com/http-bind', { keepalive: true });
+  const conn = new Connection('https://example.com/http-bind', { wait: 30, mechanisms: ['SCRAM-SHA-256', 'PLAIN'] });
+  conn.addHandler((m: Element) => { console.log(m.getAttribute('from')); return true; }, null, 'message', 'chat');
+  try {
+    await web.restore(null, onStatus);
+  } catch (e) {
+    if (e instanceof SessionError) console.log(e.reason);
+  }
+  try {
+    const s: Status = await conn.connect('alice@example.com', 'secret', onStatus);
+    conn.send($msg({ to: 'bob@example.com', type: 'chat' }).c('body').t('hi'));
+    const result: Element = await conn.sendIQAsync($iq({ type: 'get' }).c('ping', { xmlns: 'urn:xmpp:ping' }), 5000);
+    return Status[s] + result.getAttribute('type');
+  } catch (e) {
+    if (e instanceof ConnectionError) return e.condition + (e.status ?? '') + (e.httpStatus ?? '');
+    if (e instanceof TimeoutError) return e.condition;
+    throw e;
+  }
+}
+
+export function mistakes(conn: Connection): void {
+  // @ts-expect-error a number is not a JID
+  void conn.connect(42, 'secret');
+  // @ts-expect-error not an option
+  void new Connection('https://example.com/http-bind', { wiat: 30 });
+  // @ts-expect-error the status callback gets a Status, not a string
+  void conn.connect('a@b', 'p', (s: string) => s);
+  // @ts-expect-error handlers return a boolean (keep or drop)
+  conn.addHandler(() => 'yes');
+  // @ts-expect-error ConnectionError.status may be undefined
+  const st: Status = (null as unknown as ConnectionError).status;
+  void st;
+  // @ts-expect-error Builder.c takes attributes, not a number
+  $msg().c('body', 5);
+}
+`;
+
 const HTML = (script) => `<!doctype html>
 <html><head><meta charset="utf-8"><title>xmpp-wasm release test</title></head>
 <body><p><b id="how"></b> <b id="status">loading</b> <span id="jid"></span></p>
@@ -98,7 +146,7 @@ try {
   writeFileSync(join(APP, 'package.json'), `${JSON.stringify({ name: 'blank-app', private: true, type: 'module' }, null, 2)}\n`);
   const installed = await check(`npm install the tarball, vite@8, vite-plugin-wasm, esbuild into a blank app (${APP})`, () => {
     const took = timed(() => run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error',
-      TGZ, 'vite@^8', 'vite-plugin-wasm@^3.6.0', 'esbuild@^0.28'], APP));
+      TGZ, 'vite@^8', 'vite-plugin-wasm@^3.6.0', 'esbuild@^0.28', 'typescript@~7.0.2'], APP));
     const v = (name) => JSON.parse(readFileSync(join(APP, 'node_modules', name, 'package.json'), 'utf8')).version;
     assert(v('vite').startsWith('8.'), `vite ${v('vite')}`);
     return `xmpp-wasm ${v('xmpp-wasm')}, vite ${v('vite')}, vite-plugin-wasm ${v('vite-plugin-wasm')}, esbuild ${v('esbuild')} in ${took}`;
@@ -123,6 +171,26 @@ try {
 
   // --- 2. the apps -----------------------------------------------------------------------------
   const write = (rel, text) => { mkdirSync(dirname(join(APP, rel)), { recursive: true }); writeFileSync(join(APP, rel), text); };
+
+  // TypeScript as a Vite 8 app gets it: the tsconfig.json of create-vite 9.3's vanilla-ts
+  // template, word for word, plus "strict"; its TypeScript (~7.0.2). A consumer of both entries,
+  // and deliberate mistakes that must each be an error (an unused @ts-expect-error fails tsc).
+  write('ts/tsconfig.json', `${JSON.stringify({ compilerOptions: {
+    target: 'es2023', module: 'esnext', lib: ['ES2023', 'DOM'], types: ['vite/client'],
+    allowArbitraryExtensions: true, skipLibCheck: true, moduleResolution: 'bundler',
+    allowImportingTsExtensions: true, verbatimModuleSyntax: true, moduleDetection: 'force',
+    noEmit: true, noUnusedLocals: true, noUnusedParameters: true, erasableSyntaxOnly: true,
+    noFallthroughCasesInSwitch: true, strict: true }, include: ['src'] }, null, 2)}\n`);
+  write('ts/src/main.ts', TS_CONSUMER);
+  await check('tsc --strict (TypeScript 7) with the Vite 8 vanilla-ts template\'s tsconfig: a consumer of xmpp-wasm and xmpp-wasm/web, 6 mistakes caught', () => {
+    const v = JSON.parse(readFileSync(join(APP, 'node_modules/typescript/package.json'), 'utf8')).version;
+    try {
+      run(join(APP, 'node_modules/.bin/tsc'), ['-p', 'ts'], APP);
+    } catch (e) {
+      throw new Error(`tsc ${v}: ${(e.stdout || '') + (e.stderr || '')}`.slice(0, 3000));
+    }
+    return `typescript ${v}`;
+  });
   write('login.js', LOGIN);
   // Vite 8, the bundler entry, vite-plugin-wasm (the ES module integration of WebAssembly).
   write('vite-bundler/index.html', HTML('<script type="module" src="./main.js"></script>'));

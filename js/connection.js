@@ -176,6 +176,8 @@ export class Connection {
   #origin;
   #scheduled = false;
   #timer = null;
+  /** When the armed timer fires (ms since the origin, whole), or null. */
+  #due = null;
   #keepalive;
   /** pagehide happened: the snapshot is released, nothing is written or sent. */
   #released = false;
@@ -632,10 +634,14 @@ export class Connection {
     }
     this.#confirmAttached();
     this.#persist();
+    const delay = this.#get(G_TIMEOUT);
+    // The same deadline as the armed timer (most drains of a busy stream): nothing to re-arm.
+    const due = delay === '' ? null : Math.floor(this.#now()) + +delay;
+    if (this.#timer !== null && due === this.#due) return;
     clearTimeout(this.#timer);
     this.#timer = null;
-    const delay = this.#get(G_TIMEOUT);
-    if (delay !== '') {
+    this.#due = due;
+    if (due !== null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.#core.input(this.#now(), 0, TIMEOUT, '');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what building, the demo and the tests need; idempotent, and quick (~1 s) when all is there.
-#   Debian:    chromium chromium-driver firefox-esr (browser tests), prosody (XMPP server), curl
+#   Debian:    chromium chromium-driver firefox-esr (browser tests), prosody (XMPP server), prosody-modules (mod_sasl2, mod_sasl2_bind2 for the WebSocket tests), curl
 #   rustup:    target wasm32-unknown-unknown
 #   cargo:     wasm-bindgen-cli =0.2.130 (must equal the wasm-bindgen pinned in Cargo.toml), wasm-pack,
 #              geckodriver =0.37.1 (wasm-pack test --firefox; builds in ~2 min on 2 idle cores, ~6 under load)
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 WASM_BINDGEN_VERSION=0.2.130   # keep equal to `wasm-bindgen = "=..."` in Cargo.toml
 WASM_PACK_VERSION=0.15.1       # installed only when no wasm-pack is on PATH
 GECKODRIVER_VERSION=0.37.1     # installed only when no geckodriver is on PATH
-APT_PACKAGES=(chromium chromium-driver firefox-esr prosody ejabberd curl)
+APT_PACKAGES=(chromium chromium-driver firefox-esr prosody prosody-modules ejabberd curl)
 
 export PATH="$HOME/.cargo/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive

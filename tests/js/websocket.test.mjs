@@ -124,7 +124,7 @@ const browser = await launchChromium(chromium);
 const events = [];
 try {
   if (EJABBERD) {
-    servers.push({ name: 'ejabberd 23.01', origin: process.env.HTTP_ORIGIN, ws: process.env.EJABBERD_WS_URL,
+    servers.push({ name: 'ejabberd 23.01', origin: process.env.HTTP_ORIGIN, ws: process.env.EJABBERD_WS_URL, bosh: process.env.EJABBERD_BOSH_URL,
       domain: process.env.EJABBERD_SHA256_DOMAIN || 'sha256.localhost', scram: 'SCRAM-SHA-256', sasl2: null });
   } else {
     const classic = startProsody('1');

@@ -258,8 +258,9 @@ export class Connection {
      * relative to the page (for example `/http-bind`). A non-empty list is
      * an order of preference: when a service fails before stream features
      * arrive (a WebSocket that cannot be opened or closes first), `connect`
-     * goes on with the next one without reporting that failure; `transport`
-     * and `service` say which one is used.
+     * goes on with the next one without reporting that failure (CONNECTING
+     * is reported for each service tried); `transport` and `service` say
+     * which one is used.
      * `options` is an object of `ConnectionOptions`. A wrong type throws a
      * `TypeError`; an unknown key, a bad value, an unknown mechanism, an
      * empty list or a URL of another scheme a `RangeError`.

@@ -185,6 +185,8 @@ export class Connection {
   #releasedText = null;
   #returning = false;
   #lastWritten = null;
+  /** The core's last snapshot JSON (kept while a WebSocket stream is being resumed). */
+  #lastSnap = null;
   #storageWarned = false;
   #logLevel = 2;
   #lastNetworkError = null;
@@ -302,8 +304,10 @@ export class Connection {
     // Claimed at once: a second restore (a tab duplicated right now) must see a session in use. A
     // page without keepalive will not keep it up to date: it takes it away.
     try {
-      if (this.#keepalive) keepalive.write(JSON.stringify({ ...JSON.parse(text), released: false }));
-      else keepalive.remove();
+      if (this.#keepalive) {
+        this.#lastSnap = JSON.stringify({ ...JSON.parse(text), released: undefined });
+        keepalive.write(JSON.stringify({ ...JSON.parse(text), released: false }));
+      } else keepalive.remove();
     } catch {}
     return this.#attached('', callback);
   }
@@ -660,9 +664,22 @@ export class Connection {
   }
 
   /** keepalive: writes the snapshot when it changed; removes it once the session is over. */
+  /**
+   * The snapshot to store: the core's or, while a WebSocket stream is being resumed (after a
+   * dropped socket or by `restore`, when the core has none), the last one: a page that goes away
+   * meanwhile leaves it to the next page, which resumes in its turn.
+   */
+  #snapshot() {
+    const snap = this.#get(G_SNAPSHOT);
+    if (snap) return (this.#lastSnap = snap);
+    const s = +this.#get(G_STATUS);
+    if (s === Status.RECONNECTING || (s === Status.ATTACHED && this.#get(G_ATTACHING) === '1')) return this.#lastSnap ?? '';
+    return (this.#lastSnap = '');
+  }
+
   #persist() {
     if (!this.#keepalive) return;
-    const snap = this.#get(G_SNAPSHOT);
+    const snap = this.#snapshot();
     try {
       if (snap) {
         // After pagehide the stored snapshot is the next page's.
@@ -973,7 +990,7 @@ export class Connection {
   #pagehide() {
     if (this.#released) return;
     // No pause request here (see ARCHITECTURE.md): the next page resends what is unanswered.
-    const snap = this.#get(G_SNAPSHOT);
+    const snap = this.#snapshot();
     let written = null;
     if (snap) {
       const text = keepalive.encode(snap, true);

@@ -19,7 +19,9 @@
 //    TCP connections (RST) twice while bob and alice send each other numbered messages: alice
 //    goes RECONNECTING → ATTACHED("resumed") each time, and each message arrives exactly once in
 //    each direction.
-// 3. (Prosody) fallback: a service list whose WebSocket endpoints refuse (a closed port, a path
+// 2b. a reload while a dropped socket is being resumed (the proxy holds new connections): the
+//    snapshot stays stored, the new page restores it, nothing lost or duplicated.
+// 3. fallback: a service list whose WebSocket endpoints refuse (a closed port, a path
 //    that answers 404) logs in over the BOSH URL after them; conn.transport is 'bosh'.
 // 4. zero loss across reloads (WS_SCENARIOS, default "200/20/3,1000/100/20": messages / per second
 //    / reloads): bob sends numbered messages while alice's page (keepalive, the default mechanism
@@ -82,11 +84,20 @@ function startProsody(ws) {
   };
 }
 
-/** A TCP proxy to `target` (a ws:// URL's host); `drop()` resets every connection through it. */
+/**
+ * A TCP proxy to `target` (a ws:// URL's host); `drop()` resets every connection through it; while
+ * `hold` is set, new connections are accepted and left unanswered (a socket that never opens).
+ */
 async function proxy(target) {
   const { hostname, port } = new URL(target);
   const pairs = new Set();
+  const held = new Set();
   const server = net.createServer((client) => {
+    if (px.hold) {
+      held.add(client);
+      client.on('error', () => {}).on('close', () => held.delete(client));
+      return;
+    }
     const up = net.connect(Number(port), hostname);
     const pair = [client, up];
     pairs.add(pair);
@@ -104,7 +115,8 @@ async function proxy(target) {
   await new Promise((r) => server.listen(p, '127.0.0.1', r));
   const u = new URL(target);
   u.port = String(p);
-  return {
+  const px = {
+    hold: false,
     url: u.href,
     drop() {
       const n = pairs.size;
@@ -115,8 +127,12 @@ async function proxy(target) {
       pairs.clear();
       return n;
     },
-    close: () => new Promise((r) => server.close(r)),
+    close: () => {
+      for (const c of held) c.destroy();
+      return new Promise((r) => server.close(r));
+    },
   };
+  return px;
 }
 
 const servers = [];
@@ -308,6 +324,56 @@ try {
       check(!inB.missing.length && !inB.dup.length,
         `${tag} killed socket: bob received alice's ${N} exactly once (missing ${show(inB.missing)}, duplicated ${show(inB.dup)})`);
       await page.evaluate(() => window.k.conn.disconnect());
+      await bob.evaluate(() => window.conn.disconnect());
+      await context.close();
+      await px.close();
+    }
+
+    // 2b. A reload while a dropped socket is being resumed: the stored snapshot stays (the core
+    // has none while it resumes), the new page restores it, nothing is lost or duplicated.
+    {
+      const px = await proxy(s.ws);
+      const { context, open } = await contextFor(s);
+      const base = { alice: readies('alice').length, bob: readies('bob').length };
+      const from = events.length;
+      const alice = await open('alice', { service: JSON.stringify(px.url) });
+      const a1 = await ready('alice', base.alice + 1);
+      const bob = await open('bob');
+      await ready('bob', base.bob + 1);
+      const N = 60;
+      const sending = bob.evaluate(async ({ to, n }) => {
+        const t0 = performance.now();
+        for (let i = 1; i <= n; i++) {
+          window.conn.send(`<message to='${to}' type='chat'><body>R${i}</body></message>`);
+          const next = t0 + i * 50 - performance.now();
+          if (next > 0) await new Promise((r) => setTimeout(r, next));
+        }
+      }, { to: a1.jid, n: N });
+      await sleep(1000);
+      px.hold = true;
+      const dropped = px.drop();
+      await until(() => events.slice(from).some((e) => e.role === 'alice' && e.kind === 'status' && e.data.s === 13), 5000, 'RECONNECTING').catch(() => {});
+      await sleep(300);
+      const during = await alice.evaluate(() => ({ stored: sessionStorage.getItem('xmpp-wasm:session'), status: window.conn.status }));
+      check(dropped >= 1 && during.status === 13 && !!during.stored,
+        `${tag} reload while resuming: RECONNECTING (status ${during.status}), the snapshot stays stored (${during.stored ? 'yes' : 'no'})`);
+      px.hold = false;
+      await alice.reload({ waitUntil: 'commit' });
+      const r = await ready('alice', base.alice + 2);
+      check(r.mode === 'restored' && r.jid === a1.jid, `${tag} reload while resuming: the new page restored ${r.jid} (${r.mode})`);
+      await sending;
+      const mine = (m) => /^R\d+$/.test(m);
+      await until(() => new Set(events.slice(from).filter((e) => e.role === 'alice' && e.kind === 'msg').map((e) => e.data).filter(mine)).size >= N, 15000, 'R messages').catch(() => {});
+      await sleep(300);
+      const got = JSON.parse(await alice.evaluate(() => sessionStorage.getItem('test:got') || '[]')).filter(mine);
+      const missing = [], dup = [];
+      for (let i = 1; i <= N; i++) {
+        const c = got.filter((m) => m === `R${i}`).length;
+        if (!c) missing.push(i);
+        if (c > 1) dup.push(i);
+      }
+      check(!missing.length && !dup.length, `${tag} reload while resuming: alice received ${N - missing.length}/${N}; missing ${show(missing)}, duplicated ${show(dup)}`);
+      await alice.evaluate(() => window.conn.disconnect());
       await bob.evaluate(() => window.conn.disconnect());
       await context.close();
       await px.close();

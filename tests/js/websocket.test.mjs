@@ -15,6 +15,7 @@
 //    must be the frames rawOutput/rawInput saw): PLAIN 2 and SCRAM 3 where the server offers SASL2
 //    with Bind2, 4 and 5 classically (the Prosody with the modules must offer them, the one without
 //    must not). Printed: echo of ECHO_N messages to our own JID with stream management on.
+// 1b. the same two logins in firefox-esr over WebDriver (geckodriver; WS_FIREFOX=0 skips them).
 // 2. a socket killed mid-stream: alice's WebSocket goes through a TCP proxy here that drops both
 //    TCP connections (RST) twice while bob and alice send each other numbered messages: alice
 //    goes RECONNECTING → ATTACHED("resumed") each time, and each message arrives exactly once in
@@ -39,7 +40,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, median, sleep, until } from './harness.mjs';
+import { freePort, launchChromium, median, openFirefox, sleep, until } from './harness.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const EJABBERD = process.env.WS_SERVER === 'ejabberd';
@@ -258,6 +259,29 @@ try {
       }, { service: s.ws, domain: s.domain, n: ECHO_N });
       console.log(`  ${tag} echo of ${ECHO_N} messages to our own JID, stream management on: ${Math.round(ECHO_N / echo.ms * 1000)} msg/s (${echo.ms.toFixed(0)} ms, ${echo.mechanism})`);
       await context.close();
+    }
+
+    // 1b. The same logins in firefox-esr (geckodriver), unless WS_FIREFOX=0.
+    if (process.env.WS_FIREFOX !== '0') {
+      const ff = await openFirefox(`${s.origin}/__test/websocket.html?role=idle`);
+      try {
+        const r = await ff.evaluate(async ({ ws, domain, mechs }) => {
+          while (!window.lib) await new Promise((r) => setTimeout(r, 10));
+          const out = [];
+          for (const m of mechs) {
+            const c = new window.lib.Connection(ws, { mechanisms: [m] });
+            await c.connect(`alice@${domain}`, 'alice-pass');
+            const pong = await c.sendIQAsync(`<iq type='get' to='${domain}'><ping xmlns='urn:xmpp:ping'/></iq>`, 5000);
+            out.push([m, c.mechanism, c.transport, pong.getAttribute('type')]);
+            await c.disconnect();
+          }
+          return out;
+        }, { ws: s.ws, domain: s.domain, mechs: ['PLAIN', s.scram] });
+        check(r.length === 2 && r.every(([m, used, t, pong]) => m === used && t === 'websocket' && pong === 'result'),
+          `${tag} firefox-esr: PLAIN and ${s.scram} logins over WebSocket, ping answered (${JSON.stringify(r)})`);
+      } finally {
+        await ff.close();
+      }
     }
 
     // 2. A socket killed mid-stream.

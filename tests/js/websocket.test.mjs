@@ -33,6 +33,9 @@
 //    the reload's restore() is refused with SessionError reason 'no-scram-keys'.
 // 6. a duplicated tab (sessionStorage copied) cannot restore the live session: 'session-in-use'.
 // 7. printed, not asserted: restore() → first IQ result after a quiet reload (median of 7).
+// 8. pagehide/pageshow with persisted (as the back-forward cache fires them, dispatched by hand):
+//    the socket closes at pagehide, nothing is read while away, pageshow resumes the stream and
+//    bob's message sent meanwhile arrives once.
 //
 // Known server behaviour (ejabberd 23.01): when a page goes away while the server is writing to its
 // socket (bob's messages), ejabberd_http_ws can wait for ever for the socket process's reply
@@ -558,6 +561,36 @@ try {
       check(a2.mode === 'connected:no-scram-keys', `${tag} PLAIN: the reload's restore() is refused with SessionError reason no-scram-keys, and the page logs in again (${a2.mode})`);
       noPassword(await storedValues(alice), 'after a PLAIN login, a reload and a second login');
       await alice.evaluate(() => window.conn.disconnect());
+      await context.close();
+    }
+
+    // 8. pagehide/pageshow (persisted), dispatched by hand as the back-forward cache does them:
+    // the socket is closed at pagehide, a message bob sends meanwhile waits at the server, and
+    // pageshow resumes the stream (RECONNECTING → ATTACHED "resumed"): the message arrives once.
+    {
+      const { context, open } = await contextFor(s);
+      const base = { alice: readies('alice').length, bob: readies('bob').length };
+      const from = events.length;
+      const alice = await open('alice');
+      const a1 = await ready('alice', base.alice + 1);
+      const bob = await open('bob');
+      await ready('bob', base.bob + 1);
+      await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })));
+      const away = await alice.evaluate(() => JSON.parse(sessionStorage.getItem('xmpp-wasm:session')).released);
+      await bob.evaluate((to) => window.conn.send(`<message to='${to}' type='chat'><body>away-1</body></message>`), a1.jid);
+      await sleep(500);
+      const whileAway = events.slice(from).filter((e) => e.role === 'alice' && e.kind === 'msg' && e.data === 'away-1').length;
+      await alice.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+      await until(() => events.slice(from).some((e) => e.role === 'alice' && e.kind === 'msg' && e.data === 'away-1'), 20000, 'away-1').catch(() => {});
+      await sleep(300);
+      const got = events.slice(from).filter((e) => e.role === 'alice' && e.kind === 'msg' && e.data === 'away-1').length;
+      const st = events.slice(from).filter((e) => e.role === 'alice' && e.kind === 'status').map((e) => [e.data.s, e.data.c]);
+      const pong = await alice.evaluate(() => window.ping().then((p) => p.getAttribute('type')));
+      check(away === true && whileAway === 0 && got === 1 && pong === 'result'
+        && st.some(([x]) => x === 13) && st.some(([x, c]) => x === 8 && c === 'resumed'),
+        `${tag} back-forward cache (pagehide/pageshow persisted): released at pagehide (${away}), nothing read while away (${whileAway}), bob's message once after pageshow (${got}), resumed (statuses ${JSON.stringify(st.map(([x]) => x))}), ping ${pong}`);
+      await alice.evaluate(() => window.conn.disconnect());
+      await bob.evaluate(() => window.conn.disconnect());
       await context.close();
     }
   }

@@ -1,20 +1,22 @@
 // `Connection`: the Strophe-shaped API over the wasm core (src/web/driver.rs). The core takes and
 // gives strings and numbers; this layer checks arguments, owns the callbacks, handlers and promises,
-// converts stanzas to DOM elements, and does the I/O: fetch (fetch.js), one timer, sessionStorage
-// and pagehide/pageshow (keepalive.js, lifecycle.js). Rules:
+// converts stanzas to DOM elements, and does the I/O: fetch (fetch.js) or a WebSocket
+// (websocket.js), one timer, sessionStorage and pagehide/pageshow (keepalive.js, lifecycle.js).
+// Rules:
 //   - after every command or input, `drive` drains the core: events first (callbacks may queue
 //     stanzas), then requests, then the timer;
 //   - `send()` does not transmit at once: one drain is scheduled in a microtask, so every stanza
-//     sent in the same task leaves in one <body/> at the end of that task.
+//     sent in the same task leaves in one <body/> (BOSH) or as frames (WebSocket) at its end.
 import * as check from './check.js';
 import { ConnectionError, DisconnectedError, PrebindError, SessionError, StanzaError, TimeoutError, make } from './errors.js';
 import { core, util } from './wasm.js';
 import { fromTree, serialize, toDom } from './dom.js';
 import { post } from './fetch.js';
+import * as socket from './websocket.js';
 import * as keepalive from './keepalive.js';
 import { listen } from './lifecycle.js';
 import { getBareJidFromJid } from './jid.js';
-import { discover, domainSpec, services } from './discover.js';
+import { discover, domainSpec, services as discoveredList } from './discover.js';
 
 /** Connection status, with the numbers of Strophe.js's `Strophe.Status`. */
 export const Status = {};
@@ -35,8 +37,8 @@ const CONNECT = 1, ATTACH = 2, RESTORE = 3, ADOPT = 4, RELINQUISH = 5, SEND = 6,
   ADD_HANDLER = 16, DELETE_HANDLER = 17;
 const G_STATUS = 0, G_JID = 1, G_MECHANISM = 2, G_AUTHENTICATED = 3, G_CONNECTED = 4, G_PAUSED = 5,
   G_SERVICE = 6, G_SNAPSHOT = 7, G_TIMEOUT = 8, G_MAX = 9, G_FAILURE = 10, G_ATTACHING = 11,
-  G_ANON = 12, G_QUEUED = 13;
-const TRANSPORT_ERROR = -1, OVERSIZED = -2, ALL_LOST = -3, TIMEOUT = -4;
+  G_ANON = 12, G_QUEUED = 13, G_TRANSPORT = 14;
+const TRANSPORT_ERROR = -1, OVERSIZED = -2, ALL_LOST = -3, TIMEOUT = -4, WS_OPEN = -5, WS_FRAME = -6, WS_CLOSED = -7;
 
 const SECONDS = 'a non-negative integer number of seconds';
 const MS = 'a non-negative number of milliseconds';
@@ -102,9 +104,12 @@ function options(v) {
   }
 }
 
-/** A service (or prebind) URL: http(s), absolute or relative to the page; returned absolute. */
-function serviceUrl(v, what) {
-  const WANT = 'an http(s) URL, absolute or relative to the page';
+/**
+ * A service (or, with `ws` false, prebind) URL: http(s) or ws(s), absolute or relative to the
+ * page; returned absolute.
+ */
+function serviceUrl(v, what, ws = true) {
+  const WANT = ws ? 'a BOSH (http, https) or WebSocket (ws, wss) URL, absolute or relative to the page' : 'an http(s) URL, absolute or relative to the page';
   const s = check.string(v, what);
   if (!s.trim()) throw check.bad(what, WANT, v, true);
   let url;
@@ -115,10 +120,16 @@ function serviceUrl(v, what) {
     throw check.bad(what, WANT, v, true);
   }
   if ((url.protocol === 'http:' || url.protocol === 'https:') && url.host) return url.href;
-  if (url.protocol === 'ws:' || url.protocol === 'wss:') {
-    throw check.bad(what, 'a BOSH URL (http or https; WebSocket is not supported yet)', v, true);
-  }
+  if (ws && (url.protocol === 'ws:' || url.protocol === 'wss:') && url.host) return url.href;
   throw check.bad(what, WANT, v, true);
+}
+
+/** The service: one URL or a non-empty list in order of preference; the core's `\n`-joined form. */
+function services(v) {
+  const what = 'new Connection: service';
+  if (!Array.isArray(v)) return serviceUrl(check.string(v, what), what);
+  if (!v.length) throw check.bad(what, 'a URL or a non-empty array of URLs', v, true);
+  return v.map((u, i) => serviceUrl(u, `${what}[${i}]`)).join('\n');
 }
 
 /** A handler reference (an integer of at least 0). */
@@ -159,9 +170,15 @@ export class Connection {
   #timed = new Map();
   /** Abort controllers of the requests on the wire, by rid. */
   #requests = new Map();
+  /** The WebSocket (websocket.js), when the core asked for one. */
+  #socket = null;
+  /** Called with `(stanzas, condition)` after a stream management `<failed/>`. */
+  #onUnacked = null;
   #origin;
   #scheduled = false;
   #timer = null;
+  /** When the armed timer fires (ms since the origin, whole), or null. */
+  #due = null;
   #keepalive;
   /** `{ domain }` form: what discovery needs; `log` (null once discovered) the handler commands to replay. */
   #discovery = null;
@@ -171,6 +188,8 @@ export class Connection {
   #releasedText = null;
   #returning = false;
   #lastWritten = null;
+  /** The core's last snapshot JSON (kept while a WebSocket stream is being resumed). */
+  #lastSnap = null;
   #storageWarned = false;
   #logLevel = 2;
   #lastNetworkError = null;
@@ -180,18 +199,19 @@ export class Connection {
   #disconnectPromise = [];
 
   /**
-   * `new Connection(service, options)`: `service` is an http(s) URL, absolute or relative to the
-   * page; `options` a `ConnectionOptions` object.
+   * `new Connection(service, options)`: `service` is a BOSH (http, https) or WebSocket (ws, wss)
+   * URL, absolute or relative to the page, or a list of them in order of preference; `options` a
+   * `ConnectionOptions` object.
    */
   constructor(service, opts) {
     const { Core } = core();
     this.#origin = performance.now();
     // `{ domain }`: XEP-0156 discovery (js/discover.js) at the first connect() or restore().
     const spec = domainSpec(service);
-    if (!spec) check.string(service, 'new Connection: service');
+    if (!spec && !Array.isArray(service)) check.string(service, 'new Connection: service');
     const json = options(opts);
     // Until then the core has a stand-in service; see #discovered.
-    const url = spec ? `https://${spec[0]}/` : serviceUrl(service, 'new Connection: service');
+    const url = spec ? `https://${spec[0]}/` : services(service);
     try {
       this.#core = new Core(url, json);
     } catch (e) {
@@ -213,13 +233,13 @@ export class Connection {
   }
 
   /**
-   * `{ domain }` form: replaces the stand-in core by one for `url`, replaying the handlers and timers
+   * `{ domain }` form: replaces the stand-in core by one for `url` (one URL or a list in order of preference), replaying the handlers and timers
    * added so far (the core numbers them in order, so their references stay the same).
    */
   #discovered(url) {
     const d = this.#discovery;
     const { Core } = core();
-    this.#core = new Core(serviceUrl(url, 'the discovered service'), d.json);
+    this.#core = new Core(services(url), d.json);
     const log = d.log;
     d.log = null;
     for (const [op, a, b, n, r] of log) {
@@ -252,12 +272,10 @@ export class Connection {
       // `{ domain }` form: discover first (a failure rejects and reports CONNFAIL), then connect.
       const { domain, origin } = this.#discovery;
       return discover(domain, { origin }).then((found) => {
-        const list = services(found);
-        // MERGE(wsshell): pass `list` (WebSocket first, then BOSH) once `service` takes a list with
-        // fallback; this branch has no WebSocket driver, so it takes the first BOSH URL.
-        const url = list.find((u) => /^https?:/.test(u));
-        if (!url) throw make(ConnectionError, `new Connection: ${domain} publishes no BOSH service (found ${list.join(', ')})`, 'discovery-failed', { domain });
-        if (this.#discovery.log) this.#discovered(url);
+        // WebSocket first, then BOSH: the list falls back as a `service` list does.
+        const list = discoveredList(found);
+        if (!list.length) throw make(ConnectionError, `new Connection: ${domain} publishes no service`, 'discovery-failed', { domain });
+        if (this.#discovery.log) this.#discovered(list);
         return this.connect(jid, password, callback);
       }, (e) => {
         try {
@@ -318,7 +336,6 @@ export class Connection {
     check.optUint(hold, 'Connection.restore: hold', SMALL, 65535);
     check.optUint(wind, 'Connection.restore: wind', SMALL, 65535);
     // wait, hold and wind: accepted for Strophe.js compatibility; the stored values are used.
-    if (/^wss?:/.test(this.service)) throw sessionError('not-bosh');
     let text;
     try {
       text = keepalive.read(jid, getBareJidFromJid);
@@ -333,7 +350,6 @@ export class Connection {
         s = v.service ?? v.session?.service ?? v.session?.url;
       } catch {}
       if (typeof s !== 'string') throw sessionError('bad-snapshot');
-      if (/^wss?:/.test(s)) throw sessionError('not-bosh'); // MERGE(wsshell): drop with the WebSocket driver
       try {
         this.#discovered(s);
       } catch {
@@ -341,18 +357,21 @@ export class Connection {
       }
     }
     this.#flushEvents();
-    if (this.#cmd(RESTORE, text)) {
-      // Unusable (another service, a tampered snapshot): drop it.
+    const e = failure(this.#cmd(RESTORE, text));
+    if (e) {
+      // Unusable (another service, a tampered snapshot, no SCRAM keys over WebSocket): drop it.
       try {
         keepalive.remove();
       } catch {}
-      throw sessionError('bad-snapshot');
+      throw sessionError(e[0] === 'no-scram-keys' ? e[0] : 'bad-snapshot');
     }
     // Claimed at once: a second restore (a tab duplicated right now) must see a session in use. A
     // page without keepalive will not keep it up to date: it takes it away.
     try {
-      if (this.#keepalive) keepalive.write(JSON.stringify({ ...JSON.parse(text), released: false }));
-      else keepalive.remove();
+      if (this.#keepalive) {
+        this.#lastSnap = JSON.stringify({ ...JSON.parse(text), released: undefined });
+        keepalive.write(JSON.stringify({ ...JSON.parse(text), released: false }));
+      } else keepalive.remove();
     } catch {}
     return this.#attached('', callback);
   }
@@ -362,7 +381,7 @@ export class Connection {
    * `PrebindError` and reports ATTACHFAIL to `callback`.
    */
   prebind(url, callback, opts) {
-    url = serviceUrl(url, 'Connection.prebind: url');
+    url = serviceUrl(url, 'Connection.prebind: url', false);
     callback = check.optFn(callback, 'Connection.prebind: callback');
     const o = check.optObject(opts, 'Connection.prebind: options') ?? {};
     const to = check.optString(o.to, 'Connection.prebind: options.to');
@@ -547,10 +566,24 @@ export class Connection {
     this.#drive();
   }
 
-  /** The BOSH service URL (absolute; it changes after a `see-other-uri` redirect). */
+  /** The service URL in use (absolute; of a list, the one connected to; it changes after a `see-other-uri` redirect). */
   get service() {
     if (this.#discovery?.log) return ''; // `{ domain }` form: not discovered yet
     return this.#get(G_SERVICE);
+  }
+
+  /** The transport of the service in use: `'websocket'` or `'bosh'`. */
+  get transport() {
+    return this.#get(G_TRANSPORT);
+  }
+
+  /** Called with `(stanzas, condition)` when stream management could not resume: stanzas that may be lost. */
+  get onUnacknowledged() {
+    return this.#onUnacked ?? undefined;
+  }
+
+  set onUnacknowledged(f) {
+    this.#onUnacked = check.optFn(f, 'Connection.onUnacknowledged') ?? null;
   }
 
   /** The JID: as given to `connect`, then the bound full JID. */
@@ -665,14 +698,19 @@ export class Connection {
     while ((out = this.#core.poll(this.#now(), !this.#released))) {
       const ev = JSON.parse(out);
       if (ev[0] === 5) this.#start(ev);
+      else if (ev[0] === 6) this.#ws(ev);
       else this.#deliver(ev);
     }
     this.#confirmAttached();
     this.#persist();
+    const delay = this.#get(G_TIMEOUT);
+    // The same deadline as the armed timer (most drains of a busy stream): nothing to re-arm.
+    const due = delay === '' ? null : Math.floor(this.#now()) + +delay;
+    if (this.#timer !== null && due === this.#due) return;
     clearTimeout(this.#timer);
     this.#timer = null;
-    const delay = this.#get(G_TIMEOUT);
-    if (delay !== '') {
+    this.#due = due;
+    if (due !== null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
         this.#core.input(this.#now(), 0, TIMEOUT, '');
@@ -691,9 +729,22 @@ export class Connection {
   }
 
   /** keepalive: writes the snapshot when it changed; removes it once the session is over. */
+  /**
+   * The snapshot to store: the core's or, while a WebSocket stream is being resumed (after a
+   * dropped socket or by `restore`, when the core has none), the last one: a page that goes away
+   * meanwhile leaves it to the next page, which resumes in its turn.
+   */
+  #snapshot() {
+    const snap = this.#get(G_SNAPSHOT);
+    if (snap) return (this.#lastSnap = snap);
+    const s = +this.#get(G_STATUS);
+    if (s === Status.RECONNECTING || (s === Status.ATTACHED && this.#get(G_ATTACHING) === '1')) return this.#lastSnap ?? '';
+    return (this.#lastSnap = '');
+  }
+
   #persist() {
     if (!this.#keepalive) return;
-    const snap = this.#get(G_SNAPSHOT);
+    const snap = this.#snapshot();
     try {
       if (snap) {
         // After pagehide the stored snapshot is the next page's.
@@ -719,6 +770,75 @@ export class Connection {
     const all = [...this.#requests.values()];
     this.#requests.clear();
     for (const c of all) c.abort();
+    this.#closeSocket();
+  }
+
+  #closeSocket() {
+    if (this.#socket) socket.close(this.#socket);
+    this.#socket = null;
+  }
+
+  /** A socket action of the core: open (its events become inputs), send a frame, close. */
+  #ws([, what, arg]) {
+    if (what === 0) {
+      this.#closeSocket();
+      const s = socket.open(arg, {
+        open: () => this.#wsInput(s, WS_OPEN, ''),
+        frame: (text) => {
+          if (this.#socket === s && !this.#released) this.#hooks(text, true);
+          this.#wsInput(s, WS_FRAME, text);
+        },
+        closed: () => this.#wsInput(s, WS_CLOSED, ''),
+      });
+      this.#socket = s;
+    } else if (what === 1) {
+      this.#hooks(arg, false);
+      if (this.#socket) socket.send(this.#socket, arg);
+    } else {
+      this.#closeSocket();
+    }
+  }
+
+  /** An event of socket `s`: an input of the core while `s` is the current socket and the page holds the session. */
+  #wsInput(s, code, text) {
+    if (this.#socket !== s || this.#released) return;
+    if (code === WS_CLOSED) this.#socket = null;
+    this.#core.input(this.#now(), 0, code, text);
+    this.#drive();
+  }
+
+  /** rawInput then xmlInput (incoming), or xmlOutput then rawOutput, with `text`. */
+  #hooks(text, incoming) {
+    const { rawInput, xmlInput, rawOutput, xmlOutput } = this.#cb;
+    const raw = (f, name) => {
+      if (!f) return;
+      try {
+        f(text);
+      } catch (e) {
+        this.#report(name, e);
+      }
+    };
+    const xml = (f, name) => {
+      if (!f) return;
+      // Text that is not XML reaches the core as is and becomes a condition there.
+      let el = null;
+      try {
+        el = toDom(text);
+      } catch {}
+      if (!el) return;
+      try {
+        f(el);
+      } catch (e) {
+        this.#report(name, e);
+      }
+    };
+    if (incoming) {
+      raw(rawInput, 'rawInput');
+      xml(xmlInput, 'xmlInput');
+    } else {
+      xml(xmlOutput, 'xmlOutput');
+      raw(rawOutput, 'rawOutput');
+    }
   }
 
   #deliver(ev) {
@@ -819,6 +939,20 @@ export class Connection {
         w.promise?.[1](make(reason === 'timeout' ? TimeoutError : DisconnectedError, `no answer to ${id}: ${reason}`, reason));
         break;
       }
+      case 7: {
+        const [, condition, trees] = ev;
+        const f = this.#onUnacked;
+        if (!f) {
+          this.#log(LogLevel.WARN, `stream management could not resume (${condition}): ${trees.length} stanza(s) may be lost`);
+          break;
+        }
+        try {
+          f(trees.map(fromTree), condition);
+        } catch (e) {
+          this.#report('onUnacknowledged', e);
+        }
+        break;
+      }
       case 4: {
         const id = ev[1];
         const f = this.#timed.get(id);
@@ -858,21 +992,7 @@ export class Connection {
 
   /** One request of the core: hooks, then fetch under an AbortController kept per rid. */
   #start([, id, rid, url, body, contentType, headers, withCredentials, keep]) {
-    const { xmlOutput, rawOutput } = this.#cb;
-    if (xmlOutput) {
-      try {
-        xmlOutput(toDom(body));
-      } catch (e) {
-        this.#report('xmlOutput', e);
-      }
-    }
-    if (rawOutput) {
-      try {
-        rawOutput(body);
-      } catch (e) {
-        this.#report('rawOutput', e);
-      }
-    }
+    this.#hooks(body, false);
     this.#requests.get(rid)?.abort();
     const controller = new AbortController();
     this.#requests.set(rid, controller);
@@ -889,30 +1009,7 @@ export class Connection {
         this.#core.input(this.#now(), id, OVERSIZED, '');
       } else {
         const [status, text] = answer;
-        if (status === 200) {
-          const { rawInput, xmlInput } = this.#cb;
-          if (rawInput) {
-            try {
-              rawInput(text);
-            } catch (e) {
-              this.#report('rawInput', e);
-            }
-          }
-          if (xmlInput) {
-            // A body that is not XML reaches the core as is and becomes a condition there.
-            let el = null;
-            try {
-              el = toDom(text);
-            } catch {}
-            if (el) {
-              try {
-                xmlInput(el);
-              } catch (e) {
-                this.#report('xmlInput', e);
-              }
-            }
-          }
-        }
+        if (status === 200) this.#hooks(text, true);
         this.#core.input(this.#now(), id, status, text);
       }
       this.#drive();
@@ -958,7 +1055,7 @@ export class Connection {
   #pagehide() {
     if (this.#released) return;
     // No pause request here (see ARCHITECTURE.md): the next page resends what is unanswered.
-    const snap = this.#get(G_SNAPSHOT);
+    const snap = this.#snapshot();
     let written = null;
     if (snap) {
       const text = keepalive.encode(snap, true);
@@ -969,11 +1066,14 @@ export class Connection {
     }
     this.#releasedText = written;
     this.#released = true;
-    // The next page resends what is unanswered: close our connections now, so that the server
-    // forgets these requests before that resend arrives. A server that still held this page's
-    // copy of a rid could answer the next page's copy empty and write the data into ours (seen
-    // on Prosody under load: an IQ result lost). Back from the bfcache, they are resent anyway.
+    // BOSH: the next page resends what is unanswered: close our connections now, so that the
+    // server forgets these requests before that resend arrives. A server that still held this
+    // page's copy of a rid could answer the next page's copy empty and write the data into ours
+    // (seen on Prosody under load: an IQ result lost). Back from the bfcache, they are resent.
     this.#abortAll();
+    // WebSocket: the next page resumes the stream on its own socket; nothing more is read here
+    // (what arrives after the snapshot is the server's to send again).
+    this.#closeSocket();
   }
 
   /** pageshow from the back-forward cache: takes the session back, adopts a newer one, or gives it up. */
@@ -1001,11 +1101,13 @@ export class Connection {
     this.#abortAll();
     this.#lastWritten = null;
     let adopted = false;
+    const ws = this.transport === 'websocket';
     if (found === 'unchanged') {
-      // Still ours: every attempt on the wire is lost; the core resends them with their rids and bytes.
-      this.#core.input(this.#now(), 0, ALL_LOST, '');
+      // Still ours: every attempt on the wire is lost; the core resends them with their rids and
+      // bytes (BOSH), or resumes the stream on a new socket (WebSocket, closed at pagehide).
+      this.#core.input(this.#now(), 0, ws ? WS_CLOSED : ALL_LOST, '');
       adopted = true;
-    } else if (found === 'adopt') {
+    } else if (found === 'adopt' && !ws) {
       adopted = !this.#cmd(ADOPT, snap, '', queued);
     }
     // Not ours any more: ended here without a word to the server; its snapshot is left alone.

@@ -4,7 +4,9 @@
 // page writes it one last time marked `released`, and stops writing: a reloaded page may then
 // `restore()` it. A snapshot that is not released belongs to a live page — the copy sessionStorage
 // makes when a tab is duplicated — and `restore()` refuses it. What is stored is the core's JSON
-// (`Snapshot::to_json`) with one more member, `released`.
+// (`Snapshot::to_json` for BOSH, `WsSnapshot::to_json` for WebSocket: the stream management id and
+// counters, the unacknowledged stanzas, the SCRAM keys — never the password) with one more member,
+// `released`. Over WebSocket the inbound count `h` in it is written after every delivery.
 import { util } from './wasm.js';
 
 export const KEY = 'xmpp-wasm:session';
@@ -88,6 +90,8 @@ export function onReturn(mine) {
   if (!d) return ['taken'];
   const [stored, released] = d;
   const [o] = own;
-  if (stored.v !== o.v || stored.jid !== o.jid || stored.session?.sid !== o.session?.sid) return ['taken'];
+  // The same session: its BOSH sid or its stream management id (WebSocket).
+  const id = (x) => x.session?.sid ?? x.sm?.id;
+  if (stored.v !== o.v || stored.jid !== o.jid || id(stored) !== id(o)) return ['taken'];
   return released ? ['adopt', text] : ['claimed'];
 }

@@ -4,7 +4,10 @@
 
 /** Options of `new Connection(service, options)`. Unknown keys throw. */
 export interface ConnectionOptions {
-    /** SASL mechanisms to use, in order of preference (default: strongest first). */
+    /**
+     * SASL mechanisms to use, in order of preference (default: strongest first, SCRAM before
+     * PLAIN: only a SCRAM login leaves keys a WebSocket `restore()` can use).
+     */
     mechanisms?: string[];
     /** BOSH `wait` in seconds (default 60). */
     wait?: number;
@@ -26,8 +29,16 @@ export interface ConnectionOptions {
     withCredentials?: boolean;
     /** Stop at BINDREQUIRED after authentication; then call `bind()`. */
     explicitResourceBinding?: boolean;
-    /** Keep the session in sessionStorage so a reloaded page can `restore()` it. */
+    /**
+     * Keep the session in sessionStorage so a reloaded page can `restore()` it. Over WebSocket
+     * the snapshot holds the stream management id and counters (the inbound count written after
+     * every delivery), the unacknowledged stanzas and the SCRAM keys of the login — never the
+     * password; after a PLAIN or ANONYMOUS login it holds no keys and `restore()` refuses it
+     * (`no-scram-keys`).
+     */
     keepalive?: boolean;
+    /** WebSocket: XEP-0198 stream management (acks, resumption after a dropped socket) where the server offers it (default true). */
+    streamManagement?: boolean;
     /** Extra HTTP headers on every request. */
     customHeaders?: Record<string, string>;
     /** Highest SCRAM iteration count accepted from the server (default 100000, at least 4096); above it, AUTHFAIL `iteration-count-too-high`. */
@@ -98,8 +109,8 @@ export class SessionError extends Error {
     private constructor();
     /** Always `'SessionError'`. */
     name: 'SessionError';
-    /** Why there is nothing to restore: no sessionStorage, no stored session, a snapshot that does not check out, another JID, a session another page holds, or a kind of session this call cannot continue. */
-    reason: 'no-storage' | 'no-session' | 'bad-snapshot' | 'jid-mismatch' | 'session-in-use' | 'not-bosh';
+    /** Why there is nothing to restore: no sessionStorage, no stored session, a snapshot that does not check out, another JID, a session another page holds, or (WebSocket) a stored session without SCRAM keys to authenticate with: a PLAIN or ANONYMOUS login cannot be restored over WebSocket, log in again. */
+    reason: 'no-storage' | 'no-session' | 'bad-snapshot' | 'jid-mismatch' | 'session-in-use' | 'no-scram-keys';
     /** The same as `reason`, for code that reads every error's `condition`. */
     condition: string;
 }
@@ -193,6 +204,12 @@ export class Builder {
 }
 
 
+/** Which transport a connection speaks. */
+export type Transport = 'websocket' | 'bosh';
+
+/** A service URL: `ws://`/`wss://` (WebSocket, RFC 7395) or `http://`/`https://` (BOSH), absolute or relative to the page. */
+export type ServiceUrl = string;
+
 /**
  * Where XEP-0156 discovery reads a domain's host-meta files; the second
  * argument of `Connection.discover` and members of the `{ domain }` form of
@@ -234,7 +251,7 @@ export interface DomainService {
 }
 
 /**
- * An XMPP connection over BOSH. `new Connection(service, options)`, or
+ * An XMPP connection over WebSocket or BOSH. `new Connection(service, options)`, or
  * `new Connection({ domain }, options)` to find the service by XEP-0156
  * discovery.
  */
@@ -310,11 +327,17 @@ export class Connection {
      */
     flush(): void;
     /**
-     * Creates a connection to the BOSH service at `service`: an http(s) URL,
-     * absolute or relative to the page (for example `/http-bind`).
+     * Creates a connection to `service`: a `ws://`/`wss://` URL speaks
+     * WebSocket (RFC 7395), an `http://`/`https://` URL BOSH, absolute or
+     * relative to the page (for example `/http-bind`). A non-empty list is
+     * an order of preference: when a service fails before stream features
+     * arrive (a WebSocket that cannot be opened or closes first), `connect`
+     * goes on with the next one without reporting that failure (CONNECTING
+     * is reported for each service tried); `transport` and `service` say
+     * which one is used.
      * `options` is an object of `ConnectionOptions`. A wrong type throws a
-     * `TypeError`; an unknown key, a bad value, an unknown mechanism or a
-     * service URL that is not http(s) a `RangeError`.
+     * `TypeError`; an unknown key, a bad value, an unknown mechanism, an
+     * empty list or a URL of another scheme a `RangeError`.
      *
      * With `{ domain }` instead of a URL, the first `connect()` runs
      * `Connection.discover(domain)` and uses what it found, WebSocket
@@ -324,7 +347,7 @@ export class Connection {
      * service the stored session was on. Handlers and timed handlers added
      * before that carry over. Until then `service` is `''`.
      */
-    constructor(service: string | DomainService, options?: ConnectionOptions);
+    constructor(service: ServiceUrl | readonly ServiceUrl[] | DomainService, options?: ConnectionOptions);
     /**
      * Stops sending new bodies; stanzas keep queueing.
      */
@@ -344,11 +367,15 @@ export class Connection {
      * `sessionStorage` (`keepalive: true`). Throws a `SessionError` (with a
      * `reason`) when there is no sessionStorage, no stored session, one for
      * another bare JID than `jid`, one still used by a live page (a
-     * duplicated tab), or the service is not BOSH. Otherwise like `attach`:
-     * ATTACHED at once, and the promise settles when the server answered
-     * (ATTACHFAIL if it no longer knows the session). The requests the old
-     * page had not seen answered are resent first with their own rids and
-     * bytes, so nothing is lost or duplicated. `wait`, `hold` and `wind`
+     * duplicated tab), or, over WebSocket, one without SCRAM keys
+     * (`no-scram-keys`: the login was PLAIN or ANONYMOUS; log in again).
+     * Otherwise like `attach`: ATTACHED at once, and the promise settles
+     * when the server answered (ATTACHFAIL if it no longer knows the
+     * session). BOSH: the requests the old page had not seen answered are
+     * resent first with their own rids and bytes. WebSocket: a new socket,
+     * SCRAM with the stored keys, XEP-0198 `<resume/>`; the stanzas the
+     * server had not acknowledged are resent once, and it resends what the
+     * old page had not counted. Nothing is lost or duplicated. `wait`, `hold` and `wind`
      * are accepted for Strophe.js compatibility; the stored, negotiated
      * values are used.
      */
@@ -412,7 +439,7 @@ export class Connection {
      */
     readonly paused: boolean;
     /**
-     * Called with the text of every response body received.
+     * Called with the text of every response body (BOSH) or frame (WebSocket) received.
      */
     get rawInput(): ((xml: string) => void) | undefined;
     /**
@@ -420,7 +447,7 @@ export class Connection {
      */
     set rawInput(value: ((xml: string) => void) | null);
     /**
-     * Called with the text of every request body sent.
+     * Called with the text of every request body (BOSH) or frame (WebSocket) sent.
      */
     get rawOutput(): ((xml: string) => void) | undefined;
     /**
@@ -428,10 +455,26 @@ export class Connection {
      */
     set rawOutput(value: ((xml: string) => void) | null);
     /**
-     * The BOSH service URL (absolute; it changes after a `see-other-uri`
-     * redirect). `''` for a `{ domain }` connection before discovery.
+     * The service URL in use (absolute; of a list, the one connected to; it
+     * changes after a `see-other-uri` redirect). `''` for a `{ domain }`
+     * connection before discovery.
      */
     readonly service: string;
+    /**
+     * The transport of the service in use: `'websocket'` or `'bosh'`.
+     */
+    readonly transport: Transport;
+    /**
+     * Called when XEP-0198 stream management could not resume a stream
+     * (`<failed/>`): `stanzas` were sent but never acknowledged and may not
+     * have arrived (a new session follows, CONNECTED). Without it a warning
+     * is logged.
+     */
+    get onUnacknowledged(): ((stanzas: Element[], condition: string) => void) | undefined;
+    /**
+     * Sets the `onUnacknowledged` hook (a function, or `null` to remove it).
+     */
+    set onUnacknowledged(value: ((stanzas: Element[], condition: string) => void) | null);
     /**
      * Replaces the console as the destination of the library's messages:
      * `log(level, message)` (`null` gives the console back).

@@ -30,7 +30,12 @@
 #      with the npm plugins strophejs-plugin-disco and -roster (Vite 8 and esbuild apps aliasing
 #      strophe.js to it) and a static page on Strophe.js's documented API; and `make docs`
 #      (scripts/docs.sh --no-build: TypeDoc of its .d.ts, cargo doc -D missing_docs)
-#   5. against ejabberd too (scripts/ejabberd.sh): tests/js/ejabberd.test.mjs (SCRAM logins), and
+#   3b. node tests/js/websocket.test.mjs: WebSocket (RFC 7395) against two Prosodys it starts itself
+#      (PROSODY_WS=1 and PROSODY_WS=sasl2): logins with frames counted (CDP), a socket killed
+#      mid-stream and resumed (XEP-0198), fallback of a service list to BOSH, zero-loss reloads,
+#      no password in sessionStorage
+#   5. against ejabberd too (EJABBERD_WS=1 scripts/ejabberd.sh: WebSocket and mod_stream_mgmt on
+#      beside BOSH): tests/js/ejabberd.test.mjs (SCRAM logins), WS_SERVER=ejabberd websocket.test.mjs, and
 #      BOSH_SERVER=ejabberd tests/js/keepalive.test.mjs / restore.test.mjs / bfcache.test.mjs
 #      (zero-loss reloads, the restore's shape, the back-forward cache; the pages stay on the
 #      Prosody origin and use ejabberd cross-origin)
@@ -114,6 +119,8 @@ run "background tab: hidden 45 s with intensive timer throttling, server inactiv
   node tests/js/background.test.mjs
 run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails over between two Prosody nodes (tests/js/nginx.test.mjs)" \
   node tests/js/nginx.test.mjs
+run "WebSocket against Prosody with and without SASL2 (its own instances): logins with frames counted, a killed socket resumed, fallback to BOSH, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20, no password stored (tests/js/websocket.test.mjs)" \
+  node tests/js/websocket.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
   node tests/js/errors.test.mjs
 run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \
@@ -129,11 +136,11 @@ run "the Strophe.js drop-in from the tarball: disco + roster plugins (Vite 8, es
 run "the API reference builds: TypeDoc of the package's .d.ts, rustdoc -D missing_docs (scripts/docs.sh --no-build)" \
   scripts/docs.sh --no-build
 
-step "ejabberd (hosts with SCRAM-SHA-256 and SCRAM-SHA-512 credentials)"
-if scripts/ejabberd.sh start "$EJ_STATE"; then
+step "ejabberd (hosts with SCRAM-SHA-256 and SCRAM-SHA-512 credentials; WebSocket and mod_stream_mgmt on)"
+if EJABBERD_WS=1 scripts/ejabberd.sh start "$EJ_STATE"; then
   # shellcheck disable=SC1091
   . "$EJ_STATE/env"
-  export EJABBERD_BOSH_URL EJABBERD_SHA256_DOMAIN EJABBERD_SHA512_DOMAIN
+  export EJABBERD_BOSH_URL EJABBERD_SHA256_DOMAIN EJABBERD_SHA512_DOMAIN EJABBERD_WS_URL
   run "SCRAM-SHA-256/512 logins against ejabberd (tests/js/ejabberd.test.mjs)" \
     node tests/js/ejabberd.test.mjs
   # The page is served by Prosody (still running) and talks to ejabberd's BOSH cross-origin.
@@ -145,6 +152,8 @@ if scripts/ejabberd.sh start "$EJ_STATE"; then
     env BOSH_SERVER=ejabberd node tests/js/bfcache.test.mjs
   run "faults survived against ejabberd (BOSH_SERVER=ejabberd tests/js/faults.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/faults.test.mjs
+  run "WebSocket against ejabberd: logins, a killed socket resumed, fallback, zero-loss reloads, no password stored (WS_SERVER=ejabberd tests/js/websocket.test.mjs)" \
+    env WS_SERVER=ejabberd node tests/js/websocket.test.mjs
   scripts/ejabberd.sh stop "$EJ_STATE"
 else
   failed=$((failed + 1)); failures+=("ejabberd start")

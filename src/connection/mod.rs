@@ -633,6 +633,22 @@ impl Connection {
         &self.url
     }
 
+    /// Changes the service URL (and with it the transport, as in [`new`])
+    /// while no session is active: a shell with a list of services falls
+    /// back to the next one with it. Handlers, timers and options stay.
+    ///
+    /// [`new`]: Connection::new
+    pub fn set_service(&mut self, url: &str) -> Result<(), CommandError> {
+        if !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+            return Err(CommandError::InvalidState(
+                "service changed while a session is active",
+            ));
+        }
+        self.kind = Kind::of_url(url);
+        url.clone_into(&mut self.url);
+        Ok(())
+    }
+
     /// The options.
     pub fn options(&self) -> &Options {
         &self.options

@@ -14,7 +14,15 @@
 //! | `[2, id, isError, condition, tree]` | the answer to a tracked stanza |
 //! | `[3, id, reason]` | a tracked stanza got no answer (`timeout`, `disconnected`, `session-moved`) |
 //! | `[4, timerId]` | a timed handler is due |
-//! | `[5, attemptId, rid, url, body, contentType, [[name, value]…], withCredentials, keepalive]` | an HTTP request to make |
+//! | `[5, attemptId, rid, url, body, contentType, [[name, value]…], withCredentials, keepalive]` | an HTTP request to make (BOSH) |
+//! | `[6, 0, url]` / `[6, 1, text]` / `[6, 2]` | WebSocket: open a socket (subprotocol `xmpp`) / send one text frame / close the socket |
+//! | `[7, condition, [tree…]]` | XEP-0198 `<failed/>`: stanzas sent but never acknowledged, which may be lost |
+//!
+//! The service may be a list (one URL a line, in order of preference): a
+//! `connect` whose service fails before stream features arrived (a
+//! WebSocket that cannot be opened or closes first) starts again on the
+//! next one; the CONNFAIL and DISCONNECTED of the failed one are not
+//! reported.
 //!
 //! A `tree` is an element as `[name, [attribute name, value, …], [child…]]`, a child being a
 //! tree or a string of text: the JavaScript layer builds DOM nodes from it directly, which is
@@ -24,10 +32,11 @@
 use crate::connection::handlers::{unhandled_iq_reply, HandlerId, Handlers, Matcher};
 use crate::connection::{
     self as core, stanza_error_condition, CommandError, Event, Options, Snapshot, Status,
-    OPTION_KINDS,
+    WsSnapshot, OPTION_KINDS,
 };
 use crate::json::{self, Value};
 use crate::rand::RandomSource;
+use crate::websocket::Transmit as WsTransmit;
 use crate::xml::Element;
 use std::time::Duration;
 
@@ -38,7 +47,10 @@ pub mod op {
     pub const CONNECT: u32 = 1;
     /// `attach(jid = a, b = "sid\nrid\nwait\nhold\nwind")` (empty: absent).
     pub const ATTACH: u32 = 2;
-    /// `restore(snapshot JSON = a)`.
+    /// `restore(snapshot JSON = a)`: a BOSH [`Snapshot`] or, with
+    /// `"transport":"websocket"`, a [`WsSnapshot`] (refused with
+    /// `no-scram-keys` when it has none); the service of the list it
+    /// belongs to is chosen.
     pub const RESTORE: u32 = 3;
     /// `adopt(snapshot JSON = a, queued stanzas to keep from = n)`.
     pub const ADOPT: u32 = 4;
@@ -104,6 +116,8 @@ pub mod get {
     pub const ANONYMOUS_OK: u32 = 12;
     /// The number of stanzas queued in the snapshot (for `adopt`).
     pub const QUEUED: u32 = 13;
+    /// The transport: `websocket` or `bosh`.
+    pub const TRANSPORT: u32 = 14;
 }
 
 /// Inputs of [`Driver::input`] that are not an HTTP status.
@@ -116,13 +130,39 @@ pub mod input {
     pub const ALL_LOST: i32 = -3;
     /// The timer fired.
     pub const TIMEOUT: i32 = -4;
+    /// The WebSocket opened.
+    pub const WS_OPEN: i32 = -5;
+    /// A WebSocket text frame arrived (the text).
+    pub const WS_FRAME: i32 = -6;
+    /// The WebSocket closed or could not be opened.
+    pub const WS_CLOSED: i32 = -7;
 }
+
+/// The statuses that end a login or session (the JavaScript layer's
+/// `FAILED`): a `connect` that reaches one is over.
+const FAILED: [Status; 6] = [
+    Status::Error,
+    Status::ConnFail,
+    Status::AuthFail,
+    Status::Disconnected,
+    Status::ConnTimeout,
+    Status::AttachFail,
+];
 
 /// The core and the handler table behind the JavaScript boundary.
 pub struct Driver {
     conn: core::Connection,
     handlers: Handlers<()>,
     prepared: Option<Element>,
+    /// The services in order of preference (the first is the core's).
+    services: Vec<String>,
+    /// The index of the service in use.
+    current: usize,
+    /// The JID and password of the `connect` in progress, for a fallback
+    /// to the next service; dropped once connected or failed for good.
+    login: Option<(String, Option<String>)>,
+    /// A fallback is under way: the failed service's DISCONNECTED starts it.
+    falling_back: bool,
 }
 
 /// Milliseconds (a JavaScript number) as a `Duration`; negative or NaN is 0.
@@ -177,15 +217,32 @@ fn opt(s: &str) -> Option<u32> {
 }
 
 impl Driver {
-    /// A driver for the BOSH service at `service` (absolute), with options
-    /// as the JSON the JavaScript layer checked ([`Options::from_json`]).
+    /// A driver for `service`: absolute URLs, one a line, in order of
+    /// preference (`ws(s)://` WebSocket, else BOSH), with options as the
+    /// JSON the JavaScript layer checked ([`Options::from_json`]).
     pub fn new(service: &str, options: &str, rng: Box<dyn RandomSource>) -> Result<Driver, String> {
         let options = Options::from_json(options).map_err(|e| String::from(e.what()))?;
+        let services: Vec<String> = service.split('\n').map(str::to_owned).collect();
         Ok(Driver {
-            conn: core::Connection::new(service, options, rng),
+            conn: core::Connection::new(services[0].as_str(), options, rng),
             handlers: Handlers::default(),
             prepared: None,
+            services,
+            current: 0,
+            login: None,
+            falling_back: false,
         })
+    }
+
+    /// Back to the first service for a new `connect` or `restore`.
+    fn first_service(&mut self, url: Option<&str>) {
+        let i = url
+            .and_then(|u| self.services.iter().position(|s| s == u))
+            .unwrap_or(0);
+        if self.conn.set_service(&self.services[i]).is_ok() {
+            self.current = i;
+        }
+        self.falling_back = false;
     }
 
     /// The core (for tests).
@@ -199,7 +256,15 @@ impl Driver {
         let now = ms(now);
         let c = &mut self.conn;
         match op {
-            op::CONNECT => done(c.connect(a, (n == 1.0).then_some(b))),
+            op::CONNECT => {
+                let password = (n == 1.0).then_some(b);
+                self.first_service(None);
+                let r = self.conn.connect(a, password);
+                self.login = r
+                    .is_ok()
+                    .then(|| (a.to_owned(), password.map(str::to_owned)));
+                done(r)
+            }
             op::ATTACH => {
                 let mut f = b.split('\n');
                 let sid = f.next().unwrap_or("");
@@ -214,11 +279,34 @@ impl Driver {
                     None => bad("bad-options", "rid must be a positive integer"),
                 }
             }
-            op::RESTORE | op::ADOPT => match Snapshot::from_json(a) {
-                Err(_) => bad("bad-snapshot", "unreadable snapshot"),
-                Ok(s) if op == op::RESTORE => done(c.restore(&s)),
-                Ok(s) => done(c.adopt(&s, n as usize)),
-            },
+            op::RESTORE | op::ADOPT => {
+                let Ok(v) = json::parse(a) else {
+                    return bad("bad-snapshot", "unreadable snapshot");
+                };
+                if op == op::RESTORE && WsSnapshot::is_ws(&v) {
+                    return match WsSnapshot::from_json_value(&v) {
+                        Err(_) => bad("bad-snapshot", "unreadable snapshot"),
+                        Ok(s) if s.scram.is_none() => bad(
+                            "no-scram-keys",
+                            "the login (PLAIN or ANONYMOUS) left no SCRAM keys to resume with: log in again",
+                        ),
+                        Ok(s) => {
+                            self.login = None;
+                            self.first_service(Some(&s.service));
+                            done(self.conn.restore_ws(&s))
+                        }
+                    };
+                }
+                match Snapshot::from_json_value(&v) {
+                    Err(_) => bad("bad-snapshot", "unreadable snapshot"),
+                    Ok(s) if op == op::RESTORE => {
+                        self.login = None;
+                        self.first_service(Some(s.session.service()));
+                        done(self.conn.restore(&s))
+                    }
+                    Ok(s) => done(self.conn.adopt(&s, n as usize)),
+                }
+            }
             op::RELINQUISH => {
                 c.relinquish(a);
                 String::new()
@@ -295,6 +383,9 @@ impl Driver {
             input::OVERSIZED => c.handle_oversized_response(now, id),
             input::ALL_LOST => c.handle_all_lost(now),
             input::TIMEOUT => c.handle_timeout(now),
+            input::WS_OPEN => c.handle_ws_open(now),
+            input::WS_FRAME => c.handle_ws_frame(now, text),
+            input::WS_CLOSED => c.handle_ws_closed(now),
             s => c.handle_response(now, id, u16::try_from(s).unwrap_or(0), text),
         }
     }
@@ -305,8 +396,17 @@ impl Driver {
     /// here if it is an IQ get/set.
     pub fn poll(&mut self, now: f64, transmit: bool) -> String {
         let mut out = String::from("[");
-        match self.conn.poll_event() {
+        let ev = loop {
+            match self.conn.poll_event() {
+                Some(Event::Status { status, .. }) if self.fall_back(status) => continue,
+                ev => break ev,
+            }
+        };
+        match ev {
             Some(Event::Status { status, condition }) => {
+                if matches!(status, Status::Connected) || FAILED.contains(&status) {
+                    self.login = None;
+                }
                 out.push_str("0,");
                 json::write_u64(&mut out, status as u64);
                 if let Some(c) = condition {
@@ -354,12 +454,38 @@ impl Driver {
                 json::write_u64(&mut out, id);
             }
             None => {
-                let t = if transmit {
-                    self.conn.poll_transmit(ms(now))
-                } else {
-                    None
-                };
-                let Some(t) = t else {
+                if let Some(u) = self.conn.poll_unacknowledged() {
+                    out.push_str("7,");
+                    json::write_str(&mut out, &u.condition);
+                    out.push_str(",[");
+                    for (i, el) in u.stanzas.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        write_tree(el, &mut out);
+                    }
+                    out.push_str("]]");
+                    return out;
+                }
+                if !transmit {
+                    return String::new();
+                }
+                if let Some(t) = self.conn.poll_ws_transmit() {
+                    match t {
+                        WsTransmit::Open { url } => {
+                            out.push_str("6,0,");
+                            json::write_str(&mut out, &url);
+                        }
+                        WsTransmit::Frame(text) => {
+                            out.push_str("6,1,");
+                            json::write_str(&mut out, &text);
+                        }
+                        WsTransmit::Close => out.push_str("6,2"),
+                    }
+                    out.push(']');
+                    return out;
+                }
+                let Some(t) = self.conn.poll_transmit(ms(now)) else {
                     return String::new();
                 };
                 out.push_str("5,");
@@ -391,6 +517,34 @@ impl Driver {
         out
     }
 
+    /// Whether the status event `status` is the failure of a service of the
+    /// list before stream features, which is not reported: its CONNFAIL is
+    /// dropped, and its DISCONNECTED starts the same login on the next
+    /// service.
+    fn fall_back(&mut self, status: Status) -> bool {
+        match status {
+            Status::ConnFail => {
+                self.falling_back = self.login.is_some()
+                    && !self.conn.features_seen()
+                    && self.current + 1 < self.services.len();
+                self.falling_back
+            }
+            Status::Disconnected if self.falling_back => {
+                self.falling_back = false;
+                let Some((jid, password)) = self.login.clone() else {
+                    return false;
+                };
+                self.current += 1;
+                let ok = self.conn.set_service(&self.services[self.current]).is_ok()
+                    && self.conn.connect(&jid, password.as_deref()).is_ok();
+                // A failed restart (it cannot, the JID connected before) is
+                // reported as the DISCONNECTED it is.
+                ok
+            }
+            _ => false,
+        }
+    }
+
     /// A getter (see [`get`]).
     pub fn get(&self, now: f64, what: u32) -> String {
         let c = &self.conn;
@@ -402,7 +556,11 @@ impl Driver {
             get::CONNECTED => flag(c.connected()),
             get::PAUSED => flag(c.paused()),
             get::SERVICE => c.service().into(),
-            get::SNAPSHOT => c.snapshot().map(|s| s.to_json()).unwrap_or_default(),
+            get::SNAPSHOT => match c.snapshot() {
+                Some(s) => s.to_json(),
+                None => c.ws_snapshot().map(|s| s.to_json()).unwrap_or_default(),
+            },
+            get::TRANSPORT => c.transport_kind().name().into(),
             get::QUEUED => c
                 .snapshot()
                 .map(|s| num(s.session.queued.len() as u64))
@@ -489,7 +647,7 @@ fn matcher(a: &str) -> Option<Matcher> {
 /// Helpers without a connection (see the numbers): `0` checks a JID (empty:
 /// invalid, `n`: with a node, `d`: a bare domain); `1` reads a prebind answer
 /// (JSON `{"jid","sid","rid"}` or `!message`); `2` says whether a snapshot is
-/// readable (`1`/`0`); `3` lists the options as `name:kind,…` and the SASL
+/// readable, BOSH or WebSocket (`1`/`0`); `3` lists the options as `name:kind,…` and the SASL
 /// mechanisms, `|`-separated, then the least SCRAM iteration count.
 pub fn util(what: u32, a: &str) -> String {
     match what {
@@ -510,7 +668,7 @@ pub fn util(what: u32, a: &str) -> String {
             }
             Err(m) => String::from("!") + &m,
         },
-        2 => flag(Snapshot::from_json(a).is_ok()),
+        2 => flag(Snapshot::from_json(a).is_ok() || WsSnapshot::from_json(a).is_ok()),
         3 => {
             let mut out = String::new();
             for (i, (name, kind)) in OPTION_KINDS.iter().enumerate() {
@@ -651,6 +809,8 @@ mod tests {
         );
         assert!(util(1, "nonsense").starts_with('!'));
         assert_eq!(util(2, "{"), "0");
+        let ws = "{\"v\":1,\"transport\":\"websocket\",\"jid\":\"a@b/c\",\"service\":\"ws://b/ws\",\"url\":\"ws://b/ws\",\"sm\":{\"id\":\"x\",\"h\":0,\"acked\":0,\"unacked\":[]}}";
+        assert_eq!(util(2, ws), "1");
         let list = util(3, "");
         let parts: Vec<&str> = list.split('|').collect();
         assert_eq!(parts.len(), 3);
@@ -658,5 +818,131 @@ mod tests {
         assert!(parts[0].starts_with("mechanisms:2,wait:3,"));
         assert!(parts[1].contains("SCRAM-SHA-512") && parts[1].contains("ANONYMOUS"));
         assert_eq!(parts[2], "4096");
+    }
+
+    /// Every output until there is none, parsed.
+    fn drain(d: &mut Driver) -> Vec<serde_json::Value> {
+        let mut v = Vec::new();
+        loop {
+            let out = d.poll(0.0, true);
+            if out.is_empty() {
+                return v;
+            }
+            v.push(json(&out));
+        }
+    }
+
+    #[test]
+    fn a_websocket_service_asks_for_a_socket_then_frames() {
+        let mut d = Driver::new("ws://example.org/ws", "{}", Box::new(XorShift::new(3))).unwrap();
+        assert_eq!(d.get(0.0, get::TRANSPORT), "websocket");
+        assert_eq!(
+            d.command(0.0, op::CONNECT, "alice@example.org", "pw", 1.0),
+            ""
+        );
+        let out = drain(&mut d);
+        assert_eq!(
+            out,
+            [
+                serde_json::json!([0, 1]),
+                serde_json::json!([6, 0, "ws://example.org/ws"])
+            ]
+        );
+        d.input(1.0, 0.0, input::WS_OPEN, "");
+        let out = drain(&mut d);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0][0].clone(), out[0][1].clone()), (6.into(), 1.into()));
+        assert!(out[0][2].as_str().unwrap().starts_with("<open "), "{out:?}");
+        // The server's features offer nothing usable: a frame is an input.
+        d.input(2.0, 0.0, input::WS_FRAME, "<b/><c/>");
+        let out = drain(&mut d);
+        assert!(
+            out.iter().any(|e| e[0] == 0 && e[1] == 2),
+            "CONNFAIL: {out:?}"
+        );
+        assert!(
+            out.iter().any(|e| *e == serde_json::json!([6, 2])),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_list_falls_back_when_the_websocket_closes_before_features() {
+        let mut d = Driver::new(
+            "ws://example.org/ws\nhttp://example.org/http-bind",
+            "{}",
+            Box::new(XorShift::new(3)),
+        )
+        .unwrap();
+        d.command(0.0, op::CONNECT, "alice@example.org", "pw", 1.0);
+        drain(&mut d);
+        d.input(1.0, 0.0, input::WS_CLOSED, "");
+        let out = drain(&mut d);
+        // Neither CONNFAIL nor DISCONNECTED: CONNECTING again, then the
+        // first BOSH request with the next service.
+        assert_eq!(out[0], serde_json::json!([0, 1]), "{out:?}");
+        assert_eq!(out[1][0], 5, "{out:?}");
+        assert_eq!(out[1][3], "http://example.org/http-bind");
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(d.get(0.0, get::TRANSPORT), "bosh");
+        assert_eq!(d.get(0.0, get::SERVICE), "http://example.org/http-bind");
+        // The last service failing is reported (nothing after it).
+        let id = out[1][1].as_f64().unwrap();
+        d.input(2.0, id, 404, "");
+        let out = drain(&mut d);
+        assert!(
+            out.iter().any(|e| e[0] == 0 && e[1] == 2),
+            "CONNFAIL: {out:?}"
+        );
+        // A new connect starts with the first service again.
+        d.command(3.0, op::CONNECT, "alice@example.org", "pw", 1.0);
+        assert_eq!(d.get(0.0, get::TRANSPORT), "websocket");
+    }
+
+    #[test]
+    fn a_websocket_failure_after_features_is_not_a_fallback() {
+        let mut d = Driver::new(
+            "ws://example.org/ws\nhttp://example.org/http-bind",
+            "{}",
+            Box::new(XorShift::new(3)),
+        )
+        .unwrap();
+        d.command(0.0, op::CONNECT, "alice@example.org", "pw", 1.0);
+        drain(&mut d);
+        d.input(1.0, 0.0, input::WS_OPEN, "");
+        drain(&mut d);
+        d.input(
+            2.0,
+            0.0,
+            input::WS_FRAME,
+            "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='example.org' id='s' version='1.0'/>",
+        );
+        d.input(
+            3.0,
+            0.0,
+            input::WS_FRAME,
+            "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+        );
+        drain(&mut d);
+        d.input(4.0, 0.0, input::WS_CLOSED, "");
+        let out = drain(&mut d);
+        assert!(
+            out.iter().any(|e| e[0] == 0 && e[1] == 2),
+            "CONNFAIL: {out:?}"
+        );
+        assert!(
+            out.iter().any(|e| e[0] == 0 && e[1] == 6),
+            "DISCONNECTED: {out:?}"
+        );
+        assert_eq!(d.get(0.0, get::TRANSPORT), "websocket");
+    }
+
+    #[test]
+    fn a_websocket_snapshot_without_scram_keys_is_refused_with_its_reason() {
+        let mut d = Driver::new("ws://example.org/ws", "{}", Box::new(XorShift::new(3))).unwrap();
+        let snap = "{\"v\":1,\"transport\":\"websocket\",\"jid\":\"a@example.org/r\",\"service\":\"ws://example.org/ws\",\"url\":\"ws://example.org/ws\",\"sm\":{\"id\":\"x\",\"h\":0,\"acked\":0,\"unacked\":[]}}";
+        let r = d.command(0.0, op::RESTORE, snap, "", 0.0);
+        assert!(r.starts_with("!no-scram-keys\t"), "{r}");
+        assert_eq!(d.get(0.0, get::STATUS), "6");
     }
 }

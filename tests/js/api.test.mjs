@@ -237,15 +237,17 @@ async function inPage({ bosh, domain, anon }) {
     r.push(reason(), reason(`bob@${domain}`));
     await live.disconnect();
     r.push(reason());
+    // A WebSocket connection reads the same storage (nothing stored now).
+    const wsConn = new Connection('wss://example.org/xmpp-websocket', { keepalive: true });
     let ws = null;
     try {
-      new Connection('wss://example.org/xmpp-websocket', { keepalive: true });
+      wsConn.restore();
     } catch (e) {
       ws = e;
     }
     return {
       ok: r.join() === 'no-session,bad-snapshot,session-in-use,jid-mismatch,no-session'
-        && ws instanceof RangeError && ws.message.includes('WebSocket is not supported yet'),
+        && wsConn.transport === 'websocket' && ws?.name === 'SessionError' && ws.reason === 'no-session',
       r, ws: String(ws),
     };
   });

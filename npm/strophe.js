@@ -510,7 +510,8 @@ export class TimedHandler {
 const toTree = (s) => (s instanceof Builder ? s.tree() : typeof s === 'string' ? toElement(s) : s);
 
 /**
- * `new Strophe.Connection(service, options)`: Strophe.js's connection over xmpp-wasm's (BOSH).
+ * `new Strophe.Connection(service, options)`: Strophe.js's connection over xmpp-wasm's (BOSH, or
+ * WebSocket for a ws:/wss: service or the `protocol` option).
  * Each connect/attach/restore runs on a fresh core connection made with this one's options (plus
  * `wait`/`hold`/`route` given to `connect`), so reconnecting after DISCONNECTED works as in Strophe.js.
  * Handlers follow Strophe.js: they are dropped at DISCONNECTED and by `reset()`.
@@ -518,8 +519,14 @@ const toTree = (s) => (s instanceof Builder ? s.tree() : typeof s === 'string' ?
 export class Connection {
   constructor(service, options = {}) {
     if (typeof service !== 'string') throw new TypeError('Strophe.Connection: the service must be a URL string');
-    if (options.protocol || options.worker) {
-      throw new RangeError(`xmpp-wasm/strophe: the option ${options.protocol ? 'protocol' : 'worker'} (WebSocket) is not supported: BOSH only`);
+    if (options.worker) throw new RangeError('xmpp-wasm/strophe: the option worker (a SharedWorker) is not supported');
+    // As Strophe.js: a ws:/wss: service speaks WebSocket; `protocol` ('ws' or 'wss') makes a
+    // relative service a WebSocket URL on the page's host.
+    if (options.protocol !== undefined) {
+      if (options.protocol !== 'ws' && options.protocol !== 'wss') throw new RangeError(`xmpp-wasm/strophe: the option protocol must be 'ws' or 'wss', got ${String(options.protocol)}`);
+      if (!/^[a-z][a-z0-9+.-]*:/i.test(service)) {
+        service = `${options.protocol}://${globalThis.location?.host}${service.startsWith('/') ? '' : '/'}${service}`;
+      }
     }
     this.service = service;
     this.options = options;
@@ -535,6 +542,7 @@ export class Connection {
     this.features = null; // the core does not expose the stream features
     const core = {};
     for (const [k, v] of Object.entries(options)) {
+      if (k === 'protocol') continue; // applied to the service above
       if (k === 'mechanisms') core.mechanisms = v.map(mechanismName);
       else if (k === 'cookies') setCookies(v);
       else if (CORE_OPTIONS.has(k)) core[k] = v;

@@ -85,6 +85,16 @@ function options(v) {
         if (check.optUint(value, what, want, U32) < known.min) throw check.bad(what, want, value, true);
         break;
       }
+      case 9: { // Reconnect: a boolean or {initialDelay, maxDelay, maxAttempts}
+        if (typeof value === 'boolean') break;
+        const r = check.optObject(value, what) ?? {};
+        const LIMITS = ['initialDelay', 'maxDelay', 'maxAttempts'];
+        for (const k of Object.keys(r)) {
+          if (!LIMITS.includes(k)) throw new RangeError(`${what}.${k} is not a reconnect limit (the limits are ${LIMITS.join(', ')})`);
+          check.optUint(r[k], `${what}.${k}`, k === 'maxAttempts' ? 'a non-negative integer' : 'a non-negative integer number of milliseconds', U32);
+        }
+        break;
+      }
     }
     given[name] = value;
   }
@@ -519,6 +529,15 @@ export class Connection {
     return this.#cb.rawInput;
   }
 
+  /** `f(stanzas, condition)`: sent stanzas a lost session may not have delivered (reconnect, stream management). */
+  get onUnacknowledged() {
+    return this.#cb.unacknowledged;
+  }
+
+  set onUnacknowledged(f) {
+    this.#cb.unacknowledged = check.optFn(f, 'Connection.onUnacknowledged');
+  }
+
   set rawInput(f) {
     this.#cb.rawInput = check.optFn(f, 'Connection.rawInput');
   }
@@ -586,7 +605,11 @@ export class Connection {
   /** Delivers what the core has queued (before a new connect/attach/restore replaces the callbacks). */
   #flushEvents() {
     let ev;
-    while ((ev = this.#core.poll(this.#now(), false))) this.#deliver(JSON.parse(ev));
+    while ((ev = this.#core.poll(this.#now(), false))) {
+      const e = JSON.parse(ev);
+      if (e[0] === 6) this.#unacknowledged(e);
+      else this.#deliver(e);
+    }
   }
 
   /** Drains the core: events (callbacks run in between), then requests, then the timer. */
@@ -597,6 +620,7 @@ export class Connection {
     while ((out = this.#core.poll(this.#now(), !this.#released))) {
       const ev = JSON.parse(out);
       if (ev[0] === 5) this.#start(ev);
+      else if (ev[0] === 6) this.#unacknowledged(ev);
       else this.#deliver(ev);
     }
     this.#confirmAttached();
@@ -669,6 +693,9 @@ export class Connection {
         if (status === Status.DISCONNECTED) {
           waiting = this.#disconnectPromise;
           this.#disconnectPromise = [];
+          this.#abortAll();
+        } else if (status === Status.RECONNECTING) {
+          // The lost session's requests: the new one starts afresh.
           this.#abortAll();
         }
         const cb = this.#cb.connect;
@@ -768,6 +795,25 @@ export class Connection {
         }
         break;
       }
+    }
+  }
+
+  /** `[6, condition, [tree…]]`: stanzas a lost session may not have delivered, to `onUnacknowledged`. */
+  #unacknowledged([, condition, trees]) {
+    const f = this.#cb.unacknowledged;
+    if (!f) return;
+    const stanzas = [];
+    for (const t of trees) {
+      try {
+        stanzas.push(fromTree(t));
+      } catch (e) {
+        this.#report('converting a stanza to DOM', e);
+      }
+    }
+    try {
+      f(stanzas, condition);
+    } catch (e) {
+      this.#report('onUnacknowledged', e);
     }
   }
 

@@ -102,6 +102,8 @@ run "restore in one round trip: one new request carries the ping, nothing waits 
   node tests/js/restore.test.mjs
 run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
   node tests/js/bfcache.test.mjs
+run "reconnect: Prosody killed mid-session and restarted, CONNECTED again, every message once (tests/js/reconnect.test.mjs, its own Prosody)" \
+  node tests/js/reconnect.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \
   node tests/js/errors.test.mjs
 run "JavaScript mistakes get clear errors: the same in firefox-esr via geckodriver (errors.test.mjs --firefox)" \

@@ -361,6 +361,10 @@ pub struct Session {
     /// [`Session::space_next_request`] was called and no request with
     /// stanzas has left since.
     spacing_armed: bool,
+    /// What the session held when it closed: the bodies of requests whose
+    /// answer never came, and the stanzas still queued
+    /// ([`Session::take_lost`]).
+    lost: (Vec<String>, Vec<String>),
 }
 
 impl Session {
@@ -400,6 +404,7 @@ impl Session {
             last_failure: None,
             spacing_until: None,
             spacing_armed: false,
+            lost: (Vec::new(), Vec::new()),
         }
     }
 
@@ -486,6 +491,20 @@ impl Session {
     /// Stanzas queued and not yet sent.
     pub fn queued(&self) -> &[String] {
         &self.queue
+    }
+
+    /// Transmit ids continue after `previous`'s (a new session replacing a
+    /// lost one): a late answer or error for one of the old session's
+    /// requests matches nothing here.
+    pub fn continue_ids_from(&mut self, previous: &Session) {
+        self.next_id = self.next_id.max(previous.next_id);
+    }
+
+    /// After the session closed: the bodies of the requests whose answer
+    /// never came (their stanzas may or may not have reached the server)
+    /// and the stanzas that were still queued (never sent). Taken once.
+    pub fn take_lost(&mut self) -> (Vec<String>, Vec<String>) {
+        std::mem::take(&mut self.lost)
     }
 
     /// The highest rid the server acknowledged (XEP-0124 §9.1), when it uses
@@ -1466,8 +1485,13 @@ impl Session {
             return;
         }
         self.state = State::Closed;
-        self.in_flight.clear();
-        self.queue.clear();
+        let sent = self
+            .in_flight
+            .drain(..)
+            .filter(|r| r.response.is_none())
+            .map(|r| r.body)
+            .collect();
+        self.lost = (sent, std::mem::take(&mut self.queue));
         self.condition.clone_from(&condition);
         self.events.push_back(Event::Closed { condition });
     }

@@ -353,6 +353,7 @@ impl Driver {
                 out.push_str("4,");
                 json::write_u64(&mut out, id);
             }
+            None if self.unacknowledged(&mut out) => {}
             None => {
                 let t = if transmit {
                     self.conn.poll_transmit(ms(now))
@@ -389,6 +390,25 @@ impl Driver {
         }
         out.push(']');
         out
+    }
+
+    /// `6,condition,[tree…]`: stanzas a lost session may not have
+    /// delivered ([`crate::connection::Connection::poll_unacknowledged`]).
+    fn unacknowledged(&mut self, out: &mut String) -> bool {
+        let Some(u) = self.conn.poll_unacknowledged() else {
+            return false;
+        };
+        out.push_str("6,");
+        json::write_str(out, &u.condition);
+        out.push_str(",[");
+        for (i, el) in u.stanzas.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_tree(el, out);
+        }
+        out.push(']');
+        true
     }
 
     /// A getter (see [`get`]).

@@ -87,7 +87,8 @@ function options(v) {
       }
       case 9: { // Reconnect: a boolean or {initialDelay, maxDelay, maxAttempts}
         if (typeof value === 'boolean') break;
-        const r = check.optObject(value, what) ?? {};
+        if (typeof value !== 'object' || Array.isArray(value)) throw check.bad(what, 'a boolean or an object { initialDelay, maxDelay, maxAttempts }', value, false);
+        const r = value;
         const LIMITS = ['initialDelay', 'maxDelay', 'maxAttempts'];
         for (const k of Object.keys(r)) {
           if (!LIMITS.includes(k)) throw new RangeError(`${what}.${k} is not a reconnect limit (the limits are ${LIMITS.join(', ')})`);

@@ -116,9 +116,16 @@ impl Log {
 /// Advances the fake clock deadline by deadline until `until`, logging.
 fn run_until(h: &mut Harness, log: &mut Log, until: Duration, stop: impl Fn(&Harness) -> bool) {
     log.take(h);
+    let mut same_instant = 0;
     while h.now < until && !stop(h) {
         match h.conn.poll_timeout() {
             Some(t) if t <= until => {
+                same_instant = if t <= h.now { same_instant + 1 } else { 0 };
+                assert!(
+                    same_instant < 1_000,
+                    "a storm: the clock stands still at {:?}",
+                    h.now
+                );
                 h.now = h.now.max(t);
                 h.conn.handle_timeout(h.now);
                 h.run();
@@ -467,6 +474,11 @@ fn rate_ceiling_with_a_server_that_drops_every_session() {
     while h.now < Duration::from_secs(600) {
         if h.conn.status() == Status::Connected && !h.server.terminated {
             cycles += 1;
+            assert!(
+                cycles <= h.now.as_secs() + 2,
+                "a storm: {cycles} sessions by {:?}",
+                h.now
+            );
             let replies = h.server.forget_session();
             h.deliver(replies);
             log.take(&h);

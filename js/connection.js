@@ -88,6 +88,17 @@ function options(v) {
         if (check.optUint(value, what, want, U32) < known.min) throw check.bad(what, want, value, true);
         break;
       }
+      case 9: { // Reconnect: a boolean or {initialDelay, maxDelay, maxAttempts}
+        if (typeof value === 'boolean') break;
+        if (typeof value !== 'object' || Array.isArray(value)) throw check.bad(what, 'a boolean or an object { initialDelay, maxDelay, maxAttempts }', value, false);
+        const r = value;
+        const LIMITS = ['initialDelay', 'maxDelay', 'maxAttempts'];
+        for (const k of Object.keys(r)) {
+          if (!LIMITS.includes(k)) throw new RangeError(`${what}.${k} is not a reconnect limit (the limits are ${LIMITS.join(', ')})`);
+          check.optUint(r[k], `${what}.${k}`, k === 'maxAttempts' ? 'a non-negative integer' : 'a non-negative integer number of milliseconds', U32);
+        }
+        break;
+      }
     }
     given[name] = value;
   }
@@ -172,7 +183,7 @@ export class Connection {
   #requests = new Map();
   /** The WebSocket (websocket.js), when the core asked for one. */
   #socket = null;
-  /** Called with `(stanzas, condition)` after a stream management `<failed/>`. */
+  /** Called with `(stanzas, condition)`: sent stanzas a lost session may not have delivered (a stream management `<failed/>`, a reconnect). */
   #onUnacked = null;
   #origin;
   #scheduled = false;
@@ -577,7 +588,7 @@ export class Connection {
     return this.#get(G_TRANSPORT);
   }
 
-  /** Called with `(stanzas, condition)` when stream management could not resume: stanzas that may be lost. */
+  /** Called with `(stanzas, condition)` when sent stanzas may not have arrived: stream management could not resume, or `reconnect` replaced a lost session. */
   get onUnacknowledged() {
     return this.#onUnacked ?? undefined;
   }
@@ -687,7 +698,10 @@ export class Connection {
   /** Delivers what the core has queued (before a new connect/attach/restore replaces the callbacks). */
   #flushEvents() {
     let ev;
-    while ((ev = this.#core.poll(this.#now(), false))) this.#deliver(JSON.parse(ev));
+    while ((ev = this.#core.poll(this.#now(), false))) {
+      const e = JSON.parse(ev);
+      this.#deliver(e);
+    }
   }
 
   /** Drains the core: events (callbacks run in between), then requests, then the timer. */
@@ -858,6 +872,9 @@ export class Connection {
           waiting = this.#disconnectPromise;
           this.#disconnectPromise = [];
           this.#abortAll();
+        } else if (status === Status.RECONNECTING) {
+          // The lost session's requests: the new one starts afresh.
+          this.#abortAll();
         }
         const cb = this.#cb.connect;
         if (cb) {
@@ -943,7 +960,7 @@ export class Connection {
         const [, condition, trees] = ev;
         const f = this.#onUnacked;
         if (!f) {
-          this.#log(LogLevel.WARN, `stream management could not resume (${condition}): ${trees.length} stanza(s) may be lost`);
+          this.#log(LogLevel.WARN, `the session was lost (${condition}): ${trees.length} sent stanza(s) may not have arrived`);
           break;
         }
         try {

@@ -43,6 +43,27 @@ export interface ConnectionOptions {
     customHeaders?: Record<string, string>;
     /** Highest SCRAM iteration count accepted from the server (default 100000, at least 4096); above it, AUTHFAIL `iteration-count-too-high`. */
     maxScramIterations?: number;
+    /**
+     * Reconnect a live session lost to the network or the server (default off): `true`, or
+     * limits. Status RECONNECTING, then waits drawn from [0, min(maxDelay, initialDelay·2^n)]
+     * (never less than 1 s between attempts), then a new login with the credentials kept in
+     * memory (or, over WebSocket, a stream resumption); CONNECTED again (ATTACHED "resumed"
+     * after a resumption). Stanzas sent meanwhile are sent on the new session; those that may
+     * not have arrived go to `onUnacknowledged`. `disconnect()` ends it at once; after
+     * `maxAttempts` failed attempts, CONNFAIL then DISCONNECTED. No reconnect after AUTHFAIL
+     * or for attached/restored BOSH sessions (no credentials).
+     */
+    reconnect?: boolean | ReconnectLimits;
+}
+
+/** The limits of `reconnect`. */
+export interface ReconnectLimits {
+    /** Cap of the first wait, ms (default 1000); doubles per attempt. */
+    initialDelay?: number;
+    /** Largest cap, ms (default 30000). */
+    maxDelay?: number;
+    /** Attempts before giving up (default 0: never). */
+    maxAttempts?: number;
 }
 
 /** `callback(status, condition)` of connect/attach/restore/prebind. */
@@ -465,10 +486,12 @@ export class Connection {
      */
     readonly transport: Transport;
     /**
-     * Called when XEP-0198 stream management could not resume a stream
-     * (`<failed/>`): `stanzas` were sent but never acknowledged and may not
-     * have arrived (a new session follows, CONNECTED). Without it a warning
-     * is logged.
+     * Called with stanzas that were sent but may not have arrived: the
+     * unacknowledged ones of a stream XEP-0198 could not resume
+     * (`<failed/>`; a new session follows, CONNECTED), those in BOSH
+     * requests a lost session never answered (with `reconnect`), and, when
+     * reconnecting gives up, those sent while reconnecting. Resend what
+     * matters (a resend may duplicate). Without it a warning is logged.
      */
     get onUnacknowledged(): ((stanzas: Element[], condition: string) => void) | undefined;
     /**

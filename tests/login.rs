@@ -478,6 +478,7 @@ fn option_kinds_list_every_option() {
             | OptionKind::Count
             | OptionKind::Iterations => "4242",
             OptionKind::Headers => "{\"X-A\":\"b\"}",
+            OptionKind::Reconnect => "{\"initialDelay\":5,\"maxDelay\":9,\"maxAttempts\":2}",
         };
         // A flag that defaults to true (streamManagement) is read when
         // false changes it.

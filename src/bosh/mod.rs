@@ -384,6 +384,10 @@ pub struct Session {
     fallbacks_used: usize,
     /// Nodes the creation request left after a failure, not yet polled.
     failed_nodes: Vec<String>,
+    /// What the session held when it closed: the bodies of requests whose
+    /// answer never came, and the stanzas still queued
+    /// ([`Session::take_lost`]).
+    lost: (Vec<String>, Vec<String>),
 }
 
 impl Session {
@@ -427,6 +431,7 @@ impl Session {
             fallback_urls: Vec::new(),
             fallbacks_used: 0,
             failed_nodes: Vec::new(),
+            lost: (Vec::new(), Vec::new()),
         }
     }
 
@@ -513,6 +518,20 @@ impl Session {
     /// Stanzas queued and not yet sent.
     pub fn queued(&self) -> &[String] {
         &self.queue
+    }
+
+    /// Transmit ids continue after `previous`'s (a new session replacing a
+    /// lost one): a late answer or error for one of the old session's
+    /// requests matches nothing here.
+    pub fn continue_ids_from(&mut self, previous: &Session) {
+        self.next_id = self.next_id.max(previous.next_id);
+    }
+
+    /// After the session closed: the bodies of the requests whose answer
+    /// never came (their stanzas may or may not have reached the server)
+    /// and the stanzas that were still queued (never sent). Taken once.
+    pub fn take_lost(&mut self) -> (Vec<String>, Vec<String>) {
+        std::mem::take(&mut self.lost)
     }
 
     /// The highest rid the server acknowledged (XEP-0124 §9.1), when it uses
@@ -1599,8 +1618,13 @@ impl Session {
             return;
         }
         self.state = State::Closed;
-        self.in_flight.clear();
-        self.queue.clear();
+        let sent = self
+            .in_flight
+            .drain(..)
+            .filter(|r| r.response.is_none())
+            .map(|r| r.body)
+            .collect();
+        self.lost = (sent, std::mem::take(&mut self.queue));
         self.condition.clone_from(&condition);
         self.events.push_back(Event::Closed { condition });
     }

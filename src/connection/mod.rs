@@ -27,6 +27,7 @@
 
 pub mod handlers;
 pub mod prebind;
+pub mod reconnect;
 pub mod tracker;
 
 use crate::b64;
@@ -147,6 +148,9 @@ pub struct Options {
     /// Over WebSocket, enable XEP-0198 stream management (with resumption)
     /// when the server offers it (default `true`).
     pub stream_management: bool,
+    /// Reconnect a lost live session ([`reconnect`]); `None` (the default)
+    /// leaves it to the application.
+    pub reconnect: Option<reconnect::Policy>,
 }
 
 /// What JavaScript must give for an option of [`Options`]: the web shell
@@ -173,6 +177,9 @@ pub enum OptionKind {
     /// A SASL SCRAM iteration count: a whole number from
     /// [`sasl::MIN_ITERATIONS`] to 2^32 - 1.
     Iterations,
+    /// `true`, `false`, or an object with the whole numbers
+    /// `initialDelay`, `maxDelay` (milliseconds) and `maxAttempts`.
+    Reconnect,
 }
 
 /// Every option of [`Options`] by its JavaScript (camelCase) name, with the
@@ -193,6 +200,7 @@ pub const OPTION_KINDS: &[(&str, OptionKind)] = &[
     ("customHeaders", OptionKind::Headers),
     ("maxScramIterations", OptionKind::Iterations),
     ("streamManagement", OptionKind::Bool),
+    ("reconnect", OptionKind::Reconnect),
 ];
 
 /// The version of [`Snapshot`]'s stored format.
@@ -305,11 +313,41 @@ impl Options {
                 }
                 "maxScramIterations" => o.max_scram_iterations = num()?,
                 "streamManagement" => o.stream_management = flag()?,
+                "reconnect" => o.reconnect = reconnect_policy(v)?,
                 _ => return Err(JsonError::Unknown(name.clone())),
             }
         }
         Ok(o)
     }
+}
+
+/// The `reconnect` option: `true`/`false`, or `{initialDelay, maxDelay,
+/// maxAttempts}` (each optional).
+fn reconnect_policy(v: &Value) -> Result<Option<reconnect::Policy>, JsonError> {
+    const KEY: &str = "reconnect";
+    if let Some(on) = v.as_bool() {
+        return Ok(on.then(reconnect::Policy::default));
+    }
+    let Value::Obj(members) = v else {
+        return Err(JsonError::Field(KEY));
+    };
+    let mut p = reconnect::Policy::default();
+    for (name, value) in members {
+        if *value == Value::Null {
+            continue;
+        }
+        let n = value
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(JsonError::Field(KEY))?;
+        match name.as_str() {
+            "initialDelay" => p.initial_delay = Duration::from_millis(n.into()),
+            "maxDelay" => p.max_delay = Duration::from_millis(n.into()),
+            "maxAttempts" => p.max_attempts = n,
+            _ => return Err(JsonError::Unknown(name.clone())),
+        }
+    }
+    Ok(Some(p))
 }
 
 impl Default for Options {
@@ -332,6 +370,7 @@ impl Default for Options {
             max_scram_iterations: sasl::DEFAULT_MAX_ITERATIONS,
             request_spacing: c.request_spacing,
             stream_management: true,
+            reconnect: None,
         }
     }
 }
@@ -435,6 +474,8 @@ enum Phase {
         id: String,
     },
     Connected,
+    /// A live session was lost; the next attempt waits for its backoff.
+    Reconnecting,
     Disconnecting,
     Disconnected,
 }
@@ -491,6 +532,11 @@ pub struct Connection {
     /// `Close` of a redirect or a failed stream), delivered before anything
     /// of the new one.
     retired: Vec<websocket::Transmit>,
+    /// The reconnect policy's state, when the option is on.
+    backoff: Option<reconnect::Backoff>,
+    /// A recoverable stream error of a live session: the transport's close
+    /// that follows is a loss to reconnect from.
+    stream_error: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -508,6 +554,7 @@ impl Connection {
     /// A new, idle connection to the BOSH service at `url`.
     pub fn new(url: impl Into<String>, options: Options, rng: Box<dyn RandomSource>) -> Self {
         let url = url.into();
+        let backoff = options.reconnect.map(reconnect::Backoff::new);
         Connection {
             kind: Kind::of_url(&url),
             url,
@@ -539,6 +586,8 @@ impl Connection {
             unacknowledged: Vec::new(),
             features_seen: false,
             retired: Vec::new(),
+            backoff,
+            stream_error: None,
         }
     }
 
@@ -672,6 +721,8 @@ impl Connection {
         self.reset_login();
         self.scram_keys = None;
         self.sm.reset();
+        self.backoff = self.options.reconnect.map(reconnect::Backoff::new);
+        self.stream_error = None;
         self.credentials = Credentials {
             username: jid.node().map(str::to_owned),
             password: password.map(str::to_owned),
@@ -957,12 +1008,18 @@ impl Connection {
     /// Queues a stanza. Top-level `message`, `presence` and `iq` without a
     /// namespace get `jabber:client`.
     pub fn send(&mut self, now: Duration, mut stanza: Element) -> Result<(), CommandError> {
-        let Some(transport) = self.transport.as_mut().filter(|s| !s.is_closed()) else {
-            return Err(CommandError::InvalidState("send without a session"));
-        };
         if stanza.ns().is_none() && matches!(stanza.name.as_str(), "message" | "presence" | "iq") {
             stanza.set_attr("xmlns", ns::CLIENT);
         }
+        if self.reconnecting && !matches!(self.phase, Phase::Disconnecting) {
+            // Reconnecting: held for the new (or resumed) session, sent
+            // once it is up, in order.
+            self.held.push(stanza);
+            return Ok(());
+        }
+        let Some(transport) = self.transport.as_mut().filter(|s| !s.is_closed()) else {
+            return Err(CommandError::InvalidState("send without a session"));
+        };
         if transport.kind() == Kind::WebSocket && !matches!(self.phase, Phase::Connected) {
             // Not before the stream is bound or resumed (over BOSH the
             // stanza waits in the session's queue instead).
@@ -1087,6 +1144,20 @@ impl Connection {
     pub fn disconnect(&mut self, reason: Option<&str>) {
         match self.phase {
             Phase::Idle | Phase::Disconnected | Phase::Disconnecting => return,
+            Phase::Reconnecting => {
+                // Waiting for the next attempt: nothing is on the wire, the
+                // loop ends here.
+                if let Some(b) = self.backoff.as_mut() {
+                    b.cancel();
+                }
+                self.reconnecting = false;
+                self.held.clear();
+                self.phase = Phase::Disconnected;
+                self.set_status(Status::Disconnecting, reason.map(str::to_owned));
+                self.drain_tracker();
+                self.set_status(Status::Disconnected, None);
+                return;
+            }
             _ => {}
         }
         self.phase = Phase::Disconnecting;
@@ -1158,6 +1229,11 @@ impl Connection {
         for id in self.timers.due(now) {
             self.events.push_back(Event::Timer { id });
         }
+        if matches!(self.phase, Phase::Reconnecting)
+            && self.backoff.as_mut().is_some_and(|b| b.take_due(now))
+        {
+            self.start_attempt();
+        }
         self.pump();
     }
 
@@ -1175,9 +1251,17 @@ impl Connection {
     pub fn poll_timeout(&self) -> Option<Duration> {
         [
             self.transport.as_ref().and_then(Transport::poll_timeout),
-            self.sm.poll_timeout(),
+            // Its deadlines act only on a live stream (pump, handle_timeout):
+            // while reconnecting a past one would spin the timer.
+            self.sm
+                .poll_timeout()
+                .filter(|_| matches!(self.phase, Phase::Connected) && !self.resuming),
             self.tracker.next_deadline(),
             self.timers.next_deadline(),
+            self.backoff
+                .as_ref()
+                .filter(|_| matches!(self.phase, Phase::Reconnecting))
+                .and_then(reconnect::Backoff::due),
         ]
         .into_iter()
         .flatten()
@@ -1228,9 +1312,38 @@ impl Connection {
             return;
         }
         let was_disconnecting = matches!(self.phase, Phase::Disconnecting);
+        let condition = condition.or_else(|| self.stream_error.take());
+        self.stream_error = None;
+        // The reconnect option: a live session lost to the network or the
+        // server, or a failed attempt, waits for the next attempt.
+        let live = matches!(self.phase, Phase::Connected) && !self.attaching;
+        if self.backoff.is_some()
+            && !was_disconnecting
+            && !self.failed
+            && (live || self.reconnecting)
+            && self.can_log_in_again()
+            && condition.as_deref().is_some_and(reconnect::recoverable)
+        {
+            if live {
+                self.on_lost(condition.clone());
+            }
+            let now = self.now;
+            let rng = &mut *self.rng;
+            if self
+                .backoff
+                .as_mut()
+                .and_then(|b| b.schedule(now, rng))
+                .is_some()
+            {
+                self.phase = Phase::Reconnecting;
+                return;
+            }
+            // maxAttempts reached: CONNFAIL and DISCONNECTED below.
+        }
         // Only a lost socket is resumed: not a stream the server closed or
         // ended with an error, nor one we closed over a protocol error.
         if condition.as_deref() == Some("remote-connection-failed")
+            && self.backoff.is_none()
             && !was_disconnecting
             && !self.failed
             && matches!(self.phase, Phase::Connected)
@@ -1247,6 +1360,13 @@ impl Connection {
             && self.follow_redirect()
         {
             return;
+        }
+        if self.reconnecting && !self.held.is_empty() {
+            // Sent while reconnecting and never on the wire.
+            self.unacknowledged.push(Unacknowledged {
+                condition: condition.clone().unwrap_or_else(|| "disconnected".into()),
+                stanzas: std::mem::take(&mut self.held),
+            });
         }
         if let (Some(c), false) = (condition, was_disconnecting || self.failed) {
             let status = if self.attaching {
@@ -1354,6 +1474,11 @@ impl Connection {
                 self.fail(Status::ConnFail, &cond);
                 return;
             }
+            if self.backoff.is_some() && reconnect::recoverable(&cond) {
+                // The close that follows is a loss to reconnect from.
+                self.stream_error = Some(cond);
+                return;
+            }
             self.set_status(Status::ConnFail, Some(cond));
             self.failed = true;
             return;
@@ -1449,7 +1574,8 @@ impl Connection {
         };
         let rng = &mut self.rng;
         let mut nonce = || rng.token(24);
-        let selected = match (&self.scram_keys, self.resuming) {
+        let keys_only = self.resuming || self.credentials.password.is_none();
+        let selected = match (&self.scram_keys, keys_only) {
             // A resumption authenticates with the keys of the login it
             // continues (no PBKDF2; after a restore, no password exists).
             (Some(keys), true) => {
@@ -1483,7 +1609,7 @@ impl Connection {
             }
         };
         self.mechanism_name = Some(mech.name());
-        if !self.resuming {
+        if !self.resuming && !self.reconnecting {
             // A resumption is not a login: ATTACHED or RECONNECTING says
             // what happens.
             self.set_status(Status::Authenticating, None);
@@ -2048,6 +2174,10 @@ impl Connection {
                     self.queue_raw(stanza);
                 }
                 if std::mem::take(&mut self.reconnecting) {
+                    let now = self.now;
+                    if let Some(b) = self.backoff.as_mut() {
+                        b.on_connected(now);
+                    }
                     self.set_status(Status::Attached, Some("resumed".into()));
                 }
                 self.release_held();
@@ -2098,6 +2228,102 @@ impl Connection {
         }
     }
 
+    /// Whether a new login needs nothing the application must give again:
+    /// the password in memory, the SCRAM keys, or an anonymous login.
+    fn can_log_in_again(&self) -> bool {
+        let c = &self.credentials;
+        !c.domain.is_empty()
+            && (c.password.is_some() || self.scram_keys.is_some() || c.username.is_none())
+    }
+
+    /// A live session was lost and will be reconnected: RECONNECTING, and
+    /// what may not have arrived is told ([`Connection::poll_unacknowledged`]).
+    fn on_lost(&mut self, condition: Option<String>) {
+        let now = self.now;
+        if let Some(b) = self.backoff.as_mut() {
+            b.on_lost(now);
+        }
+        let mut lost = Vec::new();
+        let mut unsent = Vec::new();
+        if let Some(s) = self.bosh_mut() {
+            // The stanzas of requests whose answer never came may or may not
+            // have reached the server; those still queued were never sent
+            // and go with the new session.
+            let (bodies, queued) = s.take_lost();
+            for body in &bodies {
+                if let Ok(b) = xml::parse(body) {
+                    lost.extend(b.elements().filter(|e| sm::is_stanza(e)).cloned());
+                }
+            }
+            unsent = queued
+                .iter()
+                .filter_map(|q| xml::parse_standalone(q).ok())
+                .collect();
+        }
+        let resumable = self.kind == Kind::WebSocket && self.sm.resumable();
+        if self.kind == Kind::WebSocket && !resumable {
+            lost.extend(
+                self.sm
+                    .unacked()
+                    .filter_map(|s| xml::parse_standalone(s).ok()),
+            );
+        }
+        if !resumable {
+            // A new session: the answers awaited will not come.
+            self.drain_tracker();
+        }
+        if !lost.is_empty() {
+            self.unacknowledged.push(Unacknowledged {
+                condition: condition
+                    .clone()
+                    .unwrap_or_else(|| "remote-connection-failed".into()),
+                stanzas: lost,
+            });
+        }
+        unsent.append(&mut self.held);
+        self.held = unsent;
+        self.reconnecting = true;
+        self.set_status(Status::Reconnecting, condition);
+    }
+
+    /// The backoff is over: resume the WebSocket stream when stream
+    /// management allows it, else start a fresh session and log in again.
+    fn start_attempt(&mut self) {
+        if self.kind == Kind::WebSocket && self.sm.resumable() && self.start_resume() {
+            return;
+        }
+        let domain = self.credentials.domain.clone();
+        // A fresh session creation: where the service is a list of cluster
+        // nodes, this is where the new session's node is picked.
+        let mut next = match self.new_transport(&domain, None) {
+            Ok(t) => t,
+            Err(e) => {
+                self.phase = Phase::Features {
+                    authenticated: false,
+                };
+                self.on_closed(Some(e.condition().to_owned()));
+                return;
+            }
+        };
+        if let (Transport::Bosh(n), Some(old)) = (&mut next, self.bosh()) {
+            n.continue_ids_from(old);
+        }
+        next.start();
+        self.replace_transport(next);
+        self.sm.reset();
+        self.sasl2 = false;
+        self.bind2 = false;
+        self.sm_offered = false;
+        self.resuming = false;
+        self.mechanism = None;
+        self.mechanism_name = None;
+        self.session_required = false;
+        self.failed = false;
+        self.phase = Phase::Features {
+            authenticated: false,
+        };
+    }
+
     fn become_connected(&mut self) {
         self.phase = Phase::Connected;
         if self.kind == Kind::WebSocket && self.options.stream_management && self.sm_offered {
@@ -2107,6 +2333,11 @@ impl Connection {
             self.queue(enable);
         } else {
             self.sm.reset();
+        }
+        self.reconnecting = false;
+        let now = self.now;
+        if let Some(b) = self.backoff.as_mut() {
+            b.on_connected(now);
         }
         self.set_status(Status::Connected, None);
         self.release_held();

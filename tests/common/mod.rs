@@ -454,6 +454,25 @@ impl Server {
         v
     }
 
+    /// The server process dies: the requests it held are never answered
+    /// (their transmit ids are returned: their connections reset), and
+    /// nothing answers from now on (`quirks.unreachable`).
+    pub fn kill(&mut self) -> Vec<u64> {
+        self.quirks.unreachable = true;
+        self.held.drain(..).map(|(id, _)| id).collect()
+    }
+
+    /// The session ends on the server side (its node restarted, or it timed
+    /// out): the held requests and every later one get HTTP 404, as
+    /// Prosody answers an unknown sid. Returns the answers to deliver.
+    pub fn forget_session(&mut self) -> Vec<(u64, u16, String)> {
+        self.terminated = true;
+        self.held
+            .drain(..)
+            .map(|(id, _)| (id, 404, String::new()))
+            .collect()
+    }
+
     /// Queues a stanza for the client and answers a held request with it.
     pub fn push(&mut self, stanza: &str) -> Vec<(u64, u16, String)> {
         self.outbox.push(stanza.to_owned());

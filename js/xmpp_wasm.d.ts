@@ -257,7 +257,9 @@ export interface DiscoveryOptions {
  * was read over https, insecure (ws:, http:) links are left out.
  */
 export interface DiscoveredServices {
+    /** The WebSocket URLs (`ws:`/`wss:`), in the order found. */
     websocket: string[];
+    /** The BOSH URLs (`http:`/`https:`), in the order found. */
     bosh: string[];
 }
 
@@ -267,7 +269,9 @@ export interface DiscoveredServices {
  * host-meta (see `DiscoveryOptions.origin`).
  */
 export interface DomainService {
+    /** The XMPP domain whose host-meta names the services (a host name, optionally with a port). */
     domain: string;
+    /** Where to read host-meta instead of the domain itself (see `DiscoveryOptions.origin`). */
     origin?: string | null;
 }
 

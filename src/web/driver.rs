@@ -47,8 +47,8 @@ pub mod op {
     pub const CONNECT: u32 = 1;
     /// `attach(jid = a, b = "sid\nrid\nwait\nhold\nwind")` (empty: absent).
     pub const ATTACH: u32 = 2;
-    /// `restore(snapshot JSON = a)`: a BOSH [`Snapshot`] or, with
-    /// `"transport":"websocket"`, a [`WsSnapshot`] (refused with
+    /// `restore(snapshot JSON = a)`: a BOSH [`Snapshot`](crate::connection::Snapshot) or, with
+    /// `"transport":"websocket"`, a [`WsSnapshot`](crate::connection::WsSnapshot) (refused with
     /// `no-scram-keys` when it has none); the service of the list it
     /// belongs to is chosen.
     pub const RESTORE: u32 = 3;

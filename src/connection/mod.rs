@@ -21,6 +21,12 @@
 //! anything else BOSH (inputs [`Connection::handle_response`],
 //! [`Connection::handle_transport_error`], ...).
 //!
+//! A BOSH service may be a cluster: the URLs of one domain's connection
+//! managers joined by single spaces ([`bosh::Nodes`]). Each new session
+//! (connect, reconnect) picks a node at random, the others being the
+//! creation request's fallbacks; nodes it left, and the node of a lost
+//! session, cool down; a restore goes back to the snapshot's node.
+//!
 //! Every login step is queued while the previous response is processed, so it
 //! leaves in the very next `poll_transmit`: a login takes the minimum number of
 //! HTTP round trips and never waits for a timer.
@@ -482,7 +488,11 @@ enum Phase {
 
 /// One XMPP connection. See the module documentation for the driving rules.
 pub struct Connection {
+    /// The service, or the node in use of a cluster.
     url: String,
+    /// The cluster's nodes, when the service is one; its error when the
+    /// list is not a valid one (reported by `connect`).
+    nodes: Result<Option<bosh::Nodes>, bosh::BoshError>,
     kind: Kind,
     options: Options,
     rng: Box<dyn RandomSource>,
@@ -551,13 +561,16 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// A new, idle connection to the BOSH service at `url`.
+    /// A new, idle connection to the service at `url`: a BOSH or WebSocket
+    /// URL, or a BOSH cluster (node URLs joined by single spaces; an invalid
+    /// list makes `connect` fail with `bad-options`).
     pub fn new(url: impl Into<String>, options: Options, rng: Box<dyn RandomSource>) -> Self {
-        let url = url.into();
+        let (url, nodes) = parse_service(url.into());
         let backoff = options.reconnect.map(reconnect::Backoff::new);
         Connection {
             kind: Kind::of_url(&url),
             url,
+            nodes,
             options,
             rng,
             transport: None,
@@ -677,14 +690,24 @@ impl Connection {
         self.bosh()
     }
 
-    /// The service URL (BOSH or WebSocket).
+    /// The service URL (BOSH or WebSocket); of a cluster, the node of the
+    /// session (or of the last one).
     pub fn service(&self) -> &str {
-        &self.url
+        match self.bosh() {
+            Some(s) if self.cluster().is_some() => &s.config().url,
+            _ => &self.url,
+        }
     }
 
-    /// Changes the service URL (and with it the transport, as in [`new`])
-    /// while no session is active: a shell with a list of services falls
-    /// back to the next one with it. Handlers, timers and options stay.
+    /// The cluster's nodes, when the service is one.
+    pub fn cluster(&self) -> Option<&bosh::Nodes> {
+        self.nodes.as_ref().ok().and_then(Option::as_ref)
+    }
+
+    /// Changes the service (as in [`new`]: a URL or a cluster) while no
+    /// session is active: a shell with a list of services falls back to the
+    /// next one with it. Handlers, timers and options stay; so do a
+    /// cluster's cool-downs when it is the same cluster.
     ///
     /// [`new`]: Connection::new
     pub fn set_service(&mut self, url: &str) -> Result<(), CommandError> {
@@ -693,8 +716,17 @@ impl Connection {
                 "service changed while a session is active",
             ));
         }
-        self.kind = Kind::of_url(url);
-        url.clone_into(&mut self.url);
+        let (url, nodes) = parse_service(url.to_owned());
+        if let Err(e) = &nodes {
+            return Err(CommandError::BadOption(e.to_string()));
+        }
+        let same =
+            matches!((&nodes, self.cluster()), (Ok(Some(n)), Some(o)) if n.urls() == o.urls());
+        if !same {
+            self.nodes = nodes;
+        }
+        self.kind = Kind::of_url(&url);
+        self.url = url;
         Ok(())
     }
 
@@ -806,7 +838,12 @@ impl Connection {
                 "a BOSH snapshot needs a BOSH service",
             ));
         }
-        if snapshot.session.service() != self.url {
+        let service = snapshot.session.service();
+        let ours = match self.cluster() {
+            Some(nodes) => nodes.position(service).is_some(),
+            None => service == self.url,
+        };
+        if !ours {
             // Never send this connection's headers and cookies elsewhere
             // because stored data says so: the snapshot belongs to this
             // service, and a redirected `url` must be a redirect the service
@@ -1292,6 +1329,14 @@ impl Connection {
     /// Runs the login machine on everything the transport produced, then
     /// asks for an acknowledgement if stream management wants one.
     fn pump(&mut self) {
+        if let (Ok(Some(nodes)), Some(s)) = (
+            &mut self.nodes,
+            self.transport.as_mut().and_then(Transport::bosh_mut),
+        ) {
+            while let Some(url) = s.poll_failed_node() {
+                nodes.mark_failed(&url, self.now);
+            }
+        }
         while let Some(ev) = self.transport.as_mut().and_then(Transport::poll_event) {
             match ev {
                 transport::Event::Confirmed => self.attaching = false,
@@ -1911,6 +1956,31 @@ impl WsSnapshot {
     }
 }
 
+/// A service as given: one URL, or a BOSH cluster (node URLs joined by
+/// single spaces) whose first node stands for it until a session picks one.
+/// A list that is not valid ([`bosh::Nodes::new`], or a WebSocket node) is
+/// `InvalidConfig("service")`.
+fn parse_service(service: String) -> (String, Result<Option<bosh::Nodes>, bosh::BoshError>) {
+    if !service.contains(' ') {
+        return (service, Ok(None));
+    }
+    let urls: Vec<String> = service.split(' ').map(str::to_owned).collect();
+    if urls.iter().any(|u| Kind::of_url(u) != Kind::Bosh) {
+        return (service, Err(bosh::BoshError::InvalidConfig("service")));
+    }
+    match bosh::Nodes::new(urls) {
+        Ok(n) => (n.urls()[0].clone(), Ok(Some(n))),
+        Err(e) => (service, Err(e)),
+    }
+}
+
+/// Checks a service as [`Connection::new`] takes it: a cluster must be
+/// 1..=[`bosh::MAX_NODES`] distinct BOSH URLs joined by single spaces
+/// (`InvalidConfig("service")` otherwise).
+pub fn check_service(service: &str) -> Result<(), bosh::BoshError> {
+    parse_service(service.to_owned()).1.map(|_| ())
+}
+
 impl Connection {
     fn new_transport(
         &mut self,
@@ -1919,11 +1989,24 @@ impl Connection {
     ) -> Result<Transport, CommandError> {
         match self.kind {
             Kind::Bosh => {
-                let config = self.bosh_config(domain);
+                let mut config = self.bosh_config(domain);
+                let nodes = self
+                    .nodes
+                    .as_ref()
+                    .map_err(|e| CommandError::BadOption(e.to_string()))?;
+                // A cluster: this session's node at random, the rest its
+                // creation request's fallbacks (nodes cooling down last).
+                let fallbacks = match nodes {
+                    Some(n) => n.configure(&mut config, self.now, &mut *self.rng),
+                    None => Vec::new(),
+                };
                 config
                     .validate()
                     .map_err(|e| CommandError::BadOption(e.to_string()))?;
-                Ok(Transport::Bosh(Session::new(config, self.rng.next_u64())))
+                self.url.clone_from(&config.url);
+                let mut session = Session::new(config, self.rng.next_u64());
+                session.set_fallback_urls(fallbacks);
+                Ok(Transport::Bosh(session))
             }
             Kind::WebSocket => {
                 let mut config =
@@ -2242,6 +2325,12 @@ impl Connection {
         let now = self.now;
         if let Some(b) = self.backoff.as_mut() {
             b.on_lost(now);
+        }
+        if let (Ok(Some(nodes)), Some(s)) = (&mut self.nodes, self.transport.as_ref()) {
+            // The next session prefers the other nodes.
+            if let Some(s) = s.bosh() {
+                nodes.mark_failed(&s.config().url, now);
+            }
         }
         let mut lost = Vec::new();
         let mut unsent = Vec::new();

@@ -217,12 +217,16 @@ fn opt(s: &str) -> Option<u32> {
 }
 
 impl Driver {
-    /// A driver for `service`: absolute URLs, one a line, in order of
-    /// preference (`ws(s)://` WebSocket, else BOSH), with options as the
+    /// A driver for `service`: entries one a line, in order of preference,
+    /// each an absolute URL (`ws(s)://` WebSocket, else BOSH) or a BOSH
+    /// cluster (its node URLs joined by single spaces), with options as the
     /// JSON the JavaScript layer checked ([`Options::from_json`]).
     pub fn new(service: &str, options: &str, rng: Box<dyn RandomSource>) -> Result<Driver, String> {
         let options = Options::from_json(options).map_err(|e| String::from(e.what()))?;
         let services: Vec<String> = service.split('\n').map(str::to_owned).collect();
+        for s in &services {
+            core::check_service(s).map_err(|e| e.to_string())?;
+        }
         Ok(Driver {
             conn: core::Connection::new(services[0].as_str(), options, rng),
             handlers: Handlers::default(),
@@ -236,8 +240,13 @@ impl Driver {
 
     /// Back to the first service for a new `connect` or `restore`.
     fn first_service(&mut self, url: Option<&str>) {
+        // A cluster entry holds the snapshot's node among its nodes.
         let i = url
-            .and_then(|u| self.services.iter().position(|s| s == u))
+            .and_then(|u| {
+                self.services
+                    .iter()
+                    .position(|s| s == u || s.split(' ').any(|n| n == u))
+            })
             .unwrap_or(0);
         if self.conn.set_service(&self.services[i]).is_ok() {
             self.current = i;

@@ -135,12 +135,32 @@ function serviceUrl(v, what, ws = true) {
   throw check.bad(what, WANT, v, true);
 }
 
-/** The service: one URL or a non-empty list in order of preference; the core's `\n`-joined form. */
+/** The most nodes of one cluster (the core's `bosh::MAX_NODES`). */
+const MAX_NODES = 16;
+
+/**
+ * The service: one URL or a non-empty list in order of preference, an entry of which may be an
+ * array of BOSH node URLs of one domain (a cluster: each session picks one at random). The core's
+ * form: entries `\n`-joined, a cluster's nodes joined by a space (no URL has one once resolved).
+ */
 function services(v) {
   const what = 'new Connection: service';
   if (!Array.isArray(v)) return serviceUrl(check.string(v, what), what);
   if (!v.length) throw check.bad(what, 'a URL or a non-empty array of URLs', v, true);
-  return v.map((u, i) => serviceUrl(u, `${what}[${i}]`)).join('\n');
+  return v.map((u, i) => (Array.isArray(u) ? cluster(u, `${what}[${i}]`) : serviceUrl(u, `${what}[${i}]`))).join('\n');
+}
+
+/** A cluster entry of the service list: 1 to 16 distinct BOSH URLs, space-joined. */
+function cluster(v, what) {
+  const WANT = `a non-empty array of at most ${MAX_NODES} distinct BOSH (http, https) node URLs`;
+  if (!v.length || v.length > MAX_NODES) throw check.bad(what, WANT, v, true);
+  const urls = v.map((u, j) => {
+    const s = serviceUrl(u, `${what}[${j}]`);
+    if (!/^https?:/.test(s)) throw check.bad(`${what}[${j}]`, 'a BOSH (http, https) URL: cluster nodes speak BOSH', u, true);
+    return s;
+  });
+  if (new Set(urls).size !== urls.length) throw check.bad(what, WANT, v, true);
+  return urls.join(' ');
 }
 
 /** A handler reference (an integer of at least 0). */
@@ -211,8 +231,8 @@ export class Connection {
 
   /**
    * `new Connection(service, options)`: `service` is a BOSH (http, https) or WebSocket (ws, wss)
-   * URL, absolute or relative to the page, or a list of them in order of preference; `options` a
-   * `ConnectionOptions` object.
+   * URL, absolute or relative to the page, or a list of them in order of preference whose entries
+   * may be arrays of BOSH node URLs of one domain (a cluster); `options` a `ConnectionOptions` object.
    */
   constructor(service, opts) {
     const { Core } = core();

@@ -232,6 +232,17 @@ export type Transport = 'websocket' | 'bosh';
 export type ServiceUrl = string;
 
 /**
+ * The BOSH connection-manager nodes of one XMPP domain (a cluster without a
+ * load balancer): 1 to 16 distinct `http://`/`https://` URLs. Each new
+ * session (`connect`, a reconnect) picks a node at random and stays on it;
+ * a node that fails at the network level while the session is being created
+ * is left at once for another random node and skipped by later sessions for
+ * 60 s; `restore()` goes back to the stored session's node. `to` is always
+ * the XMPP domain.
+ */
+export type ServiceCluster = readonly ServiceUrl[];
+
+/**
  * Where XEP-0156 discovery reads a domain's host-meta files; the second
  * argument of `Connection.discover` and members of the `{ domain }` form of
  * `new Connection`.
@@ -359,10 +370,15 @@ export class Connection {
      * arrive (a WebSocket that cannot be opened or closes first), `connect`
      * goes on with the next one without reporting that failure (CONNECTING
      * is reported for each service tried); `transport` and `service` say
-     * which one is used.
+     * which one is used. An entry of the list may itself be an array of
+     * BOSH node URLs of one domain (`ServiceCluster`): the outer list is the
+     * order of preference of transports, an inner array one cluster whose
+     * nodes are picked at random, e.g.
+     * `['wss://x/xmpp-websocket', ['https://n1/http-bind', 'https://n2/http-bind']]`.
      * `options` is an object of `ConnectionOptions`. A wrong type throws a
      * `TypeError`; an unknown key, a bad value, an unknown mechanism, an
-     * empty list or a URL of another scheme a `RangeError`.
+     * empty list or a URL of another scheme (a WebSocket node in a cluster,
+     * a cluster of more than 16 or repeated nodes) a `RangeError`.
      *
      * With `{ domain }` instead of a URL, the first `connect()` runs
      * `Connection.discover(domain)` and uses what it found, WebSocket
@@ -372,7 +388,7 @@ export class Connection {
      * service the stored session was on. Handlers and timed handlers added
      * before that carry over. Until then `service` is `''`.
      */
-    constructor(service: ServiceUrl | readonly ServiceUrl[] | DomainService, options?: ConnectionOptions);
+    constructor(service: ServiceUrl | readonly (ServiceUrl | ServiceCluster)[] | DomainService, options?: ConnectionOptions);
     /**
      * Stops sending new bodies; stanzas keep queueing.
      */
@@ -480,7 +496,8 @@ export class Connection {
      */
     set rawOutput(value: ((xml: string) => void) | null);
     /**
-     * The service URL in use (absolute; of a list, the one connected to; it
+     * The service URL in use (absolute; of a list, the one connected to; of
+     * a cluster, the node of the session; it
      * changes after a `see-other-uri` redirect). `''` for a `{ domain }`
      * connection before discovery.
      */

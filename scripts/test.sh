@@ -121,6 +121,8 @@ run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails ove
   node tests/js/nginx.test.mjs
 run "WebSocket against Prosody with and without SASL2 (its own instances): logins with frames counted, a killed socket resumed, fallback to BOSH, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20, no password stored (tests/js/websocket.test.mjs)" \
   node tests/js/websocket.test.mjs
+run "cluster nodes: a closed node left for another, sessions spread over two Prosody nodes, restore on the snapshot's node (tests/js/cluster.test.mjs, its own two Prosody)" \
+  node tests/js/cluster.test.mjs
 run "reconnect: Prosody killed mid-session and restarted, CONNECTED again, every message once (tests/js/reconnect.test.mjs, its own Prosody)" \
   node tests/js/reconnect.test.mjs
 run "JavaScript mistakes get clear errors: every entry point, Chromium (tests/js/errors.test.mjs)" \

@@ -93,24 +93,33 @@ impl Nodes {
     /// whose cool-down ends first first (so a session is still attempted when
     /// every node failed recently).
     pub fn order(&self, now: Duration, rng: &mut dyn RandomSource) -> Vec<String> {
-        let mut up: Vec<usize> = Vec::with_capacity(self.urls.len());
-        let mut cooling: Vec<(Duration, usize)> = Vec::new();
-        for (i, d) in self.down_until.iter().enumerate() {
-            match d {
-                Some(t) if *t > now => cooling.push((*t, i)),
-                _ => up.push(i),
+        // When each node may be used again: now for those not cooling down.
+        let key = |i: usize| match self.down_until[i] {
+            Some(t) if t > now => t,
+            _ => Duration::ZERO,
+        };
+        let mut idx: Vec<usize> = (0..self.urls.len()).collect();
+        // Fisher–Yates; at most 16 nodes, so the modulo bias of a u64 is nil.
+        for i in (1..idx.len()).rev() {
+            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+            idx.swap(i, j);
+        }
+        // Then a stable sort by that time: the nodes not cooling down stay
+        // in their uniformly random order, before the cooling ones, the
+        // soonest back first. An insertion sort: at most 16 nodes, and far
+        // less code in the wasm than the standard library's sort.
+        for i in 1..idx.len() {
+            let mut j = i;
+            while j > 0 && key(idx[j - 1]) > key(idx[j]) {
+                idx.swap(j - 1, j);
+                j -= 1;
             }
         }
-        // Fisher–Yates; at most 16 nodes, so the modulo bias of a u64 is nil.
-        for i in (1..up.len()).rev() {
-            let j = (rng.next_u64() % (i as u64 + 1)) as usize;
-            up.swap(i, j);
+        let mut out = Vec::with_capacity(idx.len());
+        for i in idx {
+            out.push(self.urls[i].clone());
         }
-        cooling.sort();
-        up.into_iter()
-            .chain(cooling.into_iter().map(|(_, i)| i))
-            .map(|i| self.urls[i].clone())
-            .collect()
+        out
     }
 
     /// Sets up a new session: `config`'s [`Config::url`] is the first node

@@ -219,14 +219,12 @@ fn opt(s: &str) -> Option<u32> {
 impl Driver {
     /// A driver for `service`: entries one a line, in order of preference,
     /// each an absolute URL (`ws(s)://` WebSocket, else BOSH) or a BOSH
-    /// cluster (its node URLs joined by single spaces), with options as the
-    /// JSON the JavaScript layer checked ([`Options::from_json`]).
+    /// cluster (its node URLs joined by single spaces; the core refuses an
+    /// invalid one at `connect`), with options as the JSON the JavaScript
+    /// layer checked ([`Options::from_json`]).
     pub fn new(service: &str, options: &str, rng: Box<dyn RandomSource>) -> Result<Driver, String> {
         let options = Options::from_json(options).map_err(|e| String::from(e.what()))?;
         let services: Vec<String> = service.split('\n').map(str::to_owned).collect();
-        for s in &services {
-            core::check_service(s).map_err(|e| e.to_string())?;
-        }
         Ok(Driver {
             conn: core::Connection::new(services[0].as_str(), options, rng),
             handlers: Handlers::default(),

@@ -92,6 +92,8 @@ async function inPage({ pkg, list, anon, origin, domain }) {
         customHeaders: { 'X-A': 'b' },
       });
       out.service = c.service;
+      // A cluster entry: its first node stands for it until a session picks one.
+      out.cluster = new m.Connection([['/http-bind', 'https://n2.example/http-bind']]).service;
       c.rawInput = null;
       c.logLevel = m.LogLevel.DEBUG;
       out.logLevel = c.logLevel;
@@ -154,6 +156,11 @@ try {
     ['new Connection([])', 'RangeError', /^new Connection: service must be a URL or a non-empty array of URLs, got/],
     ['new Connection(["wss://example.com/ws", 5])', 'TypeError', /^new Connection: service\[1\] must be a string, got number 5$/],
     ['new Connection(["wss://example.com/ws", "ftp://x/"])', 'RangeError', /^new Connection: service\[1\] must be a BOSH \(http, https\) or WebSocket/],
+    ['new Connection([[]])', 'RangeError', /^new Connection: service\[0\] must be a non-empty array of at most 16 distinct BOSH \(http, https\) node URLs, got/],
+    ['new Connection([["https://a/h", "https://a/h"]])', 'RangeError', /^new Connection: service\[0\] must be a non-empty array of at most 16 distinct BOSH/],
+    ['new Connection([Array.from({ length: 17 }, (_, i) => `https://n${i}/h`)])', 'RangeError', /^new Connection: service\[0\] must be a non-empty array of at most 16/],
+    ['new Connection(["wss://x/ws", ["https://a/h", 7]])', 'TypeError', /^new Connection: service\[1\]\[1\] must be a string, got number 7$/],
+    ['new Connection([["https://a/h", "wss://b/ws"]])', 'RangeError', /^new Connection: service\[0\]\[1\] must be a BOSH \(http, https\) URL: cluster nodes speak BOSH, got string "wss:\/\/b\/ws"$/],
     ['new Connection("/http-bind", "x")', 'TypeError', /options must be an object, null or undefined, got string "x"$/],
     ['new Connection("/http-bind", { wait: "30" })', 'TypeError', /^new Connection: options.wait must be a non-negative integer number of seconds, got string "30"$/],
     ['new Connection("/http-bind", { wait: -1 })', 'RangeError', /options.wait must be a non-negative integer number of seconds, got number -1$/],
@@ -246,6 +253,7 @@ try {
   // 3. What must still work: the checks refuse nothing valid.
   check(fine.builder === "<message to='a@b' n='1' flag='true' xmlns='jabber:client'><body>42</body><x>y</x></message>",
     `valid arguments still work: builder ${fine.builder}`, fine);
+  check(fine.cluster === `${ORIGIN}/http-bind`, `a cluster of relative and absolute nodes: ${fine.cluster}`, fine);
   check(fine.service === `${ORIGIN}/http-bind` && fine.logLevel === 0 && fine.deleted === true,
     'valid arguments still work: options, relative service URL, setters, handlers', fine);
   check(fine.anonymous === 'ANONYMOUS', `a bare domain with mechanisms: ['ANONYMOUS'] logs in anonymously`, fine);

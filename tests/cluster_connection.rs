@@ -278,3 +278,29 @@ fn an_invalid_cluster_is_refused_with_a_condition() {
     assert!(check_service(&service()).is_ok());
     assert!(check_service(A).is_ok());
 }
+
+#[test]
+fn set_service_keeps_the_cool_downs_of_the_same_cluster_only() {
+    let mut tested = 0;
+    for seed in 1..=12 {
+        let mut c = Cluster::new(seed, options());
+        c.refuse(A);
+        c.refuse(B);
+        c.connect();
+        let Some(cooling) = [A, B].into_iter().find(|u| c.urls.iter().any(|x| x == u)) else {
+            continue;
+        };
+        c.conn.disconnect(None);
+        c.run();
+        // The shell sets the first entry again before every connect.
+        c.conn.set_service(&service()).unwrap();
+        assert!(c.conn.cluster().unwrap().is_cooling(cooling, c.now));
+        // Another cluster starts afresh.
+        c.conn.set_service(&[A, B].join(" ")).unwrap();
+        assert!(!c.conn.cluster().unwrap().is_cooling(cooling, c.now));
+        c.conn.set_service(C).unwrap();
+        assert!(c.conn.cluster().is_none());
+        tested += 1;
+    }
+    assert!(tested > 0);
+}

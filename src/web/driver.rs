@@ -907,6 +907,39 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_entry_falls_back_picks_a_node_and_restores_on_the_snapshots() {
+        const LIST: &str = "ws://example.org/ws\nhttp://n1.example/h http://n2.example/h";
+        let mut d = Driver::new(LIST, "{}", Box::new(XorShift::new(3))).unwrap();
+        d.command(0.0, op::CONNECT, "alice@example.org", "pw", 1.0);
+        drain(&mut d);
+        d.input(1.0, 0.0, input::WS_CLOSED, "");
+        let out = drain(&mut d);
+        // The cluster entry: the session's first request goes to a node,
+        // the one `service` reports.
+        let url = out[1][3].as_str().unwrap().to_owned();
+        assert!(url == "http://n1.example/h" || url == "http://n2.example/h");
+        assert_eq!(d.get(0.0, get::SERVICE), url);
+        // A session on n2 (made elsewhere), restored from its snapshot by a
+        // driver of the list: the entry that holds n2, and n2 itself.
+        let mut c = core::Connection::new(
+            "http://n2.example/h",
+            Options::default(),
+            Box::new(XorShift::new(1)),
+        );
+        c.attach("alice@example.org/r", "s1", 100, None, None, None)
+            .unwrap();
+        let snap = c.snapshot().unwrap().to_json();
+        for seed in 1..=4 {
+            let mut d = Driver::new(LIST, "{}", Box::new(XorShift::new(seed))).unwrap();
+            assert_eq!(d.command(0.0, op::RESTORE, &snap, "", 0.0), "");
+            assert_eq!(d.get(0.0, get::SERVICE), "http://n2.example/h");
+            let out = drain(&mut d);
+            let t = out.iter().find(|e| e[0] == 5).unwrap();
+            assert_eq!(t[3], "http://n2.example/h");
+        }
+    }
+
+    #[test]
     fn a_websocket_failure_after_features_is_not_a_fallback() {
         let mut d = Driver::new(
             "ws://example.org/ws\nhttp://example.org/http-bind",

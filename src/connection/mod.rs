@@ -764,13 +764,7 @@ impl Connection {
         };
         self.replace_transport(transport);
         self.jid = Some(jid);
-        self.mechanism = None;
-        self.mechanism_name = None;
-        self.session_required = false;
-        self.failed = false;
-        self.phase = Phase::Features {
-            authenticated: false,
-        };
+        self.expect_features();
         self.set_status(Status::Connecting, None);
         Ok(())
     }
@@ -1460,10 +1454,7 @@ impl Connection {
         self.replace_transport(next);
         self.sasl2 = false;
         self.bind2 = false;
-        self.mechanism = None;
-        self.mechanism_name = None;
-        self.session_required = false;
-        self.failed = false;
+        self.expect_features();
         if let Some(bare) = self.jid.as_ref().map(Jid::bare) {
             // Keep the requested resource: it was not bound yet, or it will
             // be bound again.
@@ -1473,9 +1464,6 @@ impl Connection {
                 None => Some(bare),
             };
         }
-        self.phase = Phase::Features {
-            authenticated: false,
-        };
         self.set_status(Status::Redirect, Some(url));
         true
     }
@@ -2029,6 +2017,18 @@ impl Connection {
         self.transport = Some(next);
     }
 
+    /// A login that starts again from the stream features: no mechanism
+    /// chosen, no session required, nothing failed.
+    fn expect_features(&mut self) {
+        self.mechanism = None;
+        self.mechanism_name = None;
+        self.session_required = false;
+        self.failed = false;
+        self.phase = Phase::Features {
+            authenticated: false,
+        };
+    }
+
     fn reset_login(&mut self) {
         self.features_seen = false;
         self.sasl2 = false;
@@ -2167,15 +2167,9 @@ impl Connection {
         self.sm = StreamManagement::restored(&snapshot.sm);
         self.replace_transport(transport);
         self.jid = Some(jid);
-        self.mechanism = None;
-        self.mechanism_name = None;
-        self.session_required = false;
-        self.failed = false;
+        self.expect_features();
         self.resuming = true;
         self.attaching = true;
-        self.phase = Phase::Features {
-            authenticated: false,
-        };
         self.set_status(Status::Attached, None);
         Ok(())
     }
@@ -2404,13 +2398,7 @@ impl Connection {
         self.bind2 = false;
         self.sm_offered = false;
         self.resuming = false;
-        self.mechanism = None;
-        self.mechanism_name = None;
-        self.session_required = false;
-        self.failed = false;
-        self.phase = Phase::Features {
-            authenticated: false,
-        };
+        self.expect_features();
     }
 
     fn become_connected(&mut self) {

@@ -4,7 +4,7 @@
 //! The crate is split in two:
 //!
 //! * a **sans-IO core** ([`xml`], [`jid`], [`ns`], [`sasl`], [`bosh`],
-//!   [`websocket`], [`sm`], [`transport`], [`connection`], [`discovery`])
+//!   [`websocket`], [`sm`], [`transport`], [`connection`])
 //!   that never touches the network, a clock or global randomness. Time is passed in as a [`core::time::Duration`] since an origin
 //!   the caller picks; randomness comes from an injected [`rand::RandomSource`].
 //!   It compiles and is tested natively with `cargo test`.
@@ -22,7 +22,6 @@
 pub mod b64;
 pub mod bosh;
 pub mod connection;
-pub mod discovery;
 pub mod jid;
 pub mod json;
 pub mod ns;

@@ -34,7 +34,7 @@ enumerate(LogLevel, 'DEBUG INFO WARN ERROR FATAL');
 // The core's commands, getters and inputs (src/web/driver.rs: op, get, input).
 const CONNECT = 1, ATTACH = 2, RESTORE = 3, ADOPT = 4, RELINQUISH = 5, SEND = 6, PREPARE = 7, TRACK = 8,
   ADD_TIMER = 9, REMOVE_TIMER = 10, BIND = 11, PAUSE = 12, RESUME = 13, FLUSH = 14, DISCONNECT = 15,
-  ADD_HANDLER = 16, DELETE_HANDLER = 17;
+  ADD_HANDLER = 16, DELETE_HANDLER = 17, PREBIND_FAILED = 18;
 const G_STATUS = 0, G_JID = 1, G_MECHANISM = 2, G_AUTHENTICATED = 3, G_CONNECTED = 4, G_PAUSED = 5,
   G_SERVICE = 6, G_SNAPSHOT = 7, G_TIMEOUT = 8, G_MAX = 9, G_FAILURE = 10, G_ATTACHING = 11,
   G_ANON = 12, G_QUEUED = 13, G_TRANSPORT = 14;
@@ -88,16 +88,20 @@ function options(v) {
         if (check.optUint(value, what, want, U32) < known.min) throw check.bad(what, want, value, true);
         break;
       }
-      case 9: { // Reconnect: a boolean or {initialDelay, maxDelay, maxAttempts}
+      case 9: { // Reconnect: a boolean or {initialDelay, maxDelay, maxAttempts, prebind}
         if (typeof value === 'boolean') break;
-        if (typeof value !== 'object' || Array.isArray(value)) throw check.bad(what, 'a boolean or an object { initialDelay, maxDelay, maxAttempts }', value, false);
+        if (typeof value !== 'object' || Array.isArray(value)) throw check.bad(what, 'a boolean or an object { initialDelay, maxDelay, maxAttempts, prebind }', value, false);
         const r = value;
-        const LIMITS = ['initialDelay', 'maxDelay', 'maxAttempts'];
+        const LIMITS = ['initialDelay', 'maxDelay', 'maxAttempts', 'prebind'];
         for (const k of Object.keys(r)) {
           if (!LIMITS.includes(k)) throw new RangeError(`${what}.${k} is not a reconnect limit (the limits are ${LIMITS.join(', ')})`);
-          check.optUint(r[k], `${what}.${k}`, k === 'maxAttempts' ? 'a non-negative integer' : 'a non-negative integer number of milliseconds', U32);
+          if (k !== 'prebind') check.optUint(r[k], `${what}.${k}`, k === 'maxAttempts' ? 'a non-negative integer' : 'a non-negative integer number of milliseconds', U32);
+          else if (typeof r[k] === 'string') serviceUrl(r[k], `${what}.prebind`, false);
+          else if (typeof r[k] !== 'function' && !check.absent(r[k])) throw check.bad(`${what}.prebind`, 'a function or a prebind URL', r[k], false);
         }
-        break;
+        // The core only learns that there is one (a function or a prebind URL stays here).
+        given[name] = { ...r, prebind: check.absent(r.prebind) ? undefined : true };
+        continue;
       }
     }
     given[name] = value;
@@ -163,6 +167,13 @@ function cluster(v, what) {
   return urls.join(' ');
 }
 
+/** A prebind answer's tokens `{jid, sid, rid[, url]}`, or a `PrebindError` (`bad-format`) saying what is wrong. */
+function tokensOf(text) {
+  const t = util(1, text);
+  if (t[0] === '!') throw make(PrebindError, `prebind answer: ${t.slice(1)}`, 'bad-format');
+  return JSON.parse(t);
+}
+
 /** A handler reference (an integer of at least 0). */
 function reference(v, what) {
   const WANT = 'a reference returned by addHandler or addTimedHandler';
@@ -225,6 +236,10 @@ export class Connection {
   #logLevel = 2;
   #lastNetworkError = null;
   #confirmAttach = false;
+  /** The service in the core's form (entries `\n`-joined, a cluster's nodes space-joined). */
+  #service;
+  /** `reconnect.prebind`: a function or a prebind URL. */
+  #reprebind;
   #cb = {};
   #connectPromise = null;
   #disconnectPromise = [];
@@ -249,6 +264,9 @@ export class Connection {
       throw new TypeError(`new Connection: options: ${e}`);
     }
     if (spec) this.#discovery = { domain: spec[0], origin: spec[1], json, log: [] };
+    this.#service = url;
+    const p = opts?.reconnect?.prebind;
+    this.#reprebind = check.absent(p) || typeof p === 'function' ? p : serviceUrl(p, '', false);
     this.#keepalive = JSON.parse(json).keepalive === true;
     if (this.#keepalive) listen(this, (c) => c.#pagehide(), (c, persisted) => c.#pageshow(persisted));
   }
@@ -270,7 +288,7 @@ export class Connection {
   #discovered(url) {
     const d = this.#discovery;
     const { Core } = core();
-    this.#core = new Core(services(url), d.json);
+    this.#core = new Core((this.#service = services(url)), d.json);
     const log = d.log;
     d.log = null;
     for (const [op, a, b, n, r] of log) {
@@ -337,8 +355,11 @@ export class Connection {
     });
   }
 
-  /** Takes over an authenticated session opened elsewhere (prebind); `rid` is the next rid. */
-  attach(jid, sid, rid, callback, wait, hold, wind) {
+  /**
+   * Takes over an authenticated session opened elsewhere (prebind); `rid` is the next rid; `url`
+   * the node that bound it, needed when the service is a cluster of several nodes.
+   */
+  attach(jid, sid, rid, callback, wait, hold, wind, url) {
     const RID = 'a positive integer (a number or a string of digits)';
     check.string(jid, 'Connection.attach: jid');
     if (!util(0, jid)) throw check.bad('Connection.attach: jid', JID, jid, true);
@@ -352,8 +373,25 @@ export class Connection {
     wait = check.optUint(wait, 'Connection.attach: wait', SECONDS, 65535);
     hold = check.optUint(hold, 'Connection.attach: hold', SMALL, 65535);
     wind = check.optUint(wind, 'Connection.attach: wind', SMALL, 65535);
+    url = this.#node(url, 'Connection.attach: url');
     this.#flushEvents();
-    return this.#attached(this.#cmd(ATTACH, jid, [sid, String(rid).trim(), wait ?? '', hold ?? '', wind ?? ''].join('\n')), callback);
+    return this.#attached(this.#cmd(ATTACH, jid, [sid, String(rid).trim(), wait ?? '', hold ?? '', wind ?? '', url ?? ''].join('\n')), callback);
+  }
+
+  /**
+   * The node of an attach: absent, or one of the service's BOSH URLs (absolute); required when
+   * the service holds a cluster of several nodes. A TypeError or RangeError naming `what`.
+   */
+  #node(url, what) {
+    const entries = this.#service.split('\n');
+    const nodes = entries.flatMap((e) => e.split(' ')).filter((u) => /^https?:/.test(u));
+    if (check.absent(url)) {
+      if (entries.some((e) => e.includes(' '))) throw check.bad(what, 'the URL of the node that bound the session (the service is a cluster of several nodes)', url, false);
+      return undefined;
+    }
+    const s = serviceUrl(url, what, false);
+    if (!nodes.includes(s)) throw check.bad(what, `one of the service's BOSH URLs (${nodes.join(', ')})`, url, true);
+    return s;
   }
 
   /**
@@ -433,21 +471,68 @@ export class Connection {
       return make(PrebindError, message, condition);
     };
     return (async () => {
-      const request = { url, body, contentType: 'text/xml; charset=utf-8', headers: [['Accept', o.json ? 'application/json' : 'text/xml']] };
-      let answer;
+      let t, node;
       try {
-        answer = await post(request, null, +this.#get(G_MAX));
-      } catch {
-        throw fail('prebind-unreachable', 'prebind service unreachable');
+        t = await this.#fetchPrebind(url, body, o.json);
+        node = this.#prebindNode(t);
+      } catch (e) {
+        throw fail(e.condition, e.message);
       }
-      if (!answer) throw fail('prebind-failed', 'prebind answer too large');
-      if (answer[0] !== 200) throw fail('prebind-failed', `prebind service answered HTTP ${answer[0]}`);
-      const tokens = util(1, answer[1]);
-      if (tokens[0] === '!') throw fail('bad-format', `prebind answer: ${tokens.slice(1)}`);
-      const t = JSON.parse(tokens);
       this.#flushEvents();
-      return this.#attached(this.#cmd(ATTACH, t.jid, [t.sid, t.rid, wait ?? '', hold ?? '', ''].join('\n')), callback);
+      return this.#attached(this.#cmd(ATTACH, t.jid, [t.sid, t.rid, wait ?? '', hold ?? '', '', node ?? ''].join('\n')), callback);
     })();
+  }
+
+  /** POSTs `body` to a prebind service; its tokens `{jid, sid, rid[, url]}` or a `PrebindError`. */
+  async #fetchPrebind(url, body, json) {
+    const request = { url, body, contentType: 'text/xml; charset=utf-8', headers: [['Accept', json ? 'application/json' : 'text/xml']] };
+    let answer;
+    try {
+      answer = await post(request, null, +this.#get(G_MAX));
+    } catch {
+      throw make(PrebindError, 'prebind service unreachable', 'prebind-unreachable');
+    }
+    if (!answer) throw make(PrebindError, 'prebind answer too large', 'prebind-failed');
+    if (answer[0] !== 200) throw make(PrebindError, `prebind service answered HTTP ${answer[0]}`, 'prebind-failed');
+    return tokensOf(answer[1]);
+  }
+
+  /** The node a prebind answer names (`url`), checked as `attach`'s; a `PrebindError` (`bad-format`) if wrong. */
+  #prebindNode(t) {
+    try {
+      return this.#node(t.url, 'prebind answer: url');
+    } catch (e) {
+      throw make(PrebindError, e.message, 'bad-format');
+    }
+  }
+
+  /**
+   * `[8]`: a reconnect of an attached session wants a new prebound session: `reconnect.prebind`
+   * (a function answering `{jid, sid, rid[, url]}`, or a prebind URL), then `attach` it. A failure
+   * is reported (the `log` hook or the console) and is a failed attempt: the backoff goes on.
+   */
+  async #prebindAgain() {
+    const p = this.#reprebind;
+    let t, node;
+    try {
+      // The callback's answer is read as a prebind service's JSON answer is (the same checks).
+      if (typeof p === 'function') {
+        const v = await p();
+        t = tokensOf(JSON.stringify(typeof v === 'object' && v ? v : {}));
+      } else t = await this.#fetchPrebind(p, "<body xmlns='http://jabber.org/protocol/httpbind'/>", true);
+      node = this.#prebindNode(t);
+    } catch (e) {
+      this.#report('reconnect.prebind', e);
+      this.#cmd(PREBIND_FAILED, e?.condition ?? 'prebind-failed');
+      return this.#drive();
+    }
+    const e = failure(this.#cmd(ATTACH, t.jid, [t.sid, String(t.rid), '', '', '', node ?? ''].join('\n'), 1));
+    // invalid-state: disconnect() won meanwhile.
+    if (e && e[0] !== 'invalid-state') {
+      this.#report('reconnect.prebind', make(PrebindError, e[1], e[0]));
+      this.#cmd(PREBIND_FAILED, e[0]);
+    }
+    this.#drive();
   }
 
   /** Sends a stanza: a DOM Element, a Builder, or a string of exactly one well-formed element. */
@@ -976,6 +1061,9 @@ export class Connection {
         w.promise?.[1](make(reason === 'timeout' ? TimeoutError : DisconnectedError, `no answer to ${id}: ${reason}`, reason));
         break;
       }
+      case 8:
+        this.#prebindAgain();
+        break;
       case 7: {
         const [, condition, trees] = ev;
         const f = this.#onUnacked;
@@ -1072,7 +1160,8 @@ export class Connection {
       if (detail !== undefined) {
         let d;
         try {
-          d = JSON.stringify(detail);
+          // An Error's message is not enumerable: JSON would keep only its extra fields.
+          d = detail instanceof Error ? String(detail) : JSON.stringify(detail);
         } catch {}
         if (d === undefined || d === '{}') d = typeof detail === 'string' ? detail : String(detail);
         text += `: ${d}`;

@@ -50,8 +50,9 @@ export interface ConnectionOptions {
      * memory (or, over WebSocket, a stream resumption); CONNECTED again (ATTACHED "resumed"
      * after a resumption). Stanzas sent meanwhile are sent on the new session; those that may
      * not have arrived go to `onUnacknowledged`. `disconnect()` ends it at once; after
-     * `maxAttempts` failed attempts, CONNFAIL then DISCONNECTED. No reconnect after AUTHFAIL
-     * or for attached/restored BOSH sessions (no credentials).
+     * `maxAttempts` failed attempts, CONNFAIL then DISCONNECTED. No reconnect after AUTHFAIL,
+     * nor for restored BOSH sessions (no credentials), nor for attached ones unless
+     * `prebind` is given (see `ReconnectLimits.prebind`).
      */
     reconnect?: boolean | ReconnectLimits;
 }
@@ -64,6 +65,24 @@ export interface ReconnectLimits {
     maxDelay?: number;
     /** Attempts before giving up (default 0: never). */
     maxAttempts?: number;
+    /**
+     * How a session from `attach`/`prebind` (no credentials) gets a new session: a function
+     * answering (or resolving to) `{jid, sid, rid, url?}` as `attach` takes them (`url`: the
+     * node that bound it, needed on a cluster of several nodes), or the URL of a prebind
+     * service (POSTed to as by `prebind(url, null, {json: true})`). Each attempt calls it
+     * once; the status stays RECONNECTING until the server answered the new session's first
+     * request, then ATTACHED (an attached session: the app sets it up as after `attach`).
+     * A throw, a rejection or an unusable answer is logged and counts as a failed attempt.
+     */
+    prebind?: (() => PrebindAnswer | Promise<PrebindAnswer>) | string;
+}
+
+/** A prebound session: what `attach` takes (`rid` the next rid; `url` the node that bound it). */
+export interface PrebindAnswer {
+    jid: string;
+    sid: string;
+    rid: number | string;
+    url?: string;
 }
 
 /** `callback(status, condition)` of connect/attach/restore/prebind. */
@@ -327,8 +346,12 @@ export class Connection {
      * that callback or right after this call ride in the very first request.
      * The promise resolves when the server has answered that request, and
      * rejects with ATTACHFAIL if it rejected it (fall back to `connect`).
+     * `url`: the BOSH URL of the node that bound the session, one of the
+     * service's (a RangeError otherwise); required when the service holds a
+     * cluster of several nodes (a TypeError without it). The session stays
+     * on it, and a keepalive snapshot returns to it.
      */
-    attach(jid: string, sid: string, rid: number | string, callback?: StatusCallback | null, wait?: number | null, hold?: number | null, wind?: number | null): Promise<Status>;
+    attach(jid: string, sid: string, rid: number | string, callback?: StatusCallback | null, wait?: number | null, hold?: number | null, wind?: number | null, url?: string | null): Promise<Status>;
     /**
      * Binds a resource after the status BINDREQUIRED (with the option
      * `explicitResourceBinding`); without `resource`, the one of the JID
@@ -396,8 +419,10 @@ export class Connection {
     /**
      * Gets a session from a prebind service at `url` (http(s), absolute or
      * relative to the page) and attaches to it. The service may answer JSON
-     * `{jid, sid, rid}` (rid: the next one) or a BOSH-like `<body sid rid>`
-     * with the bound `<jid>` (rid: the last one used). `options`:
+     * `{jid, sid, rid, url?}` (rid: the next one; url: the node that bound
+     * it, required on a cluster of several nodes, one of its nodes) or a
+     * BOSH-like `<body sid rid>` with the bound `<jid>` (rid: the last one
+     * used; one-node services only). `options`:
      * `{ to?, wait?, hold?, json?: boolean }` sent as a BOSH-like `<body/>`
      * POST (or asking for JSON). Any failure rejects with a `PrebindError`
      * and reports ATTACHFAIL to `callback`; nothing is left half open.

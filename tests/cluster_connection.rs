@@ -226,7 +226,7 @@ fn a_reconnect_after_the_node_died_lands_on_another_node() {
     o.reconnect = Some(Policy {
         initial_delay: Duration::from_millis(500),
         max_delay: Duration::from_secs(4),
-        max_attempts: 0,
+        ..Policy::default()
     });
     for seed in 1..=6 {
         let mut c = Cluster::new(seed, o.clone());
@@ -303,4 +303,305 @@ fn set_service_keeps_the_cool_downs_of_the_same_cluster_only() {
         tested += 1;
     }
     assert!(tested > 0);
+}
+
+/// A prebind service logs in on `url` (the node `server` stands for) and
+/// stops before the long poll: the JID, sid and next rid it hands over.
+fn prebind(server: &mut Server, url: &str) -> (String, String, u64) {
+    let mut pre = Connection::new(url, options(), Box::new(XorShift::new(99)));
+    pre.connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap();
+    let mut now_ok = false;
+    for _ in 0..100 {
+        let Some(t) = pre.poll_transmit(Duration::ZERO) else {
+            break;
+        };
+        for (id, st, body) in server.handle(&t) {
+            pre.handle_response(Duration::ZERO, id, st, &body);
+        }
+        if pre.status() == Status::Connected {
+            now_ok = true;
+            break;
+        }
+    }
+    assert!(now_ok, "the prebind logged in");
+    let rid = pre.session().unwrap().next_rid();
+    (pre.jid().unwrap().to_string(), server.sid.clone(), rid)
+}
+
+fn message(id: &str) -> xmpp_wasm::xml::Element {
+    xmpp_wasm::xml::Element::new("message")
+        .with_attr("to", "bob@localhost")
+        .with_attr("id", id)
+        .with_child(xmpp_wasm::xml::Element::new("body").with_text(id))
+}
+
+/// The ids of the application's messages `node` received.
+fn received(c: &Cluster, node: &str) -> Vec<String> {
+    c.servers[node]
+        .received_ids
+        .iter()
+        .filter(|i| i.starts_with('m'))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn attach_on_a_cluster_goes_to_the_node_that_bound_the_session() {
+    for seed in 1..=4 {
+        let mut c = Cluster::new(seed, options());
+        let (jid, sid, rid) = prebind(c.servers.get_mut(B).unwrap(), B);
+        // Several nodes and no node named: which one has the session is
+        // unknown, so it is an error with a condition (not ATTACHFAIL later
+        // from whichever node was guessed).
+        let e = c
+            .conn
+            .attach(&jid, &sid, rid, None, None, None)
+            .unwrap_err();
+        assert_eq!(e.condition(), "bad-options");
+        // A URL that is not one of the cluster's nodes is refused.
+        let e = c
+            .conn
+            .attach_at(
+                Some("https://evil.example/http-bind"),
+                &jid,
+                &sid,
+                rid,
+                None,
+                None,
+                None,
+            )
+            .unwrap_err();
+        assert_eq!(e.condition(), "bad-options");
+        assert!(c.conn.poll_event().is_none(), "nothing happened");
+        c.conn
+            .attach_at(Some(B), &jid, &sid, rid, None, None, None)
+            .unwrap();
+        c.conn.send(c.now, message("m1")).unwrap();
+        c.run();
+        assert_eq!(c.statuses, [Status::Attached], "seed {seed}");
+        assert!(!c.conn.attaching(), "confirmed by node B");
+        assert!(c.urls.iter().all(|u| u == B), "{:?}", c.urls);
+        assert_eq!(received(&c, B), ["m1"]);
+        assert_eq!(c.conn.service(), B);
+        // The node is the snapshot's: restore returns to it.
+        let snap = c.conn.snapshot().unwrap();
+        assert_eq!(snap.session.service(), B);
+        let mut next = Connection::new(service(), options(), Box::new(XorShift::new(seed)));
+        next.restore(&snap).unwrap();
+        assert_eq!(next.session().unwrap().config().url, B);
+    }
+    // A one-node service needs no node; naming it is fine, another is not.
+    let mut one = Connection::new(A, options(), Box::new(XorShift::new(1)));
+    assert_eq!(
+        one.attach_at(Some(B), "alice@localhost/web", "s", 5, None, None, None)
+            .unwrap_err()
+            .condition(),
+        "bad-options"
+    );
+    one.attach_at(Some(A), "alice@localhost/web", "s", 5, None, None, None)
+        .unwrap();
+}
+
+fn prebind_options(max_attempts: u32) -> Options {
+    let mut o = options();
+    o.reconnect = Some(Policy {
+        initial_delay: Duration::from_millis(500),
+        max_delay: Duration::from_secs(4),
+        max_attempts,
+        prebind: true,
+    });
+    o
+}
+
+/// An attached session on node B, with `m1` delivered; then B dies with
+/// `m2` on the wire, RECONNECTING, and `m3` sent meanwhile.
+fn attached_then_lost(o: Options) -> Cluster {
+    let mut c = Cluster::new(3, o);
+    let (jid, sid, rid) = prebind(c.servers.get_mut(B).unwrap(), B);
+    c.conn
+        .attach_at(Some(B), &jid, &sid, rid, None, None, None)
+        .unwrap();
+    c.conn.send(c.now, message("m1")).unwrap();
+    c.run();
+    assert_eq!(received(&c, B), ["m1"]);
+    for id in c.servers.get_mut(B).unwrap().kill() {
+        c.conn.handle_transport_error(c.now, id);
+    }
+    c.conn.send(c.now, message("m2")).unwrap();
+    c.run();
+    c.run_for(Duration::from_secs(60), |c| {
+        c.conn.status() == Status::Reconnecting
+    });
+    assert_eq!(c.conn.status(), Status::Reconnecting);
+    c.conn.send(c.now, message("m3")).unwrap();
+    c
+}
+
+fn until_prebind_wanted(c: &mut Cluster) -> Duration {
+    c.run_for(Duration::from_secs(60), |c| c.conn.awaiting_prebind());
+    assert!(c.conn.poll_prebind_wanted(), "a prebind is asked for");
+    assert!(!c.conn.poll_prebind_wanted(), "once");
+    c.now
+}
+
+#[test]
+fn an_attached_session_reconnects_through_the_apps_prebind() {
+    let mut c = attached_then_lost(prebind_options(0));
+    let lost = c
+        .conn
+        .poll_unacknowledged()
+        .expect("m2 may not have arrived");
+    let ids: Vec<_> = lost.stanzas.iter().filter_map(|s| s.attr("id")).collect();
+    assert_eq!(ids, ["m2"]);
+    let first = until_prebind_wanted(&mut c);
+    let sent = c.urls.len();
+    // The app's prebind failed: the backoff goes on (≥ 1 s later), nothing
+    // was sent meanwhile.
+    c.conn.prebind_failed(c.now, "bad-format");
+    assert_eq!(c.conn.status(), Status::Reconnecting);
+    let second = until_prebind_wanted(&mut c);
+    assert!(
+        second >= first + Duration::from_secs(1),
+        "{first:?} {second:?}"
+    );
+    assert_eq!(c.urls.len(), sent, "no request without a session");
+    // Now it answers: a session bound on node C.
+    let (jid, sid, rid) = prebind(c.servers.get_mut(C).unwrap(), C);
+    let before = c.urls.len();
+    c.conn
+        .attach_at(Some(C), &jid, &sid, rid, None, None, None)
+        .unwrap();
+    assert_eq!(
+        c.conn.status(),
+        Status::Reconnecting,
+        "until the server took it"
+    );
+    c.run();
+    assert_eq!(
+        c.statuses,
+        [Status::Attached, Status::Reconnecting, Status::Attached]
+    );
+    assert!(c.urls[before..].iter().all(|u| u == C));
+    // m3, held, went once to the new session; m2 was not resent.
+    assert_eq!(received(&c, C), ["m3"]);
+    c.conn.send(c.now, message("m4")).unwrap();
+    c.run();
+    assert_eq!(received(&c, C), ["m3", "m4"]);
+    assert!(c.conn.poll_unacknowledged().is_none());
+}
+
+#[test]
+fn a_refused_prebound_session_is_a_failed_attempt() {
+    let mut c = attached_then_lost(prebind_options(0));
+    until_prebind_wanted(&mut c);
+    // Garbage that parses: a sid no node knows (404 item-not-found).
+    c.servers.get_mut(C).unwrap().terminated = true;
+    c.conn
+        .attach_at(Some(C), "alice@localhost/web", "nope", 77, None, None, None)
+        .unwrap();
+    c.run();
+    assert_eq!(c.conn.status(), Status::Reconnecting);
+    assert!(
+        !c.statuses.contains(&Status::AttachFail),
+        "{:?}",
+        c.statuses
+    );
+    until_prebind_wanted(&mut c);
+    let (jid, sid, rid) = prebind(c.servers.get_mut(A).unwrap(), A);
+    c.conn
+        .attach_at(Some(A), &jid, &sid, rid, None, None, None)
+        .unwrap();
+    c.run();
+    assert_eq!(c.conn.status(), Status::Attached);
+    assert_eq!(received(&c, A), ["m3"]);
+}
+
+#[test]
+fn a_prebind_reconnect_gives_up_after_max_attempts_and_disconnect_wins() {
+    let mut c = attached_then_lost(prebind_options(2));
+    c.conn.poll_unacknowledged();
+    for _ in 0..2 {
+        until_prebind_wanted(&mut c);
+        c.conn.prebind_failed(c.now, "bad-format");
+        c.run();
+    }
+    assert_eq!(
+        &c.statuses[c.statuses.len() - 2..],
+        [Status::ConnFail, Status::Disconnected]
+    );
+    let held = c.conn.poll_unacknowledged().expect("m3 never left");
+    assert_eq!(held.stanzas[0].attr("id"), Some("m3"));
+    assert_eq!(held.condition, "bad-format");
+    assert!(!c.conn.awaiting_prebind());
+
+    let mut c = attached_then_lost(prebind_options(0));
+    until_prebind_wanted(&mut c);
+    c.conn.disconnect(None);
+    c.run();
+    assert_eq!(c.conn.status(), Status::Disconnected);
+    assert!(!c.conn.awaiting_prebind());
+    // A late answer of the app's callback changes nothing.
+    c.conn.prebind_failed(c.now, "bad-format");
+    assert_eq!(c.conn.status(), Status::Disconnected);
+    assert!(c.conn.poll_timeout().is_none());
+}
+
+#[test]
+fn an_attached_session_without_a_prebind_is_not_reconnected() {
+    let mut o = prebind_options(0);
+    o.reconnect.as_mut().unwrap().prebind = false;
+    let mut c = Cluster::new(5, o);
+    let (jid, sid, rid) = prebind(c.servers.get_mut(B).unwrap(), B);
+    c.conn
+        .attach_at(Some(B), &jid, &sid, rid, None, None, None)
+        .unwrap();
+    c.run();
+    for id in c.servers.get_mut(B).unwrap().kill() {
+        c.conn.handle_transport_error(c.now, id);
+    }
+    c.run_for(Duration::from_secs(60), |c| {
+        c.conn.status() == Status::Disconnected
+    });
+    assert!(!c.statuses.contains(&Status::Reconnecting));
+    assert!(c.statuses.contains(&Status::ConnFail));
+}
+
+#[test]
+fn the_driver_attaches_on_the_named_node_and_a_late_prebind_changes_nothing() {
+    use xmpp_wasm::web::driver::{get, op, util, Driver};
+    let mixed = format!("wss://w.example/xmpp-websocket\n{}", service());
+    let opts = r#"{"reconnect":{"prebind":true}}"#;
+    // Without the node, on a cluster of several: refused with a condition.
+    let mut only = Driver::new(&service(), opts, Box::new(XorShift::new(4))).unwrap();
+    let r = only.command(0.0, op::ATTACH, "alice@localhost/web", "s1\n5\n\n\n\n", 0.0);
+    assert!(r.starts_with("!bad-options\t"), "{r}");
+    let mut d = Driver::new(&mixed, opts, Box::new(XorShift::new(4))).unwrap();
+    // An answer to a prebind nobody asked for (disconnect() won): refused.
+    let r = d.command(
+        0.0,
+        op::ATTACH,
+        "alice@localhost/web",
+        &format!("s1\n5\n\n\n\n{B}"),
+        1.0,
+    );
+    assert!(r.starts_with("!invalid-state\t"), "{r}");
+    // With the node: the cluster entry of the list is chosen, the session is on B.
+    let r = d.command(
+        0.0,
+        op::ATTACH,
+        "alice@localhost/web",
+        &format!("s1\n5\n\n\n\n{B}"),
+        0.0,
+    );
+    assert_eq!(r, "");
+    assert_eq!(d.get(0.0, get::SERVICE), B);
+    // The prebind answer's node reaches the shell.
+    assert_eq!(
+        util(
+            1,
+            r#"{"jid":"a@b/c","sid":"s","rid":5,"url":"https://b.example/http-bind"}"#
+        ),
+        r#"{"jid":"a@b/c","sid":"s","rid":5,"url":"https://b.example/http-bind"}"#
+    );
 }

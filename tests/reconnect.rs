@@ -25,6 +25,7 @@ fn options(initial_ms: u64, max_ms: u64, attempts: u32, max_retries: u32) -> Opt
             initial_delay: Duration::from_millis(initial_ms),
             max_delay: Duration::from_millis(max_ms),
             max_attempts: attempts,
+            ..Policy::default()
         }),
         max_retries,
         ..common::options_with(&["PLAIN"])

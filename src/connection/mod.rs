@@ -328,7 +328,7 @@ impl Options {
 }
 
 /// The `reconnect` option: `true`/`false`, or `{initialDelay, maxDelay,
-/// maxAttempts}` (each optional).
+/// maxAttempts, prebind}` (each optional; `prebind` a boolean).
 fn reconnect_policy(v: &Value) -> Result<Option<reconnect::Policy>, JsonError> {
     const KEY: &str = "reconnect";
     if let Some(on) = v.as_bool() {
@@ -340,6 +340,10 @@ fn reconnect_policy(v: &Value) -> Result<Option<reconnect::Policy>, JsonError> {
     let mut p = reconnect::Policy::default();
     for (name, value) in members {
         if *value == Value::Null {
+            continue;
+        }
+        if name == "prebind" {
+            p.prebind = value.as_bool().ok_or(JsonError::Field(KEY))?;
             continue;
         }
         let n = value
@@ -547,6 +551,10 @@ pub struct Connection {
     /// A recoverable stream error of a live session: the transport's close
     /// that follows is a loss to reconnect from.
     stream_error: Option<String>,
+    /// A reconnect of an attached session waits for the application's
+    /// prebind ([`Connection::poll_prebind_wanted`] not yet polled: `1`,
+    /// polled: `2`; `0`: none).
+    prebind_wait: u8,
 }
 
 impl std::fmt::Debug for Connection {
@@ -596,6 +604,7 @@ impl Connection {
             resuming: false,
             reconnecting: false,
             held: Vec::new(),
+            prebind_wait: 0,
             unacknowledged: Vec::new(),
             features_seen: false,
             retired: Vec::new(),
@@ -782,7 +791,36 @@ impl Connection {
         hold: Option<u32>,
         wind: Option<u32>,
     ) -> Result<(), CommandError> {
-        if !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
+        self.attach_at(None, jid, sid, rid, wait, hold, wind)
+    }
+
+    /// [`Connection::attach`] to a session bound on `node`: one of the
+    /// cluster's node URLs (or the service's one URL). A cluster of several
+    /// nodes needs it — the session lives on one node only, the one that
+    /// bound it — and a node that is not the service's is refused
+    /// (`bad-options`): the connection's headers and cookies go nowhere
+    /// else. The node is the session's URL, so the keepalive snapshot
+    /// carries it and `restore()` returns to it.
+    ///
+    /// While a reconnect of an attached session waits for the application's
+    /// prebind ([`Connection::poll_prebind_wanted`]), this attaches the new
+    /// session instead: the status stays RECONNECTING until the server
+    /// answered its first request, then ATTACHED, and the stanzas held
+    /// meanwhile leave; a session the server refuses is a failed attempt
+    /// (the next one follows the backoff).
+    #[allow(clippy::too_many_arguments)]
+    pub fn attach_at(
+        &mut self,
+        node: Option<&str>,
+        jid: &str,
+        sid: &str,
+        rid: u64,
+        wait: Option<u32>,
+        hold: Option<u32>,
+        wind: Option<u32>,
+    ) -> Result<(), CommandError> {
+        let again = self.prebind_wait != 0;
+        if !again && !matches!(self.phase, Phase::Idle | Phase::Disconnected) {
             return Err(CommandError::InvalidState(
                 "attach while a session is active",
             ));
@@ -797,10 +835,27 @@ impl Connection {
         if rid == 0 || rid > bosh::MAX_RID {
             return Err(CommandError::InvalidState("rid out of range"));
         }
+        let url = match (node, self.cluster()) {
+            (Some(n), Some(nodes)) if nodes.position(n).is_some() => n.to_owned(),
+            (Some(n), None) if n == self.url => n.to_owned(),
+            (Some(_), _) => {
+                return Err(CommandError::BadOption(
+                    "the attach url is not a node of the service".into(),
+                ))
+            }
+            (None, Some(nodes)) if nodes.urls().len() > 1 => {
+                return Err(CommandError::BadOption(
+                    "attach to a cluster needs the url of the node that bound the session".into(),
+                ))
+            }
+            (None, _) => self.url.clone(),
+        };
         let mut config = self.bosh_config(jid.domain());
+        config.url.clone_from(&url);
         config
             .validate()
             .map_err(|e| CommandError::BadOption(e.to_string()))?;
+        self.url = url;
         config.wait = wait.unwrap_or(config.wait);
         config.hold = hold.unwrap_or(config.hold);
         let params = bosh::SessionParams {
@@ -810,9 +865,68 @@ impl Connection {
             hold: config.hold,
             ..Default::default()
         };
-        self.transport = Some(Transport::Bosh(Session::attached(config, params, rid)));
+        let mut session = Session::attached(config, params, rid);
+        if again {
+            if let Some(old) = self.bosh() {
+                session.continue_ids_from(old);
+            }
+            self.prebind_wait = 0;
+            self.transport = Some(Transport::Bosh(session));
+            self.jid = Some(jid);
+            self.attaching = true;
+            self.phase = Phase::Connected;
+            // Confirmed by a ping (as `begin_attached`), ahead of the held
+            // stanzas: they leave once the server took the session.
+            let ping = self.confirm_ping_stanza();
+            let now = self.now;
+            self.reconnecting = false;
+            self.confirm_ping = self.send_tracked(now, ping, None).ok();
+            self.reconnecting = true;
+            self.flush();
+            return Ok(());
+        }
+        self.transport = Some(Transport::Bosh(session));
         self.begin_attached(jid);
         Ok(())
+    }
+
+    /// Whether a reconnect waits for the application's prebind.
+    pub fn awaiting_prebind(&self) -> bool {
+        self.prebind_wait != 0
+    }
+
+    /// Output: `true` (once) when a reconnect of an attached session needs a
+    /// new prebound session from the application (`reconnect.prebind`); it
+    /// answers with [`Connection::attach_at`], or with
+    /// [`Connection::prebind_failed`].
+    pub fn poll_prebind_wanted(&mut self) -> bool {
+        if self.prebind_wait == 1 {
+            self.prebind_wait = 2;
+            return true;
+        }
+        false
+    }
+
+    /// The application could not prebind a session for the reconnect
+    /// (its callback failed or answered garbage: `condition` says why): the
+    /// attempt failed, the next follows the backoff; after `maxAttempts`,
+    /// CONNFAIL(`condition`) then DISCONNECTED. Nothing happens unless a
+    /// prebind was wanted.
+    pub fn prebind_failed(&mut self, now: Duration, condition: &str) {
+        if self.prebind_wait == 0 || !matches!(self.phase, Phase::Reconnecting) {
+            return;
+        }
+        self.now = now;
+        self.prebind_wait = 0;
+        let rng = &mut *self.rng;
+        if self
+            .backoff
+            .as_mut()
+            .and_then(|b| b.schedule(now, rng))
+            .is_none()
+        {
+            self.on_closed(Some(condition.to_owned()));
+        }
     }
 
     /// Continues the session of a [`Snapshot`] (keepalive): the requests it
@@ -977,14 +1091,18 @@ impl Connection {
         // first request (with whatever the application sends in reaction),
         // and its answer comes back without waiting for `wait` seconds the
         // way an empty long poll would.
-        let ping = Element::new("iq")
-            .with_attr("type", "get")
-            .with_attr("to", self.jid.as_ref().map(Jid::domain).unwrap_or_default())
-            .with_child(Element::new("ping").with_attr("xmlns", ns::PING));
+        let ping = self.confirm_ping_stanza();
         self.confirm_ping = self.send_tracked(Duration::ZERO, ping, None).ok();
         if let Some(s) = self.transport.as_mut() {
             s.flush();
         }
+    }
+
+    fn confirm_ping_stanza(&self) -> Element {
+        Element::new("iq")
+            .with_attr("type", "get")
+            .with_attr("to", self.jid.as_ref().map(Jid::domain).unwrap_or_default())
+            .with_child(Element::new("ping").with_attr("xmlns", ns::PING))
     }
 
     fn bosh_config(&self, domain: &str) -> bosh::Config {
@@ -1182,6 +1300,7 @@ impl Connection {
                     b.cancel();
                 }
                 self.reconnecting = false;
+                self.prebind_wait = 0;
                 self.held.clear();
                 self.phase = Phase::Disconnected;
                 self.set_status(Status::Disconnecting, reason.map(str::to_owned));
@@ -1333,7 +1452,18 @@ impl Connection {
         }
         while let Some(ev) = self.transport.as_mut().and_then(Transport::poll_event) {
             match ev {
-                transport::Event::Confirmed => self.attaching = false,
+                transport::Event::Confirmed => {
+                    if std::mem::take(&mut self.attaching) && self.reconnecting {
+                        // A reconnect's attached session is up.
+                        self.reconnecting = false;
+                        let now = self.now;
+                        if let Some(b) = self.backoff.as_mut() {
+                            b.on_connected(now);
+                        }
+                        self.set_status(Status::Attached, None);
+                        self.release_held();
+                    }
+                }
                 transport::Event::Opened => {}
                 transport::Event::Stanza(el) => self.on_stanza(el),
                 transport::Event::Closed { condition } => self.on_closed(condition),
@@ -1360,7 +1490,7 @@ impl Connection {
             && !was_disconnecting
             && !self.failed
             && (live || self.reconnecting)
-            && self.can_log_in_again()
+            && (self.can_log_in_again() || self.can_prebind_again())
             && condition.as_deref().is_some_and(reconnect::recoverable)
         {
             if live {
@@ -1418,6 +1548,7 @@ impl Connection {
         self.attaching = false;
         self.resuming = false;
         self.reconnecting = false;
+        self.prebind_wait = 0;
         self.held.clear();
         self.phase = Phase::Disconnected;
         self.drain_tracker();
@@ -2036,6 +2167,7 @@ impl Connection {
         self.sm_offered = false;
         self.resuming = false;
         self.reconnecting = false;
+        self.prebind_wait = 0;
         self.held.clear();
     }
 
@@ -2313,6 +2445,14 @@ impl Connection {
             && (c.password.is_some() || self.scram_keys.is_some() || c.username.is_none())
     }
 
+    /// Whether a session from `attach` can be reconnected: the application
+    /// prebinds a new one (`reconnect.prebind`).
+    fn can_prebind_again(&self) -> bool {
+        self.kind == Kind::Bosh
+            && self.credentials.domain.is_empty()
+            && self.backoff.as_ref().is_some_and(|b| b.policy().prebind)
+    }
+
     /// A live session was lost and will be reconnected: RECONNECTING, and
     /// what may not have arrived is told ([`Connection::poll_unacknowledged`]).
     fn on_lost(&mut self, condition: Option<String>) {
@@ -2373,6 +2513,11 @@ impl Connection {
     /// management allows it, else start a fresh session and log in again.
     fn start_attempt(&mut self) {
         if self.kind == Kind::WebSocket && self.sm.resumable() && self.start_resume() {
+            return;
+        }
+        if !self.can_log_in_again() {
+            // An attached session: the application prebinds the next one.
+            self.prebind_wait = 1;
             return;
         }
         let domain = self.credentials.domain.clone();

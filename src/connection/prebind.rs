@@ -4,7 +4,8 @@
 //! Two formats are in use: a BOSH-like `<body sid=… rid=…>` carrying the bind
 //! result `<jid>` (where `rid` is the last rid the service used, so the page
 //! continues at `rid + 1`), and JSON `{"jid", "sid", "rid"}` (where `rid` is
-//! the next rid to use).
+//! the next rid to use). On a cluster, the JSON form may name the node that
+//! bound the session: `"url"` (the XML form cannot).
 
 use crate::json::{self, Value};
 use crate::xml;
@@ -18,6 +19,9 @@ pub struct PrebindTokens {
     pub sid: String,
     /// The next rid to use.
     pub rid: u64,
+    /// The BOSH URL of the node that bound the session (JSON `"url"`), when
+    /// the answer names it.
+    pub url: Option<String>,
 }
 
 /// Parses a prebind service's answer, JSON or XML (told apart by the first
@@ -35,10 +39,16 @@ pub fn parse_prebind_response(text: &str) -> Result<PrebindTokens, String> {
             _ => None,
         }
         .ok_or("rid is not a positive integer")?;
+        let url = match j.get("url") {
+            None | Some(Value::Null) => None,
+            Some(Value::Str(u)) if !u.is_empty() => Some(u.clone()),
+            Some(_) => return Err("url is not a non-empty string".into()),
+        };
         PrebindTokens {
             jid: field("jid")?,
             sid: field("sid")?,
             rid,
+            url,
         }
     } else {
         let body = xml::parse(t).map_err(|e| format!("not XML: {e}"))?;
@@ -55,6 +65,7 @@ pub fn parse_prebind_response(text: &str) -> Result<PrebindTokens, String> {
             jid,
             sid,
             rid: last.checked_add(1).ok_or("rid out of range")?,
+            url: None,
         }
     };
     if tokens.sid.is_empty() || tokens.jid.is_empty() {
@@ -94,7 +105,8 @@ mod tests {
             PrebindTokens {
                 jid: "2272@guest.example.com/3743".into(),
                 sid: "892e".into(),
-                rid: 2219367496
+                rid: 2219367496,
+                url: None,
             }
         );
     }
@@ -105,7 +117,11 @@ mod tests {
             .unwrap();
         assert_eq!(t.rid, 1048576);
         let s = parse_prebind_response(r#"{"jid":"a@b/c","sid":"a1","rid":"77"}"#).unwrap();
-        assert_eq!(s.rid, 77);
+        assert_eq!((s.rid, s.url), (77, None));
+        let n =
+            parse_prebind_response(r#"{"jid":"a@b/c","sid":"a1","rid":7,"url":"https://n2/b"}"#)
+                .unwrap();
+        assert_eq!(n.url.as_deref(), Some("https://n2/b"));
     }
 
     #[test]
@@ -119,6 +135,8 @@ mod tests {
             r#"{"jid":"a@b/c","sid":"s","rid":-1}"#,
             r#"{"jid":"","sid":"s","rid":5}"#,
             r#"{"jid":"a@b/c","sid":"s","rid":9007199254740993}"#,
+            r#"{"jid":"a@b/c","sid":"s","rid":5,"url":5}"#,
+            r#"{"jid":"a@b/c","sid":"s","rid":5,"url":""}"#,
         ] {
             assert!(parse_prebind_response(bad).is_err(), "{bad:?}");
         }

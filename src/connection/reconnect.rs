@@ -38,6 +38,12 @@ pub struct Policy {
     /// Attempts before giving up with CONNFAIL then DISCONNECTED; 0 (the
     /// default) never gives up.
     pub max_attempts: u32,
+    /// The application can prebind a new session (JavaScript:
+    /// `reconnect.prebind`, a callback or a prebind URL): a session that
+    /// came from `attach` (no credentials to log in with) is reconnected by
+    /// asking for one ([`crate::connection::Connection::poll_prebind_wanted`])
+    /// and attaching to it.
+    pub prebind: bool,
 }
 
 impl Default for Policy {
@@ -46,6 +52,7 @@ impl Default for Policy {
             initial_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(30),
             max_attempts: 0,
+            prebind: false,
         }
     }
 }
@@ -184,7 +191,7 @@ mod tests {
         let mut b = Backoff::new(Policy {
             initial_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1_500),
-            max_attempts: 0,
+            ..Policy::default()
         });
         let mut rng = XorShift::new(7);
         let mut now = Duration::ZERO;

@@ -17,6 +17,7 @@
 //! | `[5, attemptId, rid, url, body, contentType, [[name, value]…], withCredentials, keepalive]` | an HTTP request to make (BOSH) |
 //! | `[6, 0, url]` / `[6, 1, text]` / `[6, 2]` | WebSocket: open a socket (subprotocol `xmpp`) / send one text frame / close the socket |
 //! | `[7, condition, [tree…]]` | XEP-0198 `<failed/>`: stanzas sent but never acknowledged, which may be lost |
+//! | `[8]` | a reconnect of an attached session wants a new prebound session: `ATTACH` with `n = 1`, or `PREBIND_FAILED` |
 //!
 //! The service may be a list (one URL a line, in order of preference): a
 //! `connect` whose service fails before stream features arrived (a
@@ -45,7 +46,9 @@ use std::time::Duration;
 pub mod op {
     /// `connect(jid = a, password = b if n = 1)`.
     pub const CONNECT: u32 = 1;
-    /// `attach(jid = a, b = "sid\nrid\nwait\nhold\nwind")` (empty: absent).
+    /// `attach(jid = a, b = "sid\nrid\nwait\nhold\nwind\nurl")` (empty:
+    /// absent; `url`: the cluster node that bound the session); `n = 1`:
+    /// only as the answer to `[8]` (a reconnect waiting for a prebind).
     pub const ATTACH: u32 = 2;
     /// `restore(snapshot JSON = a)`: a BOSH [`Snapshot`](crate::connection::Snapshot) or, with
     /// `"transport":"websocket"`, a [`WsSnapshot`](crate::connection::WsSnapshot) (refused with
@@ -83,6 +86,8 @@ pub mod op {
     pub const ADD_HANDLER: u32 = 16;
     /// Removes handler `n`; returns `1` or `0`.
     pub const DELETE_HANDLER: u32 = 17;
+    /// The prebind `[8]` asked for failed (condition = a).
+    pub const PREBIND_FAILED: u32 = 18;
 }
 
 /// The getters of [`Driver::get`].
@@ -281,10 +286,18 @@ impl Driver {
                     opt(f.next().unwrap_or("")),
                     opt(f.next().unwrap_or("")),
                 );
-                match rid {
-                    Some(rid) => done(c.attach(a, sid, rid, wait, hold, wind)),
-                    None => bad("bad-options", "rid must be a positive integer"),
+                let url = f.next().filter(|u| !u.is_empty());
+                if (n == 1.0) != c.awaiting_prebind() {
+                    return bad("invalid-state", "no reconnect waits for this prebind");
                 }
+                let Some(rid) = rid else {
+                    return bad("bad-options", "rid must be a positive integer");
+                };
+                if n != 1.0 && url.is_some() {
+                    // The list entry (a cluster) that holds the node.
+                    self.first_service(url);
+                }
+                done(self.conn.attach_at(url, a, sid, rid, wait, hold, wind))
             }
             op::RESTORE | op::ADOPT => {
                 let Ok(v) = json::parse(a) else {
@@ -376,6 +389,10 @@ impl Driver {
                 None => bad("bad-options", "unreadable handler"),
             },
             op::DELETE_HANDLER => flag(self.handlers.remove(HandlerId(n as u64))),
+            op::PREBIND_FAILED => {
+                c.prebind_failed(now, a);
+                String::new()
+            }
             _ => bad("bad-options", "unknown command"),
         }
     }
@@ -461,6 +478,10 @@ impl Driver {
                 json::write_u64(&mut out, id);
             }
             None => {
+                if self.conn.poll_prebind_wanted() {
+                    out.push_str("8]");
+                    return out;
+                }
                 if let Some(u) = self.conn.poll_unacknowledged() {
                     out.push_str("7,");
                     json::write_str(&mut out, &u.condition);
@@ -670,6 +691,9 @@ pub fn util(what: u32, a: &str) -> String {
                 o.str("jid", &t.jid);
                 o.str("sid", &t.sid);
                 o.u64("rid", t.rid);
+                if let Some(u) = &t.url {
+                    o.str("url", u);
+                }
                 o.end();
                 out
             }

@@ -121,7 +121,7 @@ run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails ove
   node tests/js/nginx.test.mjs
 run "WebSocket against Prosody with and without SASL2 (its own instances): logins with frames counted, a killed socket resumed, fallback to BOSH, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20, no password stored (tests/js/websocket.test.mjs)" \
   node tests/js/websocket.test.mjs
-run "cluster nodes: a closed node left for another, sessions spread over two Prosody nodes, restore on the snapshot's node (tests/js/cluster.test.mjs, its own two Prosody)" \
+run "cluster nodes: a closed node left for another, 30 sessions spread over two nodes, restore on the snapshot's node, the node of a live session killed → CONNECTED (and, attached with url, ATTACHED through reconnect.prebind) on another within the stated bound (tests/js/cluster.test.mjs, its own three Prosody)" \
   node tests/js/cluster.test.mjs
 run "reconnect: Prosody killed mid-session and restarted, CONNECTED again, every message once (tests/js/reconnect.test.mjs, its own Prosody)" \
   node tests/js/reconnect.test.mjs

@@ -51,8 +51,8 @@ export interface ConnectionOptions {
      * after a resumption). Stanzas sent meanwhile are sent on the new session; those that may
      * not have arrived go to `onUnacknowledged`. `disconnect()` ends it at once; after
      * `maxAttempts` failed attempts, CONNFAIL then DISCONNECTED. No reconnect after AUTHFAIL,
-     * nor for restored BOSH sessions (no credentials), nor for attached ones unless
-     * `prebind` is given (see `ReconnectLimits.prebind`).
+     * nor for attached or restored BOSH sessions (no credentials) unless `prebind` is given
+     * (see `ReconnectLimits.prebind`).
      */
     reconnect?: boolean | ReconnectLimits;
 }
@@ -66,7 +66,7 @@ export interface ReconnectLimits {
     /** Attempts before giving up (default 0: never). */
     maxAttempts?: number;
     /**
-     * How a session from `attach`/`prebind` (no credentials) gets a new session: a function
+     * How a session from `attach`/`prebind`/`restore` (BOSH, no credentials) gets a new session: a function
      * answering (or resolving to) `{jid, sid, rid, url?}` as `attach` takes them (`url`: the
      * node that bound it, needed on a cluster of several nodes), or the URL of a prebind
      * service (POSTed to as by `prebind(url, null, {json: true})`). Each attempt calls it

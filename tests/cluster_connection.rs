@@ -605,3 +605,32 @@ fn the_driver_attaches_on_the_named_node_and_a_late_prebind_changes_nothing() {
         r#"{"jid":"a@b/c","sid":"s","rid":5,"url":"https://b.example/http-bind"}"#
     );
 }
+
+#[test]
+fn a_restored_session_reconnects_through_the_prebind_too() {
+    let mut c = Cluster::new(6, prebind_options(0));
+    let (jid, sid, rid) = prebind(c.servers.get_mut(B).unwrap(), B);
+    c.conn
+        .attach_at(Some(B), &jid, &sid, rid, None, None, None)
+        .unwrap();
+    c.run();
+    // The next page restores it (no credentials there either).
+    let snap = c.conn.snapshot().unwrap();
+    c.conn = Connection::new(service(), prebind_options(0), Box::new(XorShift::new(6)));
+    c.conn.restore(&snap).unwrap();
+    c.run();
+    assert!(!c.conn.attaching());
+    for id in c.servers.get_mut(B).unwrap().kill() {
+        c.conn.handle_transport_error(c.now, id);
+    }
+    c.run();
+    until_prebind_wanted(&mut c);
+    assert_eq!(c.conn.status(), Status::Reconnecting);
+    let (jid, sid, rid) = prebind(c.servers.get_mut(A).unwrap(), A);
+    c.conn
+        .attach_at(Some(A), &jid, &sid, rid, None, None, None)
+        .unwrap();
+    c.run();
+    assert_eq!(c.conn.status(), Status::Attached);
+    assert_eq!(c.conn.service(), A);
+}

@@ -27,9 +27,14 @@
 //    TypeError); with `reconnect.prebind` (a callback that throws, then answers garbage, then
 //    prebinds on a live node: each failure logged), its node SIGKILLed → RECONNECTING → ATTACHED
 //    on the other node, messages sent meanwhile delivered once, within the same bound plus the
-//    two extra waits.
+//    two extra waits;
+// 6. the same with `reconnect.prebind` the URL of a prebind service (one in node, answering
+//    {jid, sid, rid, url}) and the first session from conn.prebind(url): ATTACHED on the answer's
+//    node, then, its node killed, ATTACHED on the node of the service's next answer, within the
+//    bound.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -58,11 +63,11 @@ function check(cond, what) {
 }
 
 const dirs = [1, 2, 3].map((i) => mkdtempSync(join(tmpdir(), `xmpp-wasm-cluster-${i}-`)));
-const prosody = (cmd, dir) => execFileSync(join(ROOT, 'scripts/prosody.sh'), [cmd, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+const prosody = (cmd, dir, env = {}) => execFileSync(join(ROOT, 'scripts/prosody.sh'), [cmd, dir], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 const readEnv = (dir) => Object.fromEntries(readFileSync(join(dir, 'env'), 'utf8').trim().split('\n')
   .map((l) => l.split('=')).map(([k, ...v]) => [k, v.join('=')]));
 const started = [];
-let browser;
+let browser, service;
 try {
   for (const dir of dirs) {
     mkdirSync(join(dir, 'site'), { recursive: true });
@@ -147,6 +152,7 @@ try {
     await init();
     const s = window.__s = { statuses: [], received: [], sent: 0, requests: [], unacked: [], sids: [], prebinds: 0, jid: null, errors: [] };
     const reconnect = { initialDelay, maxDelay: 2000 };
+    if (how === 'prebindUrl') reconnect.prebind = tokens;
     if (how === 'attach') {
       // Throws, then answers garbage (the backoff must go on after each), then prebinds on the
       // live node the test names.
@@ -187,7 +193,8 @@ try {
       }
       if (tokens.sid && !s.sids.includes(tokens.sid)) s.sids.push(tokens.sid);
       await conn.attach(tokens.jid, tokens.sid, tokens.rid, onStatus, null, null, null, tokens.url);
-    } else await conn.connect('alice@localhost/cl', 'alice-pass', onStatus);
+    } else if (how === 'prebindUrl') await conn.prebind(tokens, onStatus, { json: true });
+    else await conn.connect('alice@localhost/cl', 'alice-pass', onStatus);
     s.jid = conn.jid;
     const pong = await conn.sendIQAsync($iq({ type: 'get', to: 'localhost' }).c('ping', { xmlns: 'urn:xmpp:ping' })).then(() => 'result', (e) => String(e));
     return { noUrl, pong, service: conn.service };
@@ -196,7 +203,7 @@ try {
   const window1s = (ts) => Math.max(0, ...ts.map((t) => ts.filter((u) => u >= t && u < t + 1000).length));
 
   /** Messages 4/s; kill the session's node; wait for `want` after RECONNECTING; check. */
-  const killAndRecover = async (label, want, bound) => {
+  const killAndRecover = async (label, want, bound, sidsNow = async () => (await state()).sids) => {
     let pumping = true;
     const pump = (async () => {
       while (pumping) {
@@ -206,7 +213,7 @@ try {
     })();
     await sleep(2000);
     const before = await state();
-    const victim = nodeOf(before.sids.at(-1));
+    const victim = nodeOf((await sidsNow()).at(-1));
     check(victim >= 0 && before.received.length > 0, `${label}: on node ${victim + 1}, messages flow (${before.received.length} received)`);
     const killedAt = Date.now();
     process.kill(pids[victim], 'SIGKILL');
@@ -224,7 +231,7 @@ try {
     end = await state();
     const after = end.statuses.filter(([, , at]) => at >= killedAt);
     const back = after.find(([n]) => n === want);
-    const newNode = nodeOf(end.sids.at(-1));
+    const newNode = nodeOf((await sidsNow()).at(-1));
     const took = (back?.[2] ?? Infinity) - killedAt;
     check(after[0]?.[0] === 'RECONNECTING' && !!back && !after.some(([n]) => n === 'DISCONNECTED' || n === 'CONNFAIL' || n === 'ATTACHFAIL'),
       `${label}: status sequence after the kill: ${after.map(([n]) => n).join(' → ')}`);
@@ -265,7 +272,48 @@ try {
   check(k5.end.prebinds === 3 && logged.length === 2 && /prebind service down/.test(logged[0]) && /no string sid/.test(logged[1]),
     `the prebind callback: ${k5.end.prebinds} calls, the two failures logged (${logged.join(' | ') || 'none'})`);
   await page.evaluate(() => window.__conn.disconnect());
+
+  // 6. reconnect.prebind as the URL of a prebind service (here in node, with CORS), the session
+  // from conn.prebind(url): both killed nodes restarted on their ports, the service binds on the
+  // nodes of `plan` in turn and answers {jid, sid, rid, url}.
+  for (const n of [k4.victim, k5.victim]) {
+    const port = new URL(urls[n]).port;
+    prosody('stop', dirs[n]);
+    prosody('start', dirs[n], { PROSODY_HTTP_PORT: port });
+    pids[n] = Number(readEnv(dirs[n]).PROSODY_PID);
+  }
+  const plan = [k4.victim, k5.victim, k4.victim];
+  const served = [];
+  service = createServer(async (req, res) => {
+    const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'content-type, accept' };
+    req.resume();
+    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
+    try {
+      const n = plan.shift();
+      const t = await prebind(urls[n], { user: 'alice', domain: 'localhost', password: 'alice-pass', resource: 'pb6' });
+      served.push(t.sid);
+      const answer = req.url.includes('nourl') ? t : { ...t, url: urls[n] };
+      res.writeHead(200, { ...cors, 'Content-Type': 'application/json' }).end(JSON.stringify(answer));
+    } catch (e) {
+      res.writeHead(500, cors).end(String(e));
+    }
+  });
+  await new Promise((r) => service.listen(0, '127.0.0.1', r));
+  const PREBIND_URL = `http://127.0.0.1:${service.address().port}/prebind`;
+  const noUrl = await page.evaluate(async ([urls, url]) => {
+    const { Connection } = await import('/pkg/xmpp_wasm.js');
+    return new Connection([urls]).prebind(url, null, { json: true }).then(() => 'resolved', (e) => `${e.name} ${e.condition}: ${e.message}`);
+  }, [urls, `${PREBIND_URL}?nourl`]);
+  check(/^PrebindError bad-format: prebind answer: url must be the URL of the node/.test(noUrl), `a prebind answer without url on a cluster: ${noUrl}`);
+  served.length = 0;
+  const r6 = await start('prebindUrl', PREBIND_URL);
+  check(r6.pong === 'result' && r6.service === urls[k5.victim] && nodeOf(served[0]) === k5.victim,
+    `prebind(url) on a cluster: the answer's node ${k5.victim + 1} (${r6.service}), ping ${r6.pong}`);
+  const k6 = await killAndRecover('kill the node (prebind URL + reconnect.prebind URL)', 'ATTACHED', BOUND_MS, async () => served);
+  check(served.length === 2 && k6.newNode === k4.victim, `the prebind service was asked once more (${served.length} sessions served)`);
+  await page.evaluate(() => window.__conn.disconnect());
 } finally {
+  service?.close();
   await browser?.close();
   for (const dir of started) try { prosody('stop', dir); } catch {}
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });

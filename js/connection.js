@@ -15,6 +15,7 @@ import { post } from './fetch.js';
 import * as socket from './websocket.js';
 import * as keepalive from './keepalive.js';
 import { listen } from './lifecycle.js';
+import { soon } from './soon.js';
 import { getBareJidFromJid } from './jid.js';
 import { discover, domainSpec, services as discoveredList } from './discover.js';
 
@@ -829,13 +830,17 @@ export class Connection {
     clearTimeout(this.#timer);
     this.#timer = null;
     this.#due = due;
-    if (due !== null) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        this.#core.input(this.#now(), 0, TIMEOUT, '');
-        this.#drive();
-      }, Math.min(+delay, 2147483647));
-    }
+    if (due === null) return;
+    const fire = () => {
+      this.#timer = null;
+      this.#core.input(this.#now(), 0, TIMEOUT, '');
+      this.#drive();
+    };
+    if (+delay === 0) {
+      // Due now (the long poll after CONNECTED waits for this): the next task, unthrottled.
+      const t = (this.#timer = {});
+      soon(() => this.#timer === t && fire());
+    } else this.#timer = setTimeout(fire, Math.min(+delay, 2147483647));
   }
 
   /** Resolves the attach/restore promise once the server answered the attached session's first request. */

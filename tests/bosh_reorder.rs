@@ -144,3 +144,93 @@ fn s14_only_the_request_after_space_next_request_waits() {
     );
     assert_eq!(n.drain().len(), 1, "the reply left at once, not spaced");
 }
+
+/// The response that completes the login arrives (here: a stanza on the
+/// held poll), and the connection defers the next long poll to the next
+/// task, as it does when it reports CONNECTED.
+fn login_completes(n: &mut Net) {
+    n.park = true;
+    n.push("<iq xmlns='jabber:client' type='result' id='bind-1'/>");
+    n.park = false;
+    for (id, status, body) in std::mem::take(&mut n.parked) {
+        n.s.handle_response(n.now, id, status, &body);
+    }
+    n.s.defer_long_poll(n.now);
+    n.s.space_next_request();
+}
+
+#[test]
+fn s14_the_reaction_to_connected_is_alone_on_the_wire_and_leaves_at_once() {
+    let mut n = Net::open(default_config(), ejabberd());
+    login_completes(&mut n);
+    // The shell's drain in the response handler: no long poll yet.
+    assert!(
+        n.drain().is_empty(),
+        "the long poll waits for the next task"
+    );
+    // The application's reaction, a promise reaction in the same task.
+    n.s.send(n.now, PING.into());
+    let t = n.drain();
+    assert_eq!(t.len(), 1, "one request, with the ping, at once");
+    assert!(t[0].body.contains("ping-1"), "{}", t[0].body);
+    let sent_at = n.now;
+    // The next task: the zero-length timer finds a request on the wire, and
+    // no poll leaves beside it (nothing it could overtake, or be overtaken by).
+    assert_eq!(n.s.poll_timeout().filter(|w| *w <= n.now), None);
+    n.s.handle_timeout(n.now);
+    assert!(n.drain().is_empty(), "nothing beside the ping's request");
+    n.deliver(&t[0]);
+    assert!(
+        n.cm.forwarded.iter().any(|f| f.contains("ping-1")),
+        "the strict CM forwarded the ping at once: {:?}",
+        n.cm.received
+    );
+    assert_eq!(n.cm.received.last().map(|(at, _)| *at), Some(sent_at));
+    n.run();
+    assert!(n.cm.violations.is_empty(), "{:?}", n.cm.violations);
+}
+
+#[test]
+fn s14_without_a_reaction_the_long_poll_leaves_one_task_after_connected() {
+    let mut n = Net::open(default_config(), ejabberd());
+    login_completes(&mut n);
+    assert!(
+        n.drain().is_empty(),
+        "the long poll waits for the next task"
+    );
+    assert_eq!(
+        n.s.poll_timeout(),
+        Some(n.now),
+        "a zero-length timer for it"
+    );
+    n.s.handle_timeout(n.now);
+    let t = n.drain();
+    assert_eq!(t.len(), 1, "the long poll left, at the same time");
+    assert!(t[0].body.ends_with("/>"), "{}", t[0].body);
+    // Nothing due any more: the timer does not spin.
+    assert!(n.s.poll_timeout().is_none_or(|w| w > n.now));
+}
+
+#[test]
+fn s14_a_reaction_in_a_later_task_after_the_deferred_poll_is_still_spaced() {
+    // The poll left one task after CONNECTED; the application reacts later
+    // (say, after a fetch): its request must not overtake the poll.
+    let mut n = Net::open(default_config(), ejabberd());
+    login_completes(&mut n);
+    n.s.handle_timeout(n.now);
+    let poll = n.drain();
+    assert_eq!(poll.len(), 1);
+    n.now += ms(5);
+    n.s.send(n.now, PING.into());
+    assert!(n.drain().is_empty(), "spaced behind the poll in transit");
+    n.now += ms(100);
+    n.deliver(&poll[0]);
+    let wake = n.s.poll_timeout().expect("a wake-up for the ping");
+    n.advance_to(wake);
+    assert!(
+        n.cm.forwarded.iter().any(|f| f.contains("ping-1")),
+        "{:?}",
+        n.cm.received
+    );
+    assert!(n.cm.violations.is_empty(), "{:?}", n.cm.violations);
+}

@@ -500,3 +500,86 @@ fn option_kinds_list_every_option() {
     );
     assert!(Options::from_json("[]").is_err());
 }
+
+/// What a page does: the application reacts to CONNECTED in the same task
+/// (a promise reaction, before the shell's next task), here with a ping.
+/// Requests that leave in one task are on the wire together (in
+/// `h.transmits`); the scripted server then gets them in order.
+fn login_and_react_in_the_same_task(spacing: std::time::Duration) -> Harness {
+    let mut options = options_with(&["PLAIN"]);
+    options.request_spacing = spacing;
+    let mut h = Harness {
+        conn: xmpp_wasm::connection::Connection::new(
+            "http://cm.example/http-bind",
+            options,
+            Box::new(xmpp_wasm::rand::XorShift::new(42)),
+        ),
+        server: Server::new(),
+        now: std::time::Duration::ZERO,
+        events: Vec::new(),
+        transmits: Vec::new(),
+    };
+    h.conn
+        .connect("alice@localhost/web", Some("alice-pass"))
+        .unwrap();
+    let mut reacted = false;
+    for _ in 0..100 {
+        while let Some(ev) = h.conn.poll_event() {
+            h.events.push(ev);
+        }
+        // The shell's drain: events, then requests (the promise reactions
+        // run after it, in the same task).
+        let mut pending = Vec::new();
+        while let Some(t) = h.conn.poll_transmit(h.now) {
+            pending.push(t);
+        }
+        if !reacted && h.conn.status() == Status::Connected {
+            reacted = true;
+            h.conn
+                .send_xml(
+                    h.now,
+                    "<iq type='get' id='ping-1'><ping xmlns='urn:xmpp:ping'/></iq>",
+                )
+                .unwrap();
+            // send() drains again from a microtask, still in this task.
+            while let Some(t) = h.conn.poll_transmit(h.now) {
+                pending.push(t);
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        for t in pending {
+            h.transmits.push(t.clone());
+            for (id, status, body) in h.server.handle(&t) {
+                h.conn.handle_response(h.now, id, status, &body);
+            }
+        }
+    }
+    assert!(reacted, "{:?}", h.statuses());
+    h
+}
+
+#[test]
+fn the_reaction_to_connected_rides_in_the_first_request_after_the_login() {
+    // With the product's request spacing (100 ms): the reaction does not
+    // wait for it, because nothing else is on the wire when it leaves.
+    let mut h = login_and_react_in_the_same_task(std::time::Duration::from_millis(100));
+    // create, auth, restart, bind, then the request with the ping — not an
+    // empty long poll that the ping's request could overtake on another
+    // HTTP connection (ejabberd 23.01 would then hold the ping for `wait`).
+    assert!(h.server.requests.len() >= 5, "{:#?}", h.server.requests);
+    assert!(
+        h.server.requests[4].contains("ping-1"),
+        "the fifth request carries the reaction: {:#?}",
+        h.server.requests
+    );
+    // It left at once: the clock never moved.
+    assert_eq!(h.now, std::time::Duration::ZERO);
+    h.run();
+    assert!(
+        h.stanzas().iter().any(|s| s.attr("id") == Some("ping-1")),
+        "the ping was answered: {:?}",
+        h.stanzas()
+    );
+}

@@ -56,9 +56,13 @@ pub struct Config {
     /// until something arrives for the client. Default 100 ms; zero
     /// sends at once. Applies to the request after
     /// [`super::Session::space_next_request`] only (the connection calls it
-    /// when it reports CONNECTED). Only queued stanzas wait: resends, the pause request (it
-    /// leaves from a page that is going away) and the terminate request do not;
-    /// the long poll and a restart leave only when nothing is unanswered.
+    /// when it reports CONNECTED, together with
+    /// [`super::Session::defer_long_poll`]: what the application sends in
+    /// its reaction, in the same task, leaves at once and alone, so only a
+    /// reaction in a later task, after the poll left, can wait). Only queued
+    /// stanzas wait: resends, the pause request (it leaves from a page that
+    /// is going away) and the terminate request do not; the long poll and a
+    /// restart leave only when nothing is unanswered.
     pub request_spacing: Duration,
     /// Send credentials (cookies, HTTP authentication) with cross-origin
     /// requests (`fetch(..., {credentials: 'include'})`).

@@ -374,6 +374,9 @@ pub struct Session {
     /// [`Session::space_next_request`] was called and no request with
     /// stanzas has left since.
     spacing_armed: bool,
+    /// [`Session::defer_long_poll`]: the long poll waits for a
+    /// [`Session::handle_timeout`] at or after this time.
+    poll_deferred: Option<Duration>,
     /// HTTP 200 answers received so far (to any request): a failure of a
     /// rid after the server answered something since its previous failure
     /// is a separate one (see [`Session::failed`]).
@@ -427,6 +430,7 @@ impl Session {
             last_failure: None,
             spacing_until: None,
             spacing_armed: false,
+            poll_deferred: None,
             answers: 0,
             fallback_urls: Vec::new(),
             fallbacks_used: 0,
@@ -612,6 +616,20 @@ impl Session {
     /// page's copy empty and hold the dead one.
     pub fn space_next_request(&mut self) {
         self.spacing_armed = true;
+    }
+
+    /// Input: the long poll (the empty request kept at the server) does not
+    /// leave before the next [`Session::handle_timeout`] at or after `now`;
+    /// [`Session::poll_timeout`] asks for it at `now` (a zero-length timer,
+    /// which the shell runs in its next task). The connection calls it when
+    /// the response completing a login was processed: the application
+    /// reacts to CONNECTED from a promise, in the same task, so what it
+    /// sends then leaves in the first request after the login, alone on the
+    /// wire — no poll ahead of it that it could overtake on another HTTP
+    /// connection (see [`Config::request_spacing`]). Without a reaction the
+    /// poll leaves one task later. Any new request ends the deferral.
+    pub fn defer_long_poll(&mut self, now: Duration) {
+        self.poll_deferred = Some(now);
     }
 
     /// Other nodes of the same service (cluster nodes without a load
@@ -884,6 +902,9 @@ impl Session {
             self.close(None);
             return;
         }
+        if self.poll_deferred.is_some_and(|t| t <= now) {
+            self.poll_deferred = None;
+        }
         let mut i = 0;
         while i < self.in_flight.len() {
             if let Some(a) = self.in_flight[i].attempt {
@@ -1022,8 +1043,9 @@ impl Session {
             self.queue.clear();
             return t;
         }
-        // 7. The long poll (or, without it, the inactivity keepalive).
-        if outstanding == 0 && self.queue.is_empty() {
+        // 7. The long poll (or, without it, the inactivity keepalive), unless
+        //    deferred to the next task (Session::defer_long_poll).
+        if outstanding == 0 && self.queue.is_empty() && self.poll_deferred.is_none() {
             let due = if self.long_poll {
                 self.empty_poll_allowed_at().map_or(true, |t| t <= now) || self.keepalive_due(now)
             } else {
@@ -1061,6 +1083,9 @@ impl Session {
         if open {
             if let Some(until) = self.spacing_until {
                 consider(until);
+            }
+            if let Some(t) = self.poll_deferred {
+                consider(t);
             }
             if let (Some(since), Some(iv)) = (self.queued_since, self.config.idle_interval) {
                 if !self.queue.is_empty() && !self.paused && !self.flush_now {
@@ -1253,6 +1278,8 @@ impl Session {
             None
         };
         let rid = self.take_rid()?;
+        // Something is on the wire: nothing left for a deferred poll to wait for.
+        self.poll_deferred = None;
         let sid = self.params.as_ref().map(|p| p.sid.as_str()).unwrap_or("");
         let size = payload
             .iter()

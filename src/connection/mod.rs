@@ -1426,12 +1426,17 @@ impl Connection {
     fn set_status(&mut self, status: Status, condition: Option<String>) {
         if status == Status::Connected {
             // The application reacts to this status from a promise reaction,
-            // after the long poll has left: its first request must not
-            // overtake that poll (bosh::Config::request_spacing). Not at
-            // ATTACHED: after attach() nothing is on the wire yet, and after
-            // restore() the first new request leaves with the resends on
-            // purpose (one round trip; see Session::never_answered).
+            // later in this task: the long poll waits for the next task, so
+            // what the reaction sends is the only request on the wire
+            // (Session::defer_long_poll). A reaction in a later task, after
+            // the poll left, must not overtake it: the request after it is
+            // spaced (bosh::Config::request_spacing). Not at ATTACHED: after
+            // attach() nothing is on the wire yet, and after restore() the
+            // first new request leaves with the resends on purpose (one round
+            // trip; see Session::never_answered).
+            let now = self.now;
             if let Some(s) = self.bosh_mut() {
+                s.defer_long_poll(now);
                 s.space_next_request();
             }
         }

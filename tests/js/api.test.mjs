@@ -208,6 +208,8 @@ async function inPage({ bosh, domain, anon }) {
   await test('keepalive writes the snapshot (the long poll unanswered) and disconnect removes it', async () => {
     sessionStorage.removeItem(KEY);
     const conn = await connected(`alice@${domain}/keep`, { keepalive: true });
+    // The long poll leaves one task after CONNECTED (what the reaction sends would go first).
+    await new Promise((r) => setTimeout(r, 0));
     const stored = sessionStorage.getItem(KEY);
     const v = JSON.parse(stored);
     const un = v.session.unanswered;

@@ -80,7 +80,10 @@ async function login(page, { domain, mechanisms, password = 'alice-pass', echo =
     const r = { mechanism: null, statuses, error: null, jid: null, echoed: null, disconnected: null };
     const t0 = performance.now();
     try {
-      r.status = await conn.connect(`alice@${domain}/${resource}`, password, (s) => statuses.push(s));
+      r.status = await conn.connect(`alice@${domain}/${resource}`, password, (s) => {
+        statuses.push(s);
+        if (s === 5) r.atConnected = outs.length; // the callback runs before the drain's requests leave
+      });
     } catch (e) {
       r.error = { name: e.name, message: e.message, status: e.status, condition: e.condition };
     }
@@ -99,6 +102,10 @@ async function login(page, { domain, mechanisms, password = 'alice-pass', echo =
         await new Promise((res) => setTimeout(res, 20));
       }
       r.echoed = got.some((t) => t.includes(token));
+      // Sent in the reaction to CONNECTED: it rides in the first request after the login, alone on
+      // the wire (the long poll waits one task), so it cannot overtake a poll (ejabberd would hold
+      // it until that poll is answered with payloads).
+      r.firstAfterLogin = outs.length > r.atConnected && outs[r.atConnected].includes(token);
     }
     await Promise.race([conn.disconnect(), new Promise((res) => setTimeout(res, 10000))]);
     r.disconnected = !conn.connected && conn.status === 6;   // Status.DISCONNECTED
@@ -123,6 +130,7 @@ try {
     check(r.auth === mech, `${mech} on ${domain}: <auth mechanism='${r.auth}'> sent`);
     check(typeof r.jid === 'string' && r.jid.startsWith(`alice@${domain}/`), `${mech} on ${domain}: bound ${r.jid}`);
     check(r.echoed === true, `${mech} on ${domain}: a message to ourselves came back`);
+    check(r.firstAfterLogin === true, `${mech} on ${domain}: the message sent on CONNECTED left in the first request after the login`);
     check(r.disconnected === true, `${mech} on ${domain}: disconnect() resolved, status DISCONNECTED`);
 
     // 2. default mechanism list: the SCRAM is preferred over PLAIN.

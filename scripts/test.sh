@@ -117,7 +117,7 @@ run "faults survived: 300 messages each way at 30/s through a proxy dropping ans
   node tests/js/faults.test.mjs
 run "background tabs on Prosody: hidden 45 s with intensive timer throttling, BOSH inactivity and WebSocket read timeout 10 s; stays CONNECTED, 15/15 messages while hidden, over BOSH and WebSocket (BG_SERVERS=prosody tests/js/background.test.mjs, its own Prosody)" \
   env BG_SERVERS=prosody node tests/js/background.test.mjs
-run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails over between two Prosody nodes (tests/js/nginx.test.mjs)" \
+run "proxied BOSH and WebSocket: nginx serves the page, /http-bind and /xmpp-websocket on one origin over two Prosody nodes; a new login fails over, a live WebSocket session whose node is killed reconnects on the other (resumption <failed/>, new binding) (tests/js/nginx.test.mjs)" \
   node tests/js/nginx.test.mjs
 run "WebSocket against Prosody with and without SASL2 (its own instances): logins with frames counted, a killed socket resumed, fallback to BOSH, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20, no password stored (tests/js/websocket.test.mjs)" \
   node tests/js/websocket.test.mjs

@@ -43,6 +43,15 @@
 # Opt-in (unset: the configuration above, unchanged): EJABBERD_WS=1 adds WebSocket (RFC 7395,
 # ejabberd_http_ws) at /xmpp-websocket on the same port and XEP-0198 (mod_stream_mgmt);
 # <statedir>/env gets EJABBERD_WS_URL=ws://127.0.0.1:PORT/xmpp-websocket.
+# More opt-in knobs, in seconds (unset: ejabberd's defaults, and mod_bosh's 60 s above);
+# tests/js/background.test.mjs sets them to 10:
+#   EJABBERD_BOSH_INACTIVITY=N  mod_bosh max_inactivity (a session without a request for N s ends)
+#   EJABBERD_ACK_TIMEOUT=N      mod_stream_mgmt ack_timeout (with EJABBERD_WS): the server sends
+#                               <r/> after the stanzas it sends and closes the connection when
+#                               no <a/> came back within N s (default 60)
+#   EJABBERD_WS_TIMEOUT=N       websocket_timeout = N and websocket_ping_interval = N/2 (with
+#                               EJABBERD_WS): a socket that neither sends data nor answers the
+#                               ping frames for N s is closed (defaults 300 and 60)
 #
 # Environment: EJABBERD_HTTP_PORT (default: a free port), EJABBERD_LOG_LEVEL (default: info),
 # EJABBERD_START_TIMEOUT (seconds, default 60), EJABBERDCTL (default: ejabberdctl on PATH, else
@@ -71,6 +80,13 @@ DOMAINS=(sha256.localhost sha512.localhost)   # auth_scram_hash = the part befor
 USERS=("alice:alice-pass" "bob:bob-pass")
 START_TIMEOUT=${EJABBERD_START_TIMEOUT:-60}
 LOG_LEVEL=${EJABBERD_LOG_LEVEL:-info}          # debug logs every stanza
+secs() {  # secs <name> <value>: a positive number of seconds, or empty
+  [ -z "$2" ] || [[ $2 =~ ^[1-9][0-9]{0,5}$ ]] || { echo "ejabberd.sh: $1 must be a number of seconds, got '$2'" >&2; exit 2; }
+  echo "$2"
+}
+BOSH_INACTIVITY=$(secs EJABBERD_BOSH_INACTIVITY "${EJABBERD_BOSH_INACTIVITY:-60}")
+ACK_TIMEOUT=$(secs EJABBERD_ACK_TIMEOUT "${EJABBERD_ACK_TIMEOUT:-}")
+WS_TIMEOUT=$(secs EJABBERD_WS_TIMEOUT "${EJABBERD_WS_TIMEOUT:-}")
 NODE=xmppwasm-$(printf '%s' "$STATE" | cksum | cut -d' ' -f1)@localhost
 
 log() { echo "ejabberd.sh: $*" >&2; }
@@ -203,15 +219,23 @@ EOF
 # Loopback test server: no traffic shaping (BOSH has none by default; c2s would), no s2s.
 shaper_rules: {}
 s2s_access: none
+EOF
+    if [ -n "${EJABBERD_WS:-}" ] && [ -n "$WS_TIMEOUT" ]; then
+      printf 'websocket_timeout: %s\nwebsocket_ping_interval: %s\n' "$WS_TIMEOUT" "$(( (WS_TIMEOUT + 1) / 2 ))"
+    fi
+    cat <<EOF
 
 modules:
   mod_bosh:
-    max_inactivity: 60
+    max_inactivity: $BOSH_INACTIVITY
   mod_disco: {}
   mod_ping: {}
   mod_roster: {}
 EOF
-    [ -z "${EJABBERD_WS:-}" ] || printf '  mod_stream_mgmt:\n    resume_timeout: 300\n'
+    if [ -n "${EJABBERD_WS:-}" ]; then
+      printf '  mod_stream_mgmt:\n    resume_timeout: 300\n'
+      [ -z "$ACK_TIMEOUT" ] || printf '    ack_timeout: %s\n' "$ACK_TIMEOUT"
+    fi
   } > "$CFG"
 }
 

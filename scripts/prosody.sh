@@ -26,6 +26,12 @@
 #                      XEP-0198 (mod_smacks); <statedir>/env gets WS_URL=ws://127.0.0.1:PORT/xmpp-websocket
 #   PROSODY_WS=sasl2   as 1, plus SASL2 and Bind2 (mod_sasl2, mod_sasl2_bind2 of Debian's
 #                      prosody-modules package, which must be installed)
+#   PROSODY_READ_TIMEOUT=N  network_settings.read_timeout = N seconds (Prosody's default: 840):
+#                      after N s without a byte from a c2s connection (WebSocket included),
+#                      mod_smacks sends <r/>, and when the next N s bring no byte either it
+#                      closes the connection (mod_smacks handle_read_timeout; without smacks,
+#                      mod_websocket sends a ping frame instead). Idle HTTP connections also close
+#                      after N s. tests/js/background.test.mjs uses 10.
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop|status <statedir>" >&2; exit 2; }
@@ -61,6 +67,13 @@ if [ "$WS" = sasl2 ]; then
   EXTRA_MODULES="$EXTRA_MODULES \"sasl2\"; \"sasl2_bind2\";"
 fi
 BOSH_INACTIVITY=${PROSODY_BOSH_INACTIVITY:-60}  # seconds without a request before a BOSH session ends
+READ_TIMEOUT=${PROSODY_READ_TIMEOUT:-}
+if [ -n "$READ_TIMEOUT" ]; then
+  [[ $READ_TIMEOUT =~ ^[1-9][0-9]{0,5}$ ]] || {
+    echo "prosody.sh: PROSODY_READ_TIMEOUT must be a number of seconds, got '$READ_TIMEOUT'" >&2; exit 2; }
+  EXTRA_CFG="$EXTRA_CFG
+network_settings = { read_timeout = $READ_TIMEOUT }"
+fi
 
 log() { echo "prosody.sh: $*" >&2; }
 # shellcheck source=scripts/lib.sh

@@ -115,9 +115,9 @@ run "back-forward cache: away and back, a message at once (tests/js/bfcache.test
   node tests/js/bfcache.test.mjs
 run "faults survived: 300 messages each way at 30/s through a proxy dropping answers, 503 bursts, resets; 0 lost, 0 duplicated, request-rate ceiling (tests/js/faults.test.mjs)" \
   node tests/js/faults.test.mjs
-run "background tab: hidden 45 s with intensive timer throttling, server inactivity 10 s; stays CONNECTED, 15/15 messages while hidden (tests/js/background.test.mjs, its own Prosody)" \
-  node tests/js/background.test.mjs
-run "proxied BOSH: nginx serves the page and /http-bind on one origin, fails over between two Prosody nodes (tests/js/nginx.test.mjs)" \
+run "background tabs on Prosody: hidden 45 s with intensive timer throttling, BOSH inactivity and WebSocket read timeout 10 s; stays CONNECTED, 15/15 messages while hidden, over BOSH and WebSocket (BG_SERVERS=prosody tests/js/background.test.mjs, its own Prosody)" \
+  env BG_SERVERS=prosody node tests/js/background.test.mjs
+run "proxied BOSH and WebSocket: nginx serves the page, /http-bind and /xmpp-websocket on one origin over two Prosody nodes; a new login fails over, a live WebSocket session whose node is killed reconnects on the other (resumption <failed/>, new binding) (tests/js/nginx.test.mjs)" \
   node tests/js/nginx.test.mjs
 run "WebSocket against Prosody with and without SASL2 (its own instances): logins with frames counted, a killed socket resumed, fallback to BOSH, zero-loss reloads 200/20 s⁻¹/3 and 1000/100 s⁻¹/20, no password stored (tests/js/websocket.test.mjs)" \
   node tests/js/websocket.test.mjs
@@ -158,6 +158,8 @@ if EJABBERD_WS=1 scripts/ejabberd.sh start "$EJ_STATE"; then
     env BOSH_SERVER=ejabberd node tests/js/faults.test.mjs
   run "WebSocket against ejabberd: logins, a killed socket resumed, fallback, zero-loss reloads, no password stored (WS_SERVER=ejabberd tests/js/websocket.test.mjs)" \
     env WS_SERVER=ejabberd node tests/js/websocket.test.mjs
+  run "background tabs on ejabberd: hidden 45 s with intensive timer throttling, BOSH max_inactivity and stream-management ack_timeout 10 s; over BOSH and WebSocket (BG_SERVERS=ejabberd tests/js/background.test.mjs, its own ejabberd)" \
+    env BG_SERVERS=ejabberd node tests/js/background.test.mjs
   scripts/ejabberd.sh stop "$EJ_STATE"
 else
   failed=$((failed + 1)); failures+=("ejabberd start")

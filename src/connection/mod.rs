@@ -1755,8 +1755,13 @@ impl Connection {
                 ) {
                     (true, Some(user)) => {
                         Ok(
-                            Box::new(sasl::Scram::with_keys(keys.clone(), user, None, nonce()))
-                                as Box<dyn Mechanism>,
+                            // Under another salt (another node behind the same
+                            // URL), the password in memory, if any, derives new keys.
+                            Box::new(
+                                sasl::Scram::with_keys(keys.clone(), user, None, nonce())
+                                    .or_password(self.credentials.password.as_deref())
+                                    .with_max_iterations(self.options.max_scram_iterations),
+                            ) as Box<dyn Mechanism>,
                         )
                     }
                     _ => Err(sasl::SaslError::NoMechanism),

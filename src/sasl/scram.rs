@@ -129,6 +129,9 @@ pub struct Scram {
     max_iterations: u32,
     username: String,
     secret: Secret,
+    /// With [`Secret::Keys`]: the password to derive new keys from when the
+    /// server's salt or count is not theirs ([`Scram::or_password`]).
+    fallback: Option<String>,
     /// The keys of this exchange, once server-first was answered.
     derived: Option<ScramKeys>,
     authzid: Option<String>,
@@ -156,6 +159,7 @@ impl Scram {
             max_iterations: DEFAULT_MAX_ITERATIONS,
             username: username.to_owned(),
             secret: Secret::Password(password.to_owned()),
+            fallback: None,
             derived: None,
             authzid: authzid.map(str::to_owned),
             client_nonce,
@@ -178,11 +182,21 @@ impl Scram {
             max_iterations: DEFAULT_MAX_ITERATIONS,
             username: username.to_owned(),
             secret: Secret::Keys(keys),
+            fallback: None,
             derived: None,
             authzid: authzid.map(str::to_owned),
             client_nonce,
             state: State::Initial,
         }
+    }
+
+    /// With keys ([`Scram::with_keys`]): when the server offers another salt
+    /// or iteration count (another node of the domain, an account re-hashed),
+    /// derive the keys from `password` instead of failing with
+    /// [`SaslError::KeysOutdated`]. `None` changes nothing.
+    pub fn or_password(mut self, password: Option<&str>) -> Self {
+        self.fallback = password.map(str::to_owned);
+        self
     }
 
     /// Sets the highest iteration count accepted from the server (default
@@ -262,8 +276,10 @@ impl Scram {
         }
 
         let h = self.hash;
-        let keys = match &self.secret {
-            Secret::Password(password) => {
+        let keys = match (&self.secret, &self.fallback) {
+            (Secret::Keys(k), _) if k.salt == salt && k.iterations == iterations => k.clone(),
+            (Secret::Keys(_), None) => return Err(SaslError::KeysOutdated),
+            (Secret::Password(password), _) | (Secret::Keys(_), Some(password)) => {
                 let salted_password = h.salted_password(password.as_bytes(), &salt, iterations);
                 ScramKeys {
                     hash: h,
@@ -273,8 +289,6 @@ impl Scram {
                     iterations,
                 }
             }
-            Secret::Keys(k) if k.salt == salt && k.iterations == iterations => k.clone(),
-            Secret::Keys(_) => return Err(SaslError::KeysOutdated),
         };
         let client_key = &keys.client_key;
         let stored_key = h.hash(client_key);

@@ -174,13 +174,16 @@ struct Builder {
     text: String,
     /// The binding in scope of each declared prefix ("" for the default
     /// namespace): one lookup per name, however many declarations are open.
-    scope: BTreeMap<String, Binding>,
+    /// A prefix whose declarations have all closed keeps its entry as `None`
+    /// (at most one per prefix declared in the document): nothing is ever
+    /// removed, which spares the wasm the map's removal code.
+    scope: BTreeMap<String, Option<Binding>>,
     /// Declarations of the open elements, innermost last, to undo them as
     /// their elements close.
     shadows: Vec<Shadow>,
     /// The names of the element's attributes, once it has more than 32
     /// (fewer are compared with each other).
-    names: BTreeMap<String, Binding>,
+    names: BTreeMap<String, Option<Binding>>,
     /// Namespace declarations seen so far in the document.
     decl_count: usize,
     /// Attributes of the root (declarations) used by the open direct child.
@@ -365,7 +368,10 @@ impl Builder {
                     depth,
                     attr: el.attrs.len(),
                 };
-                let hidden = self.scope.insert(prefix.to_owned(), binding);
+                let hidden = self
+                    .scope
+                    .insert(prefix.to_owned(), Some(binding))
+                    .flatten();
                 self.shadows.push(Shadow {
                     depth,
                     prefix: prefix.to_owned(),
@@ -402,13 +408,11 @@ impl Builder {
             el.attrs.iter().any(|(k, _)| k == key)
         } else {
             if n == DIRECT {
-                for (i, (k, _)) in el.attrs.iter().enumerate() {
-                    self.names.insert(k.clone(), Binding { depth: 0, attr: i });
+                for (k, _) in &el.attrs {
+                    self.names.insert(k.clone(), None);
                 }
             }
-            self.names
-                .insert(key.to_owned(), Binding { depth: 0, attr: n })
-                .is_some()
+            self.names.insert(key.to_owned(), None).is_some()
         };
         if dup {
             Err(syntax("duplicate attribute"))
@@ -425,8 +429,8 @@ impl Builder {
             "xmlns" => return Err(XmlError::BadPrefix(prefix.into())),
             _ => {}
         }
-        match self.scope.get(prefix) {
-            Some(&Binding { depth: 0, attr }) if self.copy_namespaces && depth > 0 => {
+        match self.scope.get(prefix).copied().flatten() {
+            Some(Binding { depth: 0, attr }) if self.copy_namespaces && depth > 0 => {
                 if let Some(noted) = self.noted_for.get_mut(attr) {
                     if *noted != self.child_serial {
                         *noted = self.child_serial;
@@ -471,14 +475,7 @@ impl Builder {
             let Some(shadow) = self.shadows.pop() else {
                 break;
             };
-            match shadow.hidden {
-                Some(binding) => {
-                    self.scope.insert(shadow.prefix, binding);
-                }
-                None => {
-                    self.scope.remove(&shadow.prefix);
-                }
-            }
+            self.scope.insert(shadow.prefix, shadow.hidden);
         }
         match self.stack.last_mut() {
             None => self.root = Some(el),

@@ -9,6 +9,7 @@
 //! namespace-correct XML.
 
 mod parse;
+mod tree;
 mod write;
 
 pub use parse::{parse, parse_standalone, MAX_DECLS, MAX_DECLS_PER_ELEMENT, MAX_DEPTH};

@@ -3,8 +3,7 @@
 //! recursion), checking names, entity and character references, characters,
 //! attributes, namespace prefixes and document structure on the way.
 
-use std::collections::BTreeMap;
-
+use super::tree::Map;
 use super::{Element, Node, XmlError};
 
 /// Maximum nesting depth of elements; the root element counts as depth 1.
@@ -98,28 +97,39 @@ fn syntax(what: &str) -> XmlError {
 }
 
 /// XML's white space.
-fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
+fn is_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Where the first byte of `s` that `stop` accepts is (or its length):
+/// a byte scan, which is faster and smaller than a `char` pattern.
+fn until(s: &str, stop: impl Fn(&u8) -> bool) -> usize {
+    s.as_bytes().iter().position(stop).unwrap_or(s.len())
+}
+
+/// `s` without its leading white space.
+fn skip_space(s: &str) -> &str {
+    s.get(until(s, |b| !is_space(b))..).unwrap_or("")
 }
 
 /// The first attribute of `s` (the inside of a tag after its name, or of an
 /// XML declaration after `xml`): its name, its raw value and what follows.
 /// Every attribute must be preceded by white space.
 fn next_attr(s: &str) -> Result<Option<(&str, &str, &str)>, XmlError> {
-    let t = s.trim_start_matches(is_space);
+    let t = skip_space(s);
     if t.is_empty() {
         return Ok(None);
     }
     if t.len() == s.len() {
         return Err(syntax("bad attribute: white space expected before it"));
     }
-    let key_end = t.find(|c| c == '=' || is_space(c)).unwrap_or(t.len());
+    let key_end = until(t, |b| *b == b'=' || is_space(b));
     let key = t.get(..key_end).unwrap_or("");
-    let r = t.get(key_end..).unwrap_or("").trim_start_matches(is_space);
+    let r = skip_space(t.get(key_end..).unwrap_or(""));
     let Some(r) = r.strip_prefix('=') else {
         return Err(syntax("bad attribute: '=' expected after its name"));
     };
-    let r = r.trim_start_matches(is_space);
+    let r = skip_space(r);
     let quote = match r.chars().next() {
         None => return Err(syntax("bad attribute: value expected after '='")),
         Some(q @ ('\'' | '"')) => q,
@@ -152,10 +162,10 @@ fn check_decl(s: &str) -> Result<(), XmlError> {
 
 /// Where a prefix is bound: on the open element at `depth`, its attribute
 /// number `attr`.
-#[derive(Clone, Copy)]
-struct Binding {
-    depth: usize,
-    attr: usize,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Binding {
+    pub(super) depth: usize,
+    pub(super) attr: usize,
 }
 
 /// A declaration made by an open element, and the binding of its prefix
@@ -177,13 +187,13 @@ struct Builder {
     /// A prefix whose declarations have all closed keeps its entry as `None`
     /// (at most one per prefix declared in the document): nothing is ever
     /// removed, which spares the wasm the map's removal code.
-    scope: BTreeMap<String, Option<Binding>>,
+    scope: Map,
     /// Declarations of the open elements, innermost last, to undo them as
     /// their elements close.
     shadows: Vec<Shadow>,
     /// The names of the element's attributes, once it has more than 32
     /// (fewer are compared with each other).
-    names: BTreeMap<String, Option<Binding>>,
+    names: Map,
     /// Namespace declarations seen so far in the document.
     decl_count: usize,
     /// Attributes of the root (declarations) used by the open direct child.
@@ -216,7 +226,7 @@ impl Builder {
         match bytes.get(1) {
             Some(b'?') => {
                 let body = s.get(2..).unwrap_or("");
-                let target_end = body.find(is_space).unwrap_or(body.len());
+                let target_end = until(body, is_space);
                 let decl = body.get(..target_end) == Some("xml");
                 let Some(end) = find(body, "?>") else {
                     return Err(syntax(if decl {
@@ -262,7 +272,13 @@ impl Builder {
                 let Some(gt) = s.find('>') else {
                     return Err(syntax("tag not closed"));
                 };
-                self.end(s.get(2..gt).unwrap_or("").trim_end_matches(is_space))?;
+                let inner = s.get(2..gt).unwrap_or("");
+                let n = until(inner, is_space);
+                let name = inner.get(..n).unwrap_or("");
+                if !skip_space(inner.get(n..).unwrap_or("")).is_empty() {
+                    return Err(syntax("end tag with more than a name"));
+                }
+                self.end(name)?;
                 Ok(s.get(gt + 1..).unwrap_or(""))
             }
             _ => {
@@ -293,7 +309,7 @@ impl Builder {
                     Some(i) => (i, true),
                     None => (inner, false),
                 };
-                let name_end = inner.find(is_space).unwrap_or(inner.len());
+                let name_end = until(inner, is_space);
                 self.start(
                     inner.get(..name_end).unwrap_or(""),
                     inner.get(name_end..).unwrap_or(""),
@@ -368,10 +384,7 @@ impl Builder {
                     depth,
                     attr: el.attrs.len(),
                 };
-                let hidden = self
-                    .scope
-                    .insert(prefix.to_owned(), Some(binding))
-                    .flatten();
+                let hidden = self.scope.insert(prefix, Some(binding)).flatten();
                 self.shadows.push(Shadow {
                     depth,
                     prefix: prefix.to_owned(),
@@ -409,10 +422,10 @@ impl Builder {
         } else {
             if n == DIRECT {
                 for (k, _) in &el.attrs {
-                    self.names.insert(k.clone(), None);
+                    self.names.insert(k, None);
                 }
             }
-            self.names.insert(key.to_owned(), None).is_some()
+            self.names.insert(key, None).is_some()
         };
         if dup {
             Err(syntax("duplicate attribute"))
@@ -429,7 +442,7 @@ impl Builder {
             "xmlns" => return Err(XmlError::BadPrefix(prefix.into())),
             _ => {}
         }
-        match self.scope.get(prefix).copied().flatten() {
+        match self.scope.get(prefix).flatten() {
             Some(Binding { depth: 0, attr }) if self.copy_namespaces && depth > 0 => {
                 if let Some(noted) = self.noted_for.get_mut(attr) {
                     if *noted != self.child_serial {
@@ -475,7 +488,7 @@ impl Builder {
             let Some(shadow) = self.shadows.pop() else {
                 break;
             };
-            self.scope.insert(shadow.prefix, shadow.hidden);
+            self.scope.insert(&shadow.prefix, shadow.hidden);
         }
         match self.stack.last_mut() {
             None => self.root = Some(el),
@@ -799,6 +812,7 @@ mod tests {
         assert_eq!(said("<?xml version='1.0'"), "XML declaration not closed");
         assert_eq!(said("<a><![CDATA[x</a>"), "CDATA section not closed");
         assert_eq!(said("<a></a"), "tag not closed");
+        assert_eq!(said("<a></a b>"), "end tag with more than a name");
         for decl in [
             "<?xml?>",
             "<?xml version='2.0'?>",

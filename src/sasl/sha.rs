@@ -220,25 +220,63 @@ impl Sha {
             bytes: [0; 64],
             len: 0,
         };
-        let (words, size) = match self.alg {
-            ScramHash::Sha1 => (5, 4),
-            ScramHash::Sha256 => (8, 4),
-            ScramHash::Sha512 => (8, 8),
-        };
-        for (out, h) in d.bytes.chunks_exact_mut(size).zip(&self.h[..words]) {
-            out.copy_from_slice(&h.to_be_bytes()[8 - size..]);
-        }
-        d.len = words * size;
+        d.len = output(self.alg, &self.h, &mut d.bytes);
         d
     }
 
     fn compress(&mut self) {
-        match self.alg {
-            ScramHash::Sha1 => sha1(&mut self.h, &self.buf),
-            ScramHash::Sha256 => sha256(&mut self.h, &self.buf),
-            ScramHash::Sha512 => sha512(&mut self.h, &self.buf),
+        compress(self.alg, &mut self.h, &self.buf);
+    }
+
+    /// PBKDF2's rounds after the first (RFC 8018 §5.2: `U_i = PRF(P, U_{i-1})`,
+    /// `T ^= U_i`), with `inner` and `outer` the HMAC states after its padded
+    /// keys (one block each) and `u` holding `U_1`, `t` the sum so far. Each
+    /// round's inner and outer messages are one key block plus one hash, so
+    /// both are the single padded block built here once, with the hash in
+    /// front: two compressions a round and no buffering.
+    pub(super) fn pbkdf2_rounds(inner: &Sha, outer: &Sha, u: &Digest, t: &mut Digest, rounds: u32) {
+        let alg = inner.alg;
+        let block = Sha::block_len(alg);
+        let mut b = [0u8; 128];
+        let n = u.len;
+        b[..n].copy_from_slice(u);
+        b[n] = 0x80;
+        let bits = ((block + n) as u64) * 8;
+        b[block - 8..block].copy_from_slice(&bits.to_be_bytes());
+        for _ in 0..rounds {
+            let mut h = inner.h;
+            compress(alg, &mut h, &b);
+            output(alg, &h, &mut b);
+            h = outer.h;
+            compress(alg, &mut h, &b);
+            output(alg, &h, &mut b);
+            for (t, u) in t.iter_mut().zip(&b) {
+                *t ^= u;
+            }
         }
     }
+}
+
+/// One compression of `alg` on the first block of `block`.
+fn compress(alg: ScramHash, h: &mut [u64; 8], block: &[u8; 128]) {
+    match alg {
+        ScramHash::Sha1 => sha1(h, block),
+        ScramHash::Sha256 => sha256(h, block),
+        ScramHash::Sha512 => sha512(h, block),
+    }
+}
+
+/// Writes the hash of state `h` to the front of `out`; gives its length.
+fn output(alg: ScramHash, h: &[u64; 8], out: &mut [u8]) -> usize {
+    let (words, size) = match alg {
+        ScramHash::Sha1 => (5, 4),
+        ScramHash::Sha256 => (8, 4),
+        ScramHash::Sha512 => (8, 8),
+    };
+    for (out, h) in out.chunks_exact_mut(size).zip(&h[..words]) {
+        out.copy_from_slice(&h.to_be_bytes()[8 - size..]);
+    }
+    words * size
 }
 
 fn be32(b: &[u8]) -> u32 {

@@ -781,7 +781,7 @@ mod tests {
     }
 
     /// Errors are described by fixed strings or plain concatenation, never
-    /// by quick-xml's or `core::fmt`'s formatting (see `map_error`).
+    /// by `core::fmt`'s formatting; each tokenizer error says what it is.
     #[test]
     fn syntax_errors_say_what_is_wrong() {
         let said = |input: &str| match parse(input) {
@@ -1328,8 +1328,8 @@ mod tests {
 
     #[test]
     fn long_attribute_lists() {
-        // Duplicate detection stays linear in quick-xml (a hash pre-filter
-        // above 32 attributes); a duplicate at the very end is still found.
+        // Duplicate detection stays O(n log n) (a balanced tree above 32
+        // attributes); a duplicate at the very end is still found.
         let mut s = String::from("<a");
         for i in 0..20_000 {
             s.push_str(&format!(" x{i}='{i}'"));

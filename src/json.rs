@@ -209,7 +209,7 @@ impl Parser<'_> {
     }
 
     fn word(&mut self, word: &str, v: Value) -> Result<Value, JsonError> {
-        if self.s[self.i..].starts_with(word) {
+        if self.s.get(self.i..).is_some_and(|r| r.starts_with(word)) {
             self.i += word.len();
             Ok(v)
         } else {
@@ -229,7 +229,7 @@ impl Parser<'_> {
         let negative = self.eat(b'-');
         let start = self.i;
         let n = self.digits();
-        if n == 0 || (n > 1 && self.s.as_bytes()[start] == b'0') {
+        if n == 0 || (n > 1 && self.s.as_bytes().get(start) == Some(&b'0')) {
             return Err(self.err("bad number"));
         }
         let end = self.i;
@@ -254,7 +254,7 @@ impl Parser<'_> {
             return Ok(Value::Num);
         }
         let mut v: u64 = 0;
-        for &d in &self.s.as_bytes()[start..end] {
+        for &d in self.s.as_bytes().get(start..end).unwrap_or_default() {
             match v
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(u64::from(d - b'0')))
@@ -288,8 +288,9 @@ impl Parser<'_> {
             while matches!(self.peek(), Some(c) if c != b'"' && c != b'\\' && c >= 0x20) {
                 self.i += 1;
             }
-            // The loop stops only at ASCII bytes: a char boundary.
-            out.push_str(&self.s[start..self.i]);
+            // The loop stops only at ASCII bytes: a char boundary (`get`
+            // keeps the standard library's slicing panic out of the wasm).
+            out.push_str(self.s.get(start..self.i).unwrap_or_default());
             match self.peek() {
                 Some(b'"') => {
                     self.i += 1;

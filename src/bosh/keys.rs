@@ -16,7 +16,8 @@
 use crate::json::{self, JsonError, Value};
 use crate::rand::RandomSource;
 use crate::sasl::mac::Hmac;
-use sha1::{Digest, Sha1};
+use crate::sasl::sha::Sha;
+use crate::sasl::ScramHash;
 use std::fmt;
 
 /// Fewest keys in a sequence: the creation request and one more.
@@ -80,7 +81,7 @@ impl fmt::Debug for KeySeed {
 /// HMAC-SHA-1 of `seed` over a fixed label, `context` and `counter`: a new
 /// secret seed, unpredictable to anyone who does not know `seed`.
 fn derive_seed(seed: &[u8; 20], context: &[u8], counter: u32) -> [u8; 20] {
-    let mac = Hmac::<Sha1>::new(seed).mac(&[
+    let mac = Hmac::new(ScramHash::Sha1, seed).mac(&[
         b"xmpp-wasm bosh key sequence ",
         context,
         &counter.to_be_bytes(),
@@ -93,7 +94,7 @@ fn derive_seed(seed: &[u8; 20], context: &[u8], counter: u32) -> [u8; 20] {
 /// `hex(SHA-1(input))`, lower case, appended to `out`.
 pub fn sha1_hex(input: &[u8], out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in Sha1::digest(input) {
+    for &b in Sha::digest(ScramHash::Sha1, input).iter() {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 15)]));
     }

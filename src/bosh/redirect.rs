@@ -37,7 +37,7 @@ fn split(url: &str) -> Option<(bool, &str)> {
         return None;
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    Some((https, &rest[..end]))
+    Some((https, rest.get(..end)?))
 }
 
 /// Checks a `see-other-uri` target against the rules above, from the

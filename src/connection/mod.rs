@@ -1255,7 +1255,11 @@ impl Connection {
             let jid = self.jid.as_ref().map(|j| j.with_resource(r));
             match jid {
                 Some(Ok(j)) => self.jid = Some(j),
-                _ => return Err(CommandError::InvalidJid(format!("bad resource {r:?}"))),
+                _ => {
+                    return Err(CommandError::InvalidJid(
+                        String::from("bad resource '") + r + "'",
+                    ))
+                }
             }
         }
         self.send_bind();
@@ -1264,7 +1268,7 @@ impl Connection {
 
     /// A fresh id for a stanza.
     pub fn unique_id(&mut self, prefix: &str) -> String {
-        format!("{prefix}{}", self.rng.token(10))
+        String::from(prefix) + &self.rng.token(10)
     }
 
     /// Stops sending new bodies until [`Connection::resume`].

@@ -29,6 +29,7 @@ pub(crate) mod mac;
 mod oauthbearer;
 mod plain;
 mod scram;
+pub(crate) mod sha;
 
 pub use anonymous::Anonymous;
 pub use external::External;

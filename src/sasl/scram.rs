@@ -2,9 +2,8 @@
 //! client side, without channel binding (GS2 flag `n`).
 
 use super::mac::{pbkdf2, Hmac};
+use super::sha::Sha;
 use crate::b64;
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512};
 
 use super::{escape_saslname, gs2_header, Mechanism, SaslError};
 
@@ -42,28 +41,16 @@ impl ScramHash {
     }
 
     fn hash(self, data: &[u8]) -> Vec<u8> {
-        match self {
-            ScramHash::Sha1 => Sha1::digest(data).to_vec(),
-            ScramHash::Sha256 => Sha256::digest(data).to_vec(),
-            ScramHash::Sha512 => Sha512::digest(data).to_vec(),
-        }
+        Sha::digest(self, data).to_vec()
     }
 
     fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
-        match self {
-            ScramHash::Sha1 => Hmac::<Sha1>::new(key).mac(&[data]).to_vec(),
-            ScramHash::Sha256 => Hmac::<Sha256>::new(key).mac(&[data]).to_vec(),
-            ScramHash::Sha512 => Hmac::<Sha512>::new(key).mac(&[data]).to_vec(),
-        }
+        Hmac::new(self, key).mac(&[data]).to_vec()
     }
 
     /// `Hi()` of RFC 5802: PBKDF2 with HMAC of this hash, output one hash long.
     fn salted_password(self, password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
-        match self {
-            ScramHash::Sha1 => pbkdf2::<Sha1>(password, salt, iterations),
-            ScramHash::Sha256 => pbkdf2::<Sha256>(password, salt, iterations),
-            ScramHash::Sha512 => pbkdf2::<Sha512>(password, salt, iterations),
-        }
+        pbkdf2(self, password, salt, iterations)
     }
 }
 

@@ -1,6 +1,6 @@
 //! A small owned XML tree: enough for BOSH `<body/>` wrappers and XMPP stanzas.
 //!
-//! [`parse`] reads one document (built on `quick-xml`'s pull parser, iteratively,
+//! [`parse`] reads one document (its own one-pass tokenizer, iteratively,
 //! in linear time, with limits on depth and namespace declarations) and [`Element::write_to`] serialises a tree back. Element
 //! and attribute names are kept as written (qualified, e.g. `stream:features`);
 //! namespace declarations are ordinary attributes (`xmlns`, `xmlns:p`). The parser
@@ -9,6 +9,7 @@
 //! namespace-correct XML.
 
 mod parse;
+mod tree;
 mod write;
 
 pub use parse::{parse, parse_standalone, MAX_DECLS, MAX_DECLS_PER_ELEMENT, MAX_DEPTH};

@@ -1,14 +1,9 @@
-//! The parser: `quick-xml` pull events folded into an [`Element`] tree with an
-//! explicit stack (no recursion), plus the checks `quick-xml` leaves to its
-//! user: names, entity and character references, characters, namespace
-//! prefixes, document structure.
+//! The parser: one pass over the input that splits it into markup and text
+//! and folds them into an [`Element`] tree with an explicit stack (no
+//! recursion), checking names, entity and character references, characters,
+//! attributes, namespace prefixes and document structure on the way.
 
-use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
-use quick_xml::events::attributes::AttrError;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
-use std::collections::BTreeMap;
-
+use super::tree::Map;
 use super::{Element, Node, XmlError};
 
 /// Maximum nesting depth of elements; the root element counts as depth 1.
@@ -40,9 +35,10 @@ const XMLNS_NS: &str = "http://www.w3.org/2000/xmlns/";
 /// deeper than [`MAX_DEPTH`], more than [`MAX_DECLS_PER_ELEMENT`] namespace
 /// declarations on one element or [`MAX_DECLS`] in the document.
 ///
-/// Linear in the input: a prefix is looked up in a map of the bindings in
-/// scope (never by scanning the open declarations), and duplicate attributes
-/// are found with quick-xml's hash check.
+/// Linear in the input (up to the logarithm of a map lookup): a prefix is
+/// looked up in a map of the bindings in scope (never by scanning the open
+/// declarations), and duplicate attributes are found by comparing names up
+/// to 32 attributes and in a map above.
 ///
 /// Text is unescaped, CDATA sections become text, adjacent text is merged into
 /// one [`Node::Text`]; line ends are normalised (`\r\n` and `\r` become `\n`)
@@ -66,101 +62,110 @@ pub fn parse_standalone(input: &str) -> Result<Element, XmlError> {
 }
 
 fn parse_impl(input: &str, copy_namespaces: bool) -> Result<Element, XmlError> {
-    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
-    let mut reader = Reader::from_str(input);
-    {
-        let config = reader.config_mut();
-        // End tags are matched against our own stack, which gives a better error.
-        config.check_end_names = false;
-        config.allow_unmatched_ends = true;
-        config.check_comments = true;
-        config.expand_empty_elements = false;
-        config.trim_text(false);
-    }
+    let mut rest = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut builder = Builder {
         copy_namespaces,
         ..Builder::default()
     };
     let mut first = true;
-    loop {
-        match reader.read_event().map_err(map_error)? {
-            Event::Decl(decl) => {
-                if !first {
-                    return Err(XmlError::Syntax(
-                        "XML declaration not at the start of the input".into(),
-                    ));
-                }
-                decl.version().map_err(map_error)?;
-            }
-            Event::Start(e) => builder.start(&e, false)?,
-            Event::Empty(e) => builder.start(&e, true)?,
-            Event::End(e) => builder.end(e.name().0)?,
-            Event::Text(t) => builder.text(&t, true)?,
-            Event::CData(t) => builder.text(&t, false)?,
-            Event::GeneralRef(r) => builder.reference(&r)?,
-            Event::Comment(_) | Event::PI(_) => {}
-            Event::DocType(_) => return Err(XmlError::Doctype),
-            Event::Eof => return builder.finish(),
+    while !rest.is_empty() {
+        let lt = rest.find('<').unwrap_or(rest.len());
+        if lt > 0 {
+            builder.text_run(rest.get(..lt).unwrap_or(""))?;
+            first = false;
         }
-        first = false;
+        rest = rest.get(lt..).unwrap_or("");
+        if !rest.is_empty() {
+            rest = builder.markup(rest, first)?;
+            first = false;
+        }
     }
+    builder.finish()
 }
 
-/// quick-xml's error as ours, described by a fixed string: its `Display`
-/// (and std's `io::Error` one behind it) would format on every malformed
-/// body a server sends, and cost the wasm about 20 KB.
-fn map_error(e: QxError) -> XmlError {
-    use IllFormedError as I;
-    use SyntaxError as S;
-    let what = match e {
-        QxError::Syntax(S::UnclosedDoctype) | QxError::IllFormed(I::MissingDoctypeName) => {
-            return XmlError::Doctype
-        }
-        QxError::IllFormed(I::MismatchedEndTag { expected, found }) => {
-            return XmlError::MismatchedEnd { expected, found }
-        }
-        QxError::Syntax(S::InvalidBangMarkup) => "unknown markup after '<!'",
-        QxError::Syntax(S::UnclosedPI) => "processing instruction not closed",
-        QxError::Syntax(S::UnclosedXmlDecl) => "XML declaration not closed",
-        QxError::Syntax(S::UnclosedComment) => "comment not closed",
-        QxError::Syntax(S::UnclosedCData) => "CDATA section not closed",
-        QxError::Syntax(S::UnclosedTag) => "tag not closed",
-        QxError::Syntax(
-            S::UnclosedSingleQuotedAttributeValue | S::UnclosedDoubleQuotedAttributeValue,
-        ) => "attribute value not closed",
-        QxError::IllFormed(I::MissingDeclVersion(_) | I::UnknownVersion) => {
-            "XML declaration without version 1.0 or 1.1"
-        }
-        QxError::IllFormed(I::MissingEndTag(_)) => "missing end tag",
-        QxError::IllFormed(I::UnmatchedEndTag(_)) => "end tag without start tag",
-        QxError::IllFormed(I::DoubleHyphenInComment) => "'--' in a comment",
-        QxError::IllFormed(I::UnclosedReference) => "unterminated reference",
-        QxError::InvalidAttr(e) => attr_error(e),
-        QxError::Io(_) | QxError::Encoding(_) | QxError::Escape(_) | QxError::Namespace(_) => {
-            "malformed markup"
-        }
-    };
+/// Where `pat` (two or three bytes) first occurs in `s`: a plain scan, which
+/// is linear for such short patterns and smaller than the standard library's
+/// two-way searcher (1.4 KB of wasm).
+fn find(s: &str, pat: &str) -> Option<usize> {
+    s.as_bytes()
+        .windows(pat.len())
+        .position(|w| w == pat.as_bytes())
+}
+
+fn syntax(what: &str) -> XmlError {
     XmlError::Syntax(what.into())
 }
 
-/// quick-xml's attribute error, as a fixed string (see [`map_error`]).
-fn attr_error(e: AttrError) -> &'static str {
-    match e {
-        AttrError::ExpectedEq(_) => "bad attribute: '=' expected after its name",
-        AttrError::ExpectedValue(_) => "bad attribute: value expected after '='",
-        AttrError::UnquotedValue(_) | AttrError::ExpectedQuote(..) => {
-            "bad attribute: value not quoted"
+/// XML's white space.
+fn is_space(b: &u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Where the first byte of `s` that `stop` accepts is (or its length):
+/// a byte scan, which is faster and smaller than a `char` pattern.
+fn until(s: &str, stop: impl Fn(&u8) -> bool) -> usize {
+    s.as_bytes().iter().position(stop).unwrap_or(s.len())
+}
+
+/// `s` without its leading white space.
+fn skip_space(s: &str) -> &str {
+    s.get(until(s, |b| !is_space(b))..).unwrap_or("")
+}
+
+/// The first attribute of `s` (the inside of a tag after its name, or of an
+/// XML declaration after `xml`): its name, its raw value and what follows.
+/// Every attribute must be preceded by white space.
+fn next_attr(s: &str) -> Result<Option<(&str, &str, &str)>, XmlError> {
+    let t = skip_space(s);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.len() == s.len() {
+        return Err(syntax("bad attribute: white space expected before it"));
+    }
+    let key_end = until(t, |b| *b == b'=' || is_space(b));
+    let key = t.get(..key_end).unwrap_or("");
+    let r = skip_space(t.get(key_end..).unwrap_or(""));
+    let Some(r) = r.strip_prefix('=') else {
+        return Err(syntax("bad attribute: '=' expected after its name"));
+    };
+    let r = skip_space(r);
+    let quote = match r.chars().next() {
+        None => return Err(syntax("bad attribute: value expected after '='")),
+        Some(q @ ('\'' | '"')) => q,
+        Some(_) => return Err(syntax("bad attribute: value not quoted")),
+    };
+    let r = r.get(1..).unwrap_or("");
+    let Some(end) = r.find(quote) else {
+        return Err(syntax("attribute value not closed"));
+    };
+    Ok(Some((
+        key,
+        r.get(..end).unwrap_or(""),
+        r.get(end + 1..).unwrap_or(""),
+    )))
+}
+
+/// Checks the inside of an XML declaration after `xml`: its first
+/// pseudo-attribute is the version, `1.` and digits.
+fn check_decl(s: &str) -> Result<(), XmlError> {
+    match next_attr(s)? {
+        Some(("version", v, _))
+            if v.strip_prefix("1.")
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            Ok(())
         }
-        AttrError::Duplicated(..) => "duplicate attribute",
+        _ => Err(syntax("XML declaration without version 1.0 or 1.1")),
     }
 }
 
 /// Where a prefix is bound: on the open element at `depth`, its attribute
 /// number `attr`.
-#[derive(Clone, Copy)]
-struct Binding {
-    depth: usize,
-    attr: usize,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Binding {
+    pub(super) depth: usize,
+    pub(super) attr: usize,
 }
 
 /// A declaration made by an open element, and the binding of its prefix
@@ -179,10 +184,16 @@ struct Builder {
     text: String,
     /// The binding in scope of each declared prefix ("" for the default
     /// namespace): one lookup per name, however many declarations are open.
-    scope: BTreeMap<String, Binding>,
+    /// A prefix whose declarations have all closed keeps its entry as `None`
+    /// (at most one per prefix declared in the document): nothing is ever
+    /// removed, which spares the wasm the map's removal code.
+    scope: Map,
     /// Declarations of the open elements, innermost last, to undo them as
     /// their elements close.
     shadows: Vec<Shadow>,
+    /// The names of the element's attributes, once it has more than 32
+    /// (fewer are compared with each other).
+    names: Map,
     /// Namespace declarations seen so far in the document.
     decl_count: usize,
     /// Attributes of the root (declarations) used by the open direct child.
@@ -207,7 +218,135 @@ impl Builder {
         }
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
+    /// One markup construct at the start of `s` (which starts with `<`):
+    /// a tag, comment, CDATA section, processing instruction or XML
+    /// declaration (`first`: nothing came before it). Gives what follows it.
+    fn markup<'a>(&mut self, s: &'a str, first: bool) -> Result<&'a str, XmlError> {
+        let bytes = s.as_bytes();
+        match bytes.get(1) {
+            Some(b'?') => {
+                let body = s.get(2..).unwrap_or("");
+                let target_end = until(body, is_space);
+                let decl = body.get(..target_end) == Some("xml");
+                let Some(end) = find(body, "?>") else {
+                    return Err(syntax(if decl {
+                        "XML declaration not closed"
+                    } else {
+                        "processing instruction not closed"
+                    }));
+                };
+                let target = body.get(..end.min(target_end)).unwrap_or("");
+                if target == "xml" {
+                    if !first {
+                        return Err(syntax("XML declaration not at the start of the input"));
+                    }
+                    check_decl(body.get(target.len()..end).unwrap_or(""))?;
+                }
+                Ok(body.get(end + 2..).unwrap_or(""))
+            }
+            Some(b'!') => {
+                if let Some(r) = s.strip_prefix("<!--") {
+                    // "--" only as the start of "-->".
+                    return match find(r, "--") {
+                        None => Err(syntax("comment not closed")),
+                        Some(i) => match r.as_bytes().get(i + 2) {
+                            Some(b'>') => Ok(r.get(i + 3..).unwrap_or("")),
+                            Some(_) => Err(syntax("'--' in a comment")),
+                            None => Err(syntax("comment not closed")),
+                        },
+                    };
+                }
+                if let Some(r) = s.strip_prefix("<![CDATA[") {
+                    let Some(end) = find(r, "]]>") else {
+                        return Err(syntax("CDATA section not closed"));
+                    };
+                    self.text(r.get(..end).unwrap_or(""), false)?;
+                    return Ok(r.get(end + 3..).unwrap_or(""));
+                }
+                if s.starts_with("<!DOCTYPE") {
+                    return Err(XmlError::Doctype);
+                }
+                Err(syntax("unknown markup after '<!'"))
+            }
+            Some(b'/') => {
+                let Some(gt) = s.find('>') else {
+                    return Err(syntax("tag not closed"));
+                };
+                let inner = s.get(2..gt).unwrap_or("");
+                let n = until(inner, is_space);
+                let name = inner.get(..n).unwrap_or("");
+                if !skip_space(inner.get(n..).unwrap_or("")).is_empty() {
+                    return Err(syntax("end tag with more than a name"));
+                }
+                self.end(name)?;
+                Ok(s.get(gt + 1..).unwrap_or(""))
+            }
+            _ => {
+                // The end of the tag: the first '>' outside a quoted value.
+                let mut quote = 0u8;
+                let mut end = None;
+                for (i, &b) in bytes.iter().enumerate().skip(1) {
+                    if quote != 0 {
+                        if b == quote {
+                            quote = 0;
+                        }
+                    } else if b == b'\'' || b == b'"' {
+                        quote = b;
+                    } else if b == b'>' {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                let Some(end) = end else {
+                    return Err(syntax(if quote != 0 {
+                        "attribute value not closed"
+                    } else {
+                        "tag not closed"
+                    }));
+                };
+                let inner = s.get(1..end).unwrap_or("");
+                let (inner, empty) = match inner.strip_suffix('/') {
+                    Some(i) => (i, true),
+                    None => (inner, false),
+                };
+                let name_end = until(inner, is_space);
+                self.start(
+                    inner.get(..name_end).unwrap_or(""),
+                    inner.get(name_end..).unwrap_or(""),
+                    empty,
+                )?;
+                Ok(s.get(end + 1..).unwrap_or(""))
+            }
+        }
+    }
+
+    /// Text up to the next markup: character data and references.
+    fn text_run(&mut self, mut s: &str) -> Result<(), XmlError> {
+        while let Some(amp) = s.find('&') {
+            if amp > 0 {
+                self.text(s.get(..amp).unwrap_or(""), true)?;
+            }
+            let after = s.get(amp + 1..).unwrap_or("");
+            // A reference's name ends at ';' and holds no '&' (so each byte
+            // is looked at once).
+            match after.find([';', '&']) {
+                Some(semi) if after.as_bytes().get(semi) == Some(&b';') => {
+                    self.reference(after.get(..semi).unwrap_or(""))?;
+                    s = after.get(semi + 1..).unwrap_or("");
+                }
+                _ => return Err(syntax("unterminated reference")),
+            }
+        }
+        if s.is_empty() {
+            Ok(())
+        } else {
+            self.text(s, true)
+        }
+    }
+
+    /// A start tag: its name, the rest of its inside (attributes) and
+    /// whether it is an empty-element tag.
+    fn start(&mut self, name: &str, mut attrs: &str, empty: bool) -> Result<(), XmlError> {
         if self.root.is_some() {
             return Err(XmlError::TrailingContent);
         }
@@ -219,16 +358,16 @@ impl Builder {
         if depth == 1 {
             self.child_serial = self.child_serial.saturating_add(1);
         }
-        let name = e.name().0;
         check_qname(name)?;
         let mut el = Element::new(name);
         let mut own_decls = 0usize;
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| XmlError::Syntax(attr_error(err).into()))?;
-            let key = attr.key.0;
+        self.names.clear();
+        while let Some((key, raw, rest)) = next_attr(attrs)? {
+            attrs = rest;
+            self.check_duplicate(&el, key)?;
             check_qname(key)?;
-            let mut value = String::with_capacity(attr.value.len());
-            push_chars::<true>(&attr.value, &mut value)?;
+            let mut value = String::with_capacity(raw.len());
+            push_chars::<true>(raw, &mut value)?;
             if let Some(prefix) = declared_prefix(key) {
                 check_declaration(prefix, &value)?;
                 own_decls += 1;
@@ -239,13 +378,13 @@ impl Builder {
                 if self.decl_count > MAX_DECLS {
                     return Err(XmlError::TooManyDeclarations);
                 }
-                // Duplicate declarations were refused by the attribute
-                // iterator, so each prefix is bound once per element.
+                // Duplicate declarations were refused above, so each prefix
+                // is bound once per element.
                 let binding = Binding {
                     depth,
                     attr: el.attrs.len(),
                 };
-                let hidden = self.scope.insert(prefix.to_owned(), binding);
+                let hidden = self.scope.insert(prefix, Some(binding)).flatten();
                 self.shadows.push(Shadow {
                     depth,
                     prefix: prefix.to_owned(),
@@ -273,6 +412,28 @@ impl Builder {
         Ok(())
     }
 
+    /// Refuses an attribute name `el` already has: compared with each
+    /// earlier one up to 32 attributes, looked up in a map above.
+    fn check_duplicate(&mut self, el: &Element, key: &str) -> Result<(), XmlError> {
+        const DIRECT: usize = 32;
+        let n = el.attrs.len();
+        let dup = if n < DIRECT {
+            el.attrs.iter().any(|(k, _)| k == key)
+        } else {
+            if n == DIRECT {
+                for (k, _) in &el.attrs {
+                    self.names.insert(k, None);
+                }
+            }
+            self.names.insert(key, None).is_some()
+        };
+        if dup {
+            Err(syntax("duplicate attribute"))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Checks that `prefix` ("" for the default namespace) is usable here, and
     /// notes root declarations that the current direct child of the root uses.
     fn resolve(&mut self, prefix: &str, depth: usize) -> Result<(), XmlError> {
@@ -281,8 +442,8 @@ impl Builder {
             "xmlns" => return Err(XmlError::BadPrefix(prefix.into())),
             _ => {}
         }
-        match self.scope.get(prefix) {
-            Some(&Binding { depth: 0, attr }) if self.copy_namespaces && depth > 0 => {
+        match self.scope.get(prefix).flatten() {
+            Some(Binding { depth: 0, attr }) if self.copy_namespaces && depth > 0 => {
                 if let Some(noted) = self.noted_for.get_mut(attr) {
                     if *noted != self.child_serial {
                         *noted = self.child_serial;
@@ -327,14 +488,7 @@ impl Builder {
             let Some(shadow) = self.shadows.pop() else {
                 break;
             };
-            match shadow.hidden {
-                Some(binding) => {
-                    self.scope.insert(shadow.prefix, binding);
-                }
-                None => {
-                    self.scope.remove(&shadow.prefix);
-                }
-            }
+            self.scope.insert(&shadow.prefix, shadow.hidden);
         }
         match self.stack.last_mut() {
             None => self.root = Some(el),
@@ -390,7 +544,7 @@ impl Builder {
             }
             return Err(self.outside_root());
         }
-        if escaped && raw.contains("]]>") {
+        if escaped && find(raw, "]]>").is_some() {
             return Err(XmlError::Syntax("']]>' in text".into()));
         }
         push_chars::<false>(raw, &mut self.text)
@@ -627,7 +781,7 @@ mod tests {
     }
 
     /// Errors are described by fixed strings or plain concatenation, never
-    /// by quick-xml's or `core::fmt`'s formatting (see `map_error`).
+    /// by `core::fmt`'s formatting; each tokenizer error says what it is.
     #[test]
     fn syntax_errors_say_what_is_wrong() {
         let said = |input: &str| match parse(input) {
@@ -641,6 +795,51 @@ mod tests {
         assert_eq!(said("<a><!-- x"), "comment not closed");
         assert_eq!(said("<a b='1"), "attribute value not closed");
         assert_eq!(said("<1a/>"), "invalid name '1a'");
+        assert_eq!(
+            said("<a b='1'c='2'/>"),
+            "bad attribute: white space expected before it"
+        );
+        assert_eq!(
+            said("<a b='1' c/>"),
+            "bad attribute: '=' expected after its name"
+        );
+        assert_eq!(said("<a b= >"), "bad attribute: value expected after '='");
+        assert_eq!(said("<a>&amp&amp;</a>"), "unterminated reference");
+        assert_eq!(said("<a><!-- x ---></a>"), "'--' in a comment");
+        assert_eq!(said("<a><!-- x --"), "comment not closed");
+        assert_eq!(said("<a><!ELEMENT a></a>"), "unknown markup after '<!'");
+        assert_eq!(said("<a><?pi x"), "processing instruction not closed");
+        assert_eq!(said("<?xml version='1.0'"), "XML declaration not closed");
+        assert_eq!(said("<a><![CDATA[x</a>"), "CDATA section not closed");
+        assert_eq!(said("<a></a"), "tag not closed");
+        assert_eq!(said("<a></a b>"), "end tag with more than a name");
+        for decl in [
+            "<?xml?>",
+            "<?xml version='2.0'?>",
+            "<?xml version='1.'?>",
+            "<?xml encoding='UTF-8' version='1.0'?>",
+        ] {
+            assert_eq!(
+                said(&format!("{decl}<a/>")),
+                "XML declaration without version 1.0 or 1.1",
+                "{decl}"
+            );
+        }
+    }
+
+    /// What the tokenizer accepts around the markup: white space inside
+    /// tags and around `=`, both quotes, `>` in text and values, PIs whose
+    /// target only starts with "xml", comments that end right away.
+    #[test]
+    fn tokens_as_xml_allows() {
+        let e = parse(
+            "<?xml version=\"1.1\" encoding='UTF-8'?><?xml-stylesheet href='x'?>\
+             <a\n b = '1>2'\tc=\"'\" ><!----><b\r\n/>x > y</a \n>",
+        )
+        .unwrap();
+        assert_eq!(e.attr("b"), Some("1>2"));
+        assert_eq!(e.attr("c"), Some("'"));
+        assert_eq!(e.to_xml(), "<a b='1&gt;2' c='&apos;'><b/>x &gt; y</a>");
     }
 
     const STREAM_NS: &str = "http://etherx.jabber.org/streams";
@@ -1129,8 +1328,8 @@ mod tests {
 
     #[test]
     fn long_attribute_lists() {
-        // Duplicate detection stays linear in quick-xml (a hash pre-filter
-        // above 32 attributes); a duplicate at the very end is still found.
+        // Duplicate detection stays O(n log n) (a balanced tree above 32
+        // attributes); a duplicate at the very end is still found.
         let mut s = String::from("<a");
         for i in 0..20_000 {
             s.push_str(&format!(" x{i}='{i}'"));

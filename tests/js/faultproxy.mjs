@@ -12,6 +12,12 @@
 //   proxy.arm({ status: 503 })         every BOSH POST is answered 503 at once, unforwarded
 //   proxy.arm({ reset: 10, every: 5 }) every 5th BOSH POST: its connection is reset before
 //                                      anything is forwarded (10 times)
+//   proxy.arm({ truncate: 10, every: 7 }) every 7th BOSH POST: forwarded, processed, and its
+//                                      answer cut short: the headers with the full Content-Length
+//                                      (with `chunked: true`: Transfer-Encoding: chunked), half the
+//                                      body, then the connection closed (FIN) (10 times)
+//   proxy.arm({ stall: 10, every: 7 }) the same, but the connection then stays open and silent:
+//                                      a body that never ends (10 times)
 //   proxy.arm({ dropRid: sid })        the first BOSH POST of session `sid` from now on, and every
 //                                      resend of its rid: forwarded, answer thrown away as above
 //   proxy.arm({ latency: ms })         each BOSH answer is held back `ms` (added to any fault)
@@ -27,7 +33,8 @@ export async function startFaultProxy({ site, bosh }) {
   const siteUrl = new URL(site);
   const boshUrl = new URL(bosh);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const stats = { posts: 0, forwarded: 0, dropped: 0, swallowed: 0, reset: 0, status: 0 };
+  const stats = { posts: 0, forwarded: 0, dropped: 0, swallowed: 0, reset: 0, status: 0, truncated: 0, stalled: 0 };
+  const stalled = new Set(); // sockets of stalled answers, left open
   const log = []; // { at, sid, rid }
   let fault = null;
   let counter = 0;
@@ -88,10 +95,26 @@ export async function startFaultProxy({ site, bosh }) {
       if (drop) { hits++; stats.dropped++; entry.dropped = true; }
       const swallow = !drop && f?.swallow && nth && hits < f.swallow;
       if (swallow) { hits++; stats.swallowed++; entry.swallowed = true; }
+      const cut = !drop && !swallow && (f?.truncate || f?.stall) && nth && hits < (f.truncate || f.stall);
+      if (cut) { hits++; stats[f.truncate ? 'truncated' : 'stalled']++; entry[f.truncate ? 'truncated' : 'stalled'] = true; }
       const latency = f?.latency ?? 0;
       stats.forwarded++;
       forward(boshUrl, req, body, res, (upRes, answer) => {
         if (swallow) return; // the browser waits; it gives up on the request itself
+        if (cut) {
+          // The headers (the full Content-Length, or chunked), then the first half of the body;
+          // then a truncated answer's connection is closed (FIN), a stalled one stays open, silent.
+          const half = answer.subarray(0, answer.length >> 1);
+          const head = `HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n${f.chunked
+            ? 'Transfer-Encoding: chunked\r\n\r\n' + half.length.toString(16) + '\r\n'
+            : `Content-Length: ${answer.length}\r\n\r\n`}`;
+          req.socket.write(head);
+          req.socket.write(half);
+          if (f.chunked) req.socket.write('\r\n');
+          if (f.truncate) setTimeout(() => req.socket.end(), 5);
+          else stalled.add(req.socket.on('close', () => stalled.delete(req.socket)));
+          return;
+        }
         if (drop) {
           // The server has processed the request; its answer never reaches the browser: the
           // headers go out, then the connection is reset before the body. (Chromium silently
@@ -127,6 +150,7 @@ export async function startFaultProxy({ site, bosh }) {
       return best;
     },
     async close() {
+      for (const sock of stalled) sock.destroy();
       server.closeAllConnections?.();
       await new Promise((r) => server.close(r));
       agent.destroy();

@@ -7,13 +7,17 @@
 //   swallow 10 responses never sent, the connection left open (the client sees nothing fail)
 //   503    five 1-second bursts in which every request is answered 503, unforwarded
 //   reset  10 connections reset before the request is forwarded
+//   truncate 10 answers cut short: the full Content-Length, half the body, then FIN
+//   chunked  10 chunked answers cut: half the body, no last chunk, then FIN
+//   stall  10 answers stalled: headers and half the body, then the connection silent
 //
 // Asserted, for each fault and each direction: 0 lost, 0 duplicated, both sessions CONNECTED at
 // the end, and the request-rate ceiling: no session ever sent more than RATE_CEILING requests
 // within any one second (see below). Printed, never asserted: the recovery figures (time from
 // the last send to the last receipt, the slowest message, requests per session, the worst rate).
-// Last, a run where every answer to one rid is dropped: the bounded resends, then CONNFAIL.
-// FAULTS=none,drop,swallow,503,reset,rid picks runs; FAULTS_DEBUG=1 prints each drop's resend.
+// Then a stalled body with nothing else on the wire (only the request timeout can notice it), and
+// a run where every answer to one rid is dropped: the bounded resends, then CONNFAIL.
+// FAULTS=none,drop,swallow,503,reset,truncate,chunked,stall,quiet,rid picks runs; FAULTS_DEBUG=1 prints each drop's resend.
 //
 // Uses the public JS API only (pkg/, as the other suites). Against Prosody by default;
 // BOSH_SERVER=ejabberd runs the same against ejabberd (EJABBERD_BOSH_URL, EJABBERD_SHA256_DOMAIN),
@@ -58,7 +62,8 @@ const browser = await launchChromium(chromium);
 /** One run: both sessions log in, the fault is armed by `inject` while the messages flow. */
 async function run(name, inject) {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.log(`  [console] ${m.text()}`); });
+  // (The faults' own network errors, which Chromium logs for every cut request, are not shown.)
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.log(`  [console] ${m.text()}`); });
   await page.goto(`${proxy.origin}/index.html`);
   await page.evaluate(async ({ domain, service }) => {
     const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
@@ -148,6 +153,53 @@ async function run(name, inject) {
 }
 
 /**
+ * A stalled body while nothing else is on the wire: the long poll's answer is stalled (headers and
+ * half the body, then silence) and no later rid is answered meanwhile (nothing is sent), so only the
+ * request timeout can notice. The fetch resolves at the headers; its body never ends: the core's
+ * deadline (1.1 × wait + 2 s from the send, here wait 5 s: 7.5 s) covers the whole exchange, the rid
+ * is resent (the stalled fetch aborted) and the session goes on: a message to oneself arrives.
+ */
+async function stalledWhileQuiet() {
+  const WAIT = 5, TIMEOUT = 1.1 * WAIT * 1000 + 2000;
+  const page = await browser.newPage();
+  await page.goto(`${proxy.origin}/index.html`);
+  const sid = await page.evaluate(async ({ domain, service, wait }) => {
+    const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
+    await init();
+    const conn = new Connection(service, { wait });
+    window.conn = conn;
+    window.got = [];
+    let sid = null;
+    conn.rawOutput = (b) => { sid ??= /\bsid='([^']+)'/.exec(b)?.[1] ?? null; };
+    conn.addHandler((m) => { window.got.push(m.getElementsByTagName('body')[0]?.textContent); return true; }, null, 'message');
+    await conn.connect(`alice@${domain}/quiet`, 'alice-pass');
+    conn.send('<presence/>');
+    return sid;
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname, wait: WAIT });
+  await sleep(300);
+  proxy.arm({ stall: 1 });
+  const t0 = performance.now();
+  let stalled;
+  while (!(stalled = proxy.log.find((e) => e.sid === sid && e.stalled)) && performance.now() - t0 < 2 * TIMEOUT) await sleep(50);
+  let resent;
+  while (stalled && !(resent = proxy.log.find((e) => e.sid === sid && e.rid === stalled.rid && e !== stalled)) && performance.now() - t0 < 3 * TIMEOUT) await sleep(50);
+  proxy.arm(null);
+  const after = resent ? Math.round(resent.at - stalled.at) : null;
+  const got = await page.evaluate(async () => {
+    window.conn.send(`<message to='${window.conn.jid}' type='chat'><body>quiet</body></message>`);
+    const t = performance.now();
+    while (!window.got.includes('quiet') && performance.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));
+    return { ok: window.got.includes('quiet'), ms: Math.round(performance.now() - t), status: window.conn.status };
+  });
+  console.log(`     a stalled answer with nothing else on the wire (wait ${WAIT} s): rid resent ${after} ms after it left; then a message to oneself in ${got.ms} ms, status ${got.status}`);
+  check(!!stalled && after !== null && after >= TIMEOUT - 300 && after <= TIMEOUT + 1500,
+    `stalled body: the request timeout (${TIMEOUT} ms) covers it: resent after ${after} ms`);
+  check(got.ok && got.status === 5, 'stalled body: the session goes on (CONNECTED, a message to oneself arrives)');
+  await page.evaluate(() => window.conn.disconnect());
+  await page.close();
+}
+
+/**
  * Every answer to one rid dropped, its resends too (the fault is on that rid, the server is
  * fine): the session cannot go on. It resends that rid max_retries (5) consecutive times,
  * 250 ms, 500 ms, 1 s, 2 s, 4 s apart (no sooner: asserted; printed as measured; an answer to
@@ -224,6 +276,16 @@ try {
   if (want('reset')) results.push(await run('reset 10 connections', async () => {
     proxy.arm({ reset: 10, every: 20 });
   }));
+  if (want('truncate')) results.push(await run('truncate 10 answers (full Content-Length, half the body, FIN)', async () => {
+    proxy.arm({ truncate: 10, every: 15 });
+  }));
+  if (want('chunked')) results.push(await run('cut 10 chunked answers (half the body, no last chunk, FIN)', async () => {
+    proxy.arm({ truncate: 10, every: 15, chunked: true });
+  }));
+  if (want('stall')) results.push(await run('stall 10 answers (headers and half the body, then silence)', async () => {
+    proxy.arm({ stall: 10, every: 15 });
+  }));
+  if (want('quiet')) await stalledWhileQuiet();
   if (want('rid')) await everyAnswerOfOneRidDropped();
 } catch (e) {
   failed++;

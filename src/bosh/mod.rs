@@ -1381,12 +1381,11 @@ impl Session {
         req.answers_at_failure = answers;
         req.failures = req.failures.saturating_add(1);
         if req.failures > max {
-            let condition = if req.kind == Kind::Terminate {
-                None
+            if req.kind == Kind::Terminate {
+                self.close(None);
             } else {
-                Some("remote-connection-failed".into())
-            };
-            self.close(condition);
+                self.lose();
+            }
             return;
         }
         let mut at = if lived.is_some() {
@@ -1438,7 +1437,7 @@ impl Session {
             let f = &mut self.in_flight[idx].failures;
             *f = f.saturating_add(1);
             if self.in_flight[idx].failures > self.config.max_retries {
-                self.close(Some("remote-connection-failed".into()));
+                self.lose();
                 return;
             }
             for r in self.in_flight.iter_mut().take(idx + 1) {
@@ -1611,6 +1610,24 @@ impl Session {
     fn fail(&mut self, condition: &str) {
         let condition = (!self.terminating).then(|| condition.to_owned());
         self.close(condition);
+    }
+
+    /// Ends the session after `max_retries` resends of one request failed
+    /// (`remote-connection-failed`). The answers of later rids that did
+    /// arrive, held back only to keep rid order, have their stanzas
+    /// delivered first: the server counts them delivered, and only what
+    /// was in the lost answers is gone.
+    fn lose(&mut self) {
+        for req in &mut self.in_flight {
+            if let Some(p) = req.response.as_mut() {
+                if p.kind.as_deref() != Some("terminate") {
+                    for st in p.stanzas.drain(..) {
+                        self.events.push_back(Event::Stanza(st));
+                    }
+                }
+            }
+        }
+        self.close(Some("remote-connection-failed".into()));
     }
 
     fn close(&mut self, condition: Option<String>) {

@@ -126,6 +126,7 @@ export async function startFaultProxy({ site, bosh, ws }) {
           return;
         }
         if (drop) {
+          entry.answer = answer.toString(); // what the browser never got
           // The server has processed the request; its answer never reaches the browser: the
           // headers go out, then the connection is reset before the body. (Chromium silently
           // retries a request whose reused connection closes before the answer's headers: the

@@ -14,7 +14,8 @@
 //                                      anything is forwarded (10 times)
 //   proxy.arm({ truncate: 10, every: 7 }) every 7th BOSH POST: forwarded, processed, and its
 //                                      answer cut short: the headers with the full Content-Length
-//                                      (with `chunked: true`: Transfer-Encoding: chunked), half the
+//                                      (with `chunked: true`: Transfer-Encoding: chunked, without the
+//                                      last chunk; `chunked: 'alternate'`: every other one), half the
 //                                      body, then the connection closed (FIN) (10 times)
 //   proxy.arm({ stall: 10, every: 7 }) the same, but the connection then stays open and silent:
 //                                      a body that never ends (10 times)
@@ -24,8 +25,23 @@
 //   proxy.arm(null)                    no fault
 //
 // It counts what it did (`proxy.stats`) and records each BOSH POST's arrival time and sid
-// (`proxy.log`), from which `maxRate(sid, windowMs)` is the most POSTs of one session within
-// any window of that length.
+// (`proxy.log`; a dropped one also the answer the browser never got), from which
+// `maxRate(sid, windowMs)` is the most POSTs of one session within any window of that length.
+//
+// WebSocket (with `ws`: `proxy.wsUrl`, on the proxy's own origin): the upgrade is passed on to
+// `ws` (the query `?u=NAME` names the socket's user in `proxy.wsLog`, for the open rate of one
+// session), client bytes go up as they come, server bytes are cut into frames (RFC 6455 §5.2).
+// Faults, from armWs() on, one or a list, each limited to one user with `tag: NAME`:
+//
+//   proxy.armWs({ latency: ms })       every frame and every client chunk held back `ms`, in order
+//   proxy.armWs({ reset: 5, every: 60 }) instead of every 60th server frame: both TCP connections
+//                                      reset (RST) (5 times)
+//   proxy.armWs({ cut: 5, every: 60 }) every 60th server frame: its first half (header included)
+//                                      sent, then both sockets closed (5 times); with `hang: true`
+//                                      both are left open instead, silent both ways
+//   proxy.armWs({ silent: 1 })         at the next server frame the socket goes silent both ways and
+//                                      stays open (half-open: no close reaches either end)
+//   proxy.armWs(null)                  no fault
 import http from 'node:http';
 import net from 'node:net';
 
@@ -115,12 +131,13 @@ export async function startFaultProxy({ site, bosh, ws }) {
           // The headers (the full Content-Length, or chunked), then the first half of the body;
           // then a truncated answer's connection is closed (FIN), a stalled one stays open, silent.
           const half = answer.subarray(0, answer.length >> 1);
-          const head = `HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n${f.chunked
+          const chunked = f.chunked === 'alternate' ? hits % 2 === 0 : f.chunked;
+          const head = `HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n${chunked
             ? 'Transfer-Encoding: chunked\r\n\r\n' + half.length.toString(16) + '\r\n'
             : `Content-Length: ${answer.length}\r\n\r\n`}`;
           req.socket.write(head);
           req.socket.write(half);
-          if (f.chunked) req.socket.write('\r\n');
+          if (chunked) req.socket.write('\r\n');
           if (f.truncate) setTimeout(() => req.socket.end(), 5);
           else stalled.add(req.socket.on('close', () => stalled.delete(req.socket)));
           return;

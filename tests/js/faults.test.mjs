@@ -7,17 +7,22 @@
 //   swallow 10 responses never sent, the connection left open (the client sees nothing fail)
 //   503    five 1-second bursts in which every request is answered 503, unforwarded
 //   reset  10 connections reset before the request is forwarded
-//   truncate 10 answers cut short: the full Content-Length, half the body, then FIN
-//   chunked  10 chunked answers cut: half the body, no last chunk, then FIN
+//   truncate 10 answers cut short: half the body, then FIN; 5 with the full Content-Length, 5 chunked
+//            without the last chunk
 //   stall  10 answers stalled: headers and half the body, then the connection silent
 //
 // Asserted, for each fault and each direction: 0 lost, 0 duplicated, both sessions CONNECTED at
 // the end, and the request-rate ceiling: no session ever sent more than RATE_CEILING requests
 // within any one second (see below). Printed, never asserted: the recovery figures (time from
 // the last send to the last receipt, the slowest message, requests per session, the worst rate).
-// Then a stalled body with nothing else on the wire (only the request timeout can notice it), and
-// a run where every answer to one rid is dropped: the bounded resends, then CONNFAIL.
-// FAULTS=none,drop,swallow,503,reset,truncate,chunked,stall,quiet,rid picks runs; FAULTS_DEBUG=1 prints each drop's resend.
+// Then a stalled body with nothing else on the wire (only the request timeout can notice it); a
+// run where every answer to one rid is dropped: the bounded resends, then CONNFAIL; and the same
+// with `reconnect: true` while the messages flow (ridReconnect): alice's session is lost and made
+// anew (RECONNECTING → CONNECTED), the app sends again what onUnacknowledged reports (and its
+// presence); asserted: nothing duplicated by the library, alice→bob nothing lost, bob→alice lost
+// only what the server had put in the answers the proxy dropped (it records them): BOSH without
+// XEP-0198 cannot ask for those again (by default against ejabberd only: see the run).
+// FAULTS=none,drop,swallow,503,reset,truncate,stall,quiet,rid,ridReconnect picks runs; FAULTS_DEBUG=1 prints each drop's resend.
 //
 // Uses the public JS API only (pkg/, as the other suites). Against Prosody by default;
 // BOSH_SERVER=ejabberd runs the same against ejabberd (EJABBERD_BOSH_URL, EJABBERD_SHA256_DOMAIN),
@@ -324,18 +329,19 @@ try {
   if (want('reset')) results.push(await run('reset 10 connections', async () => {
     proxy.arm({ reset: 10, every: 20 });
   }));
-  if (want('truncate')) results.push(await run('truncate 10 answers (full Content-Length, half the body, FIN)', async () => {
-    proxy.arm({ truncate: 10, every: 15 });
-  }));
-  if (want('chunked')) results.push(await run('cut 10 chunked answers (half the body, no last chunk, FIN)', async () => {
-    proxy.arm({ truncate: 10, every: 15, chunked: true });
+  if (want('truncate')) results.push(await run('truncate 10 answers (half the body, then FIN; every other one chunked)', async () => {
+    proxy.arm({ truncate: 10, every: 15, chunked: 'alternate' });
   }));
   if (want('stall')) results.push(await run('stall 10 answers (headers and half the body, then silence)', async () => {
     proxy.arm({ stall: 10, every: 15 });
   }));
   if (want('quiet')) await stalledWhileQuiet();
   if (want('rid')) await everyAnswerOfOneRidDropped();
-  if (want('ridReconnect')) {
+  // Not by default against Prosody 0.12: for the ~8 s of resends its old session holds what comes
+  // for alice, and when her new session binds the resource it replaces that one and drops the lot
+  // (measured: 239 of bob's 300 lost, none of them in an answer the browser could have seen); no
+  // BOSH client without XEP-0198 can get them back. ejabberd routes them on.
+  if (only ? want('ridReconnect') : EJ) {
     // The issue's ejabberd case: every copy of one rid of alice's dropped, so her session runs out
     // of resends and is lost; with `reconnect` that ends in a new session and nothing lost.
     const r = await run('every answer to one rid dropped, reconnect: true', async (sids) => {

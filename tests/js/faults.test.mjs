@@ -191,6 +191,14 @@ async function run(name, inject, { reconnect = false } = {}) {
   check(r.toBob.status === 5 && r.toAlice.status === 5, `${name}: both sessions still CONNECTED at the end (${r.toAlice.status}, ${r.toBob.status})`);
   console.log(`     ${name}: last message ${r.toBob.tail} ms (→bob) / ${r.toAlice.tail} ms (→alice) after the last send, slowest message ${r.toBob.worst} / ${r.toAlice.worst} ms; `
     + `requests alice ${r.aliceRequests}, bob ${r.bobRequests}; worst rate ${rate}/s; proxy ${JSON.stringify(proxy.stats)}`);
+  if (process.env.FAULTS_DEBUG || r.toBob.lost || r.toAlice.lost) {
+    // Where a session stopped: its last requests (time since `from`, rid, ! dropped, ? swallowed).
+    for (const sid of [...r.alice.sids, ...r.bob.sids]) {
+      const tail = proxy.log.filter((e) => e.sid === sid && e.at >= from).slice(-8)
+        .map((e) => `${Math.round(e.at - from)}:${e.rid % 1000}${e.dropped ? '!' : ''}${e.swallowed ? '?' : ''}`);
+      console.log(`     session ${sid.slice(0, 8)}: last requests ${tail.join(' ')} (run ended at ${Math.round(to - from)})`);
+    }
+  }
   if (process.env.FAULTS_DEBUG) {
     for (const [i, e] of proxy.log.entries()) {
       if (!e.dropped || e.at < from) continue;

@@ -99,6 +99,13 @@ pub const KEEPALIVE_BODY_LIMIT: usize = 64 * 1024;
 /// that rid, up to [`BACKOFF_MAX`].
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
 
+/// The deadline of an attempt of a rid whose later rid was already answered
+/// (`hold` ≤ 1): the server answered this rid first and replays that answer
+/// at once (XEP-0124 §14.3), so an attempt still unanswered after this long
+/// was lost on the way (a connection left open and silent) and is resent,
+/// instead of waiting out 1.1 × `wait` + 2 s with the session stuck behind it.
+pub const REPLAY_TIMEOUT: Duration = Duration::from_secs(8);
+
 /// The longest wait before a resend. Also: a failed attempt that had been on
 /// the wire at least this long starts the backoff over (the server had
 /// taken it).
@@ -1211,6 +1218,9 @@ impl Session {
         if let Some(d) = self.terminate_deadline {
             deadline = deadline.min(d);
         }
+        if self.replay_expected(idx) {
+            deadline = deadline.min(now.saturating_add(REPLAY_TIMEOUT));
+        }
         let req = &mut self.in_flight[idx];
         req.attempt = Some(Attempt {
             id,
@@ -1493,6 +1503,22 @@ impl Session {
                 a.deadline = a.deadline.min(soon);
             }
         }
+    }
+
+    /// Whether the server has already answered `in_flight[idx]` and will
+    /// replay it at once (see [`REPLAY_TIMEOUT`]): a later rid's answer is
+    /// in and the server answers in rid order (`hold` ≤ 1). The same
+    /// exceptions as [`Session::suspect_earlier`]: not a pause request, not
+    /// a resend of a rid an earlier page had on the wire.
+    fn replay_expected(&self, idx: usize) -> bool {
+        let req = &self.in_flight[idx];
+        self.params.as_ref().is_some_and(|p| p.hold <= 1)
+            && req.kind != Kind::Pause
+            && !req.recovering
+            && self
+                .in_flight
+                .iter()
+                .any(|r| r.rid > req.rid && !r.unanswered())
     }
 
     /// Whether an `item-not-found` answer to `in_flight[idx]` means only

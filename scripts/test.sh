@@ -13,8 +13,9 @@
 #                                                serves it (scripts/demo-server.mjs, gzip), driven by
 #                                                Playwright; bosh, keepalive, restore and
 #                                                errors.test.mjs: argument checks and error classes,
-#                                                in both browsers too; faults (through the fault-injecting
-#                                                proxy tests/js/faultproxy.mjs); discover.test.mjs: XEP-0156
+#                                                in both browsers too; faults and faults-ws (through the
+#                                                fault-injecting proxy tests/js/faultproxy.mjs, BOSH and
+#                                                WebSocket); discover.test.mjs: XEP-0156
 #                                                host-meta in both formats, bad files, and a login
 #                                                through new Connection({ domain }))
 #   4. the JavaScript packages (scripts/build-npm.sh: pkg-bundler/ = the npm package,
@@ -113,8 +114,10 @@ run "restore in one round trip: one new request carries the ping, nothing waits 
   node tests/js/restore.test.mjs
 run "back-forward cache: away and back, a message at once (tests/js/bfcache.test.mjs)" \
   node tests/js/bfcache.test.mjs
-run "faults survived: 300 messages each way at 30/s through a proxy dropping answers, 503 bursts, resets; 0 lost, 0 duplicated, request-rate ceiling (tests/js/faults.test.mjs)" \
+run "faults survived: 300 messages each way at 30/s through a proxy dropping answers, 503 bursts, resets, truncated and stalled bodies; 0 lost, 0 duplicated, request-rate ceiling (tests/js/faults.test.mjs)" \
   node tests/js/faults.test.mjs
+run "faults survived over WebSocket + XEP-0198, reconnect: true: latency, resets, sockets closed mid-frame, half-open sockets; 0 lost, 0 duplicated, ≤ 1 socket per session per second (tests/js/faults-ws.test.mjs, its own Prosody)" \
+  node tests/js/faults-ws.test.mjs
 run "background tabs on Prosody: hidden 45 s with intensive timer throttling, BOSH inactivity and WebSocket read timeout 10 s; stays CONNECTED, 15/15 messages while hidden, over BOSH and WebSocket (BG_SERVERS=prosody tests/js/background.test.mjs, its own Prosody)" \
   env BG_SERVERS=prosody node tests/js/background.test.mjs
 run "proxied BOSH and WebSocket: nginx serves the page, /http-bind and /xmpp-websocket on one origin over two Prosody nodes; a new login fails over, a live WebSocket session whose node is killed reconnects on the other (resumption <failed/>, new binding) (tests/js/nginx.test.mjs)" \
@@ -154,8 +157,10 @@ if EJABBERD_WS=1 scripts/ejabberd.sh start "$EJ_STATE"; then
     env BOSH_SERVER=ejabberd node tests/js/restore.test.mjs
   run "back-forward cache against ejabberd (BOSH_SERVER=ejabberd tests/js/bfcache.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/bfcache.test.mjs
-  run "faults survived against ejabberd (BOSH_SERVER=ejabberd tests/js/faults.test.mjs)" \
+  run "faults survived against ejabberd, and one rid's answers all dropped with reconnect: true (BOSH_SERVER=ejabberd tests/js/faults.test.mjs)" \
     env BOSH_SERVER=ejabberd node tests/js/faults.test.mjs
+  run "faults survived over WebSocket against ejabberd (WS_SERVER=ejabberd tests/js/faults-ws.test.mjs)" \
+    env WS_SERVER=ejabberd node tests/js/faults-ws.test.mjs
   run "WebSocket against ejabberd: logins, a killed socket resumed, fallback, zero-loss reloads, no password stored (WS_SERVER=ejabberd tests/js/websocket.test.mjs)" \
     env WS_SERVER=ejabberd node tests/js/websocket.test.mjs
   run "background tabs on ejabberd: hidden 45 s with intensive timer throttling, BOSH max_inactivity and stream-management ack_timeout 10 s; over BOSH and WebSocket (BG_SERVERS=ejabberd tests/js/background.test.mjs, its own ejabberd)" \

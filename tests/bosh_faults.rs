@@ -14,7 +14,7 @@ mod bosh_cm;
 
 use bosh_cm::*;
 use std::time::Duration;
-use xmpp_wasm::bosh::{Event, Session, SessionParams, Transmit};
+use xmpp_wasm::bosh::{Event, Session, SessionParams, Transmit, REPLAY_TIMEOUT};
 
 fn params() -> SessionParams {
     SessionParams {
@@ -189,4 +189,76 @@ fn s14_3_a_silently_lost_answer_is_resent_one_backoff_step_after_a_later_answer(
         assert_eq!(n.cm.forwarded.len(), 1);
         n.assert_clean();
     }
+}
+
+/// Every answer to one rid lost, while the server answered the next rid
+/// with a stanza: the session runs out of resends and is lost, and the
+/// stanza in the later answer — received, held back only to keep rid order
+/// — is delivered before `Closed`, not thrown away with the session (only
+/// what was in the lost answers is gone: the server counts it delivered).
+#[test]
+fn s14_3_a_session_lost_to_one_rid_still_delivers_the_stanzas_of_later_answers_it_received() {
+    let mut s = Session::attached(config(), params(), 10);
+    let poll = s.poll_transmit(ms(0)).expect("long poll");
+    s.send(ms(0), msg(1));
+    let message = s.poll_transmit(ms(0)).expect("the message's request");
+    assert_eq!((poll.rid, message.rid), (10, 11));
+    s.handle_transport_error(ms(10), poll.id);
+    s.handle_response(ms(20), message.id, 200, &resp("", &msg(7)));
+    for _ in 0..10 {
+        let Some(now) = s.poll_timeout() else { break };
+        s.handle_timeout(now);
+        while let Some(t) = s.poll_transmit(now) {
+            assert_eq!(t.rid, 10, "only rid 10 is resent");
+            s.handle_transport_error(now, t.id);
+        }
+        if s.is_closed() {
+            break;
+        }
+    }
+    let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    let closed = events
+        .iter()
+        .position(|e| matches!(e, Event::Closed { .. }))
+        .expect("the session is lost");
+    assert_eq!(
+        events[closed],
+        Event::Closed {
+            condition: Some("remote-connection-failed".into())
+        }
+    );
+    let delivered = events[..closed]
+        .iter()
+        .position(|e| matches!(e, Event::Stanza(el) if el.attr("id") == Some("m7")));
+    assert!(
+        delivered.is_some(),
+        "rid 11's stanza is delivered before Closed: {events:?}"
+    );
+}
+
+/// The resend of a rid whose later rid is already answered is lost too,
+/// without an error (a connection left open, silent). No later answer can
+/// come to show it (the window is full: the held answer of rid 11 waits for
+/// rid 10), so only its deadline can: the server replays a rid it answered
+/// at once (§14.3), so that deadline is [`REPLAY_TIMEOUT`], not 1.1 × `wait`
+/// + 2 s (68 s, during which the session is stuck).
+#[test]
+fn s14_3_a_silently_lost_resend_of_a_rid_overtaken_by_a_later_answer_is_resent_after_the_replay_timeout(
+) {
+    let mut s = Session::attached(config(), params(), 10);
+    let poll = s.poll_transmit(ms(0)).expect("long poll");
+    s.send(ms(0), msg(1));
+    let message = s.poll_transmit(ms(0)).expect("the message's request");
+    assert_eq!((poll.rid, message.rid), (10, 11));
+    s.handle_transport_error(ms(10), poll.id);
+    s.handle_response(ms(20), message.id, 200, &resp("", &msg(7)));
+    let (at, _) = next_attempt(&mut s, ms(20), 10);
+    assert_eq!(at, ms(260));
+    // The resend's answer never comes, and nothing else can leave.
+    let (again, _) = next_attempt(&mut s, at, 10);
+    assert_eq!(
+        again - at,
+        REPLAY_TIMEOUT,
+        "resent when the replay is overdue, not at its 68 s deadline"
+    );
 }

@@ -99,6 +99,13 @@ pub const KEEPALIVE_BODY_LIMIT: usize = 64 * 1024;
 /// that rid, up to [`BACKOFF_MAX`].
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
 
+/// The deadline of an attempt of a rid whose later rid was already answered
+/// (`hold` ≤ 1): the server answered this rid first and replays that answer
+/// at once (XEP-0124 §14.3), so an attempt still unanswered after this long
+/// was lost on the way (a connection left open and silent) and is resent,
+/// instead of waiting out 1.1 × `wait` + 2 s with the session stuck behind it.
+pub const REPLAY_TIMEOUT: Duration = Duration::from_secs(8);
+
 /// The longest wait before a resend. Also: a failed attempt that had been on
 /// the wire at least this long starts the backoff over (the server had
 /// taken it).
@@ -1236,6 +1243,9 @@ impl Session {
         if let Some(d) = self.terminate_deadline {
             deadline = deadline.min(d);
         }
+        if self.replay_expected(idx) {
+            deadline = deadline.min(now.saturating_add(REPLAY_TIMEOUT));
+        }
         let req = &mut self.in_flight[idx];
         req.attempt = Some(Attempt {
             id,
@@ -1408,12 +1418,11 @@ impl Session {
         req.answers_at_failure = answers;
         req.failures = req.failures.saturating_add(1);
         if req.failures > max {
-            let condition = if req.kind == Kind::Terminate {
-                None
+            if req.kind == Kind::Terminate {
+                self.close(None);
             } else {
-                Some("remote-connection-failed".into())
-            };
-            self.close(condition);
+                self.lose();
+            }
             return;
         }
         let mut at = if lived.is_some() {
@@ -1465,7 +1474,7 @@ impl Session {
             let f = &mut self.in_flight[idx].failures;
             *f = f.saturating_add(1);
             if self.in_flight[idx].failures > self.config.max_retries {
-                self.close(Some("remote-connection-failed".into()));
+                self.lose();
                 return;
             }
             for r in self.in_flight.iter_mut().take(idx + 1) {
@@ -1521,6 +1530,22 @@ impl Session {
                 a.deadline = a.deadline.min(soon);
             }
         }
+    }
+
+    /// Whether the server has already answered `in_flight[idx]` and will
+    /// replay it at once (see [`REPLAY_TIMEOUT`]): a later rid's answer is
+    /// in and the server answers in rid order (`hold` ≤ 1). The same
+    /// exceptions as [`Session::suspect_earlier`]: not a pause request, not
+    /// a resend of a rid an earlier page had on the wire.
+    fn replay_expected(&self, idx: usize) -> bool {
+        let req = &self.in_flight[idx];
+        self.params.as_ref().is_some_and(|p| p.hold <= 1)
+            && req.kind != Kind::Pause
+            && !req.recovering
+            && self
+                .in_flight
+                .iter()
+                .any(|r| r.rid > req.rid && !r.unanswered())
     }
 
     /// Whether an `item-not-found` answer to `in_flight[idx]` means only
@@ -1638,6 +1663,24 @@ impl Session {
     fn fail(&mut self, condition: &str) {
         let condition = (!self.terminating).then(|| condition.to_owned());
         self.close(condition);
+    }
+
+    /// Ends the session after `max_retries` resends of one request failed
+    /// (`remote-connection-failed`). The answers of later rids that did
+    /// arrive, held back only to keep rid order, have their stanzas
+    /// delivered first: the server counts them delivered, and only what
+    /// was in the lost answers is gone.
+    fn lose(&mut self) {
+        for req in &mut self.in_flight {
+            if let Some(p) = req.response.as_mut() {
+                if p.kind.as_deref() != Some("terminate") {
+                    for st in p.stanzas.drain(..) {
+                        self.events.push_back(Event::Stanza(st));
+                    }
+                }
+            }
+        }
+        self.close(Some("remote-connection-failed".into()));
     }
 
     fn close(&mut self, condition: Option<String>) {

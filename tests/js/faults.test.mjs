@@ -7,13 +7,22 @@
 //   swallow 10 responses never sent, the connection left open (the client sees nothing fail)
 //   503    five 1-second bursts in which every request is answered 503, unforwarded
 //   reset  10 connections reset before the request is forwarded
+//   truncate 10 answers cut short: half the body, then FIN; 5 with the full Content-Length, 5 chunked
+//            without the last chunk
+//   stall  10 answers stalled: headers and half the body, then the connection silent
 //
 // Asserted, for each fault and each direction: 0 lost, 0 duplicated, both sessions CONNECTED at
 // the end, and the request-rate ceiling: no session ever sent more than RATE_CEILING requests
 // within any one second (see below). Printed, never asserted: the recovery figures (time from
 // the last send to the last receipt, the slowest message, requests per session, the worst rate).
-// Last, a run where every answer to one rid is dropped: the bounded resends, then CONNFAIL.
-// FAULTS=none,drop,swallow,503,reset,rid picks runs; FAULTS_DEBUG=1 prints each drop's resend.
+// Then a stalled body with nothing else on the wire (only the request timeout can notice it); a
+// run where every answer to one rid is dropped: the bounded resends, then CONNFAIL; and the same
+// with `reconnect: true` while the messages flow (ridReconnect): alice's session is lost and made
+// anew (RECONNECTING → CONNECTED), the app sends again what onUnacknowledged reports (and its
+// presence); asserted: nothing duplicated by the library, alice→bob nothing lost, bob→alice lost
+// only what the server had put in the answers the proxy dropped (it records them): BOSH without
+// XEP-0198 cannot ask for those again (by default against ejabberd only: see the run).
+// FAULTS=none,drop,swallow,503,reset,truncate,stall,quiet,rid,ridReconnect picks runs; FAULTS_DEBUG=1 prints each drop's resend.
 //
 // Uses the public JS API only (pkg/, as the other suites). Against Prosody by default;
 // BOSH_SERVER=ejabberd runs the same against ejabberd (EJABBERD_BOSH_URL, EJABBERD_SHA256_DOMAIN),
@@ -55,36 +64,55 @@ function check(cond, what) {
 const proxy = await startFaultProxy({ site: ORIGIN, bosh: BOSH });
 const browser = await launchChromium(chromium);
 
-/** One run: both sessions log in, the fault is armed by `inject` while the messages flow. */
-async function run(name, inject) {
+/**
+ * One run: both sessions log in, the fault is armed by `inject(sids)` while the messages flow. With
+ * `reconnect`, the sessions have `reconnect: true` and the app sends again what onUnacknowledged
+ * reports: a receiver's second copy of such a message is the app's, not counted as duplicated.
+ */
+async function run(name, inject, { reconnect = false } = {}) {
   const page = await browser.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.log(`  [console] ${m.text()}`); });
+  // (The faults' own network errors, which Chromium logs for every cut request, are not shown.)
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.log(`  [console] ${m.text()}`); });
   await page.goto(`${proxy.origin}/index.html`);
-  await page.evaluate(async ({ domain, service }) => {
+  await page.evaluate(async ({ domain, service, reconnect }) => {
     const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
     await init();
     const mk = async (user) => {
-      const conn = new Connection(service);
-      const s = { conn, sid: null, statuses: [], got: new Map(), requests: 0 };
+      const conn = new Connection(service, reconnect ? { reconnect: true } : {});
+      const s = { conn, sid: null, sids: [], statuses: [], got: new Map(), requests: 0, resent: new Set() };
       conn.rawOutput = (b) => {
         s.requests++;
-        s.sid ??= /\bsid='([^']+)'/.exec(b)?.[1] ?? null;
+        const sid = /\bsid='([^']+)'/.exec(b)?.[1];
+        s.sid ??= sid ?? null;
+        if (sid && !s.sids.includes(sid)) s.sids.push(sid);
+      };
+      conn.onUnacknowledged = (stanzas) => {
+        for (const st of stanzas) {
+          const n = st.getElementsByTagName('body')[0]?.textContent;
+          if (n) s.resent.add(n);
+          conn.send(st);
+        }
       };
       conn.addHandler((m) => {
         const n = m.getElementsByTagName('body')[0]?.textContent;
         if (n) s.got.set(n, (s.got.get(n) ?? []).concat(performance.now()));
         return true;
       }, null, 'message');
-      await conn.connect(`${user}@${domain}/faults`, `${user}-pass`, (st) => s.statuses.push(st));
+      await conn.connect(`${user}@${domain}/faults`, `${user}-pass`, (st, c) => {
+        // A new session after RECONNECTING starts without presence, as any login: the app sends its
+        // initial presence on every CONNECTED (else the server keeps chats to the bare JID offline).
+        if (st === 5 && s.statuses.at(-1)?.[0] === 13) conn.send('<presence/>');
+        s.statuses.push([st, c ?? null, performance.now()]);
+      });
       conn.send("<presence/>");
       return s;
     };
     window.sessions = { alice: await mk('alice'), bob: await mk('bob') };
-  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname });
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname, reconnect });
   const sids = await page.evaluate(() => ({ alice: window.sessions.alice.sid, bob: window.sessions.bob.sid }));
   await sleep(300);
   const from = performance.now();
-  const injecting = inject();
+  const injecting = inject(sids);
   // `tag` makes this run's messages its own: a message left over by an earlier run that did not
   // complete (the server keeps it offline) is neither counted nor taken for a duplicate.
   const r = await page.evaluate(async ({ count, rate, domain, tag }) => {
@@ -103,20 +131,32 @@ async function run(name, inject) {
     const done = () => alice.got.size >= count && bob.got.size >= count;
     while (!done() && performance.now() - lastSend < 60000) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 1000)); // late duplicates
-    const side = (s, prefix, other) => {
-      let lost = 0, dup = 0, last = 0, worst = 0;
+    const side = (s, prefix, sender) => {
+      let lost = 0, dup = 0, resent = 0, last = 0, worst = 0;
+      const missing = [];
       for (let i = 1; i <= count; i++) {
         const at = s.got.get(`${prefix}${i}`);
-        if (!at) lost++;
+        const again = sender.resent.has(`${prefix}${i}`);
+        if (again) resent++;
+        if (!at) {
+          lost++;
+          missing.push(`${prefix}${i}`);
+        }
         else {
-          if (at.length > 1) dup += at.length - 1;
+          if (at.length > 1 && !(again && at.length === 2)) dup += at.length - 1;
           last = Math.max(last, at[0]);
           worst = Math.max(worst, at[0] - sentAt[i]);
         }
       }
-      return { lost, dup, tail: Math.round(last - lastSend), worst: Math.round(worst), status: s.conn.status };
+      return { lost, missing, dup, resent, tail: Math.round(last - lastSend), worst: Math.round(worst), status: s.conn.status };
     };
-    const out = { toBob: side(bob, `${tag}a`), toAlice: side(alice, `${tag}b`) };
+    // Statuses from the first CONNECTED on, and each loss's time back (RECONNECTING → CONNECTED).
+    const seq = (s) => {
+      const st = s.statuses.slice(s.statuses.findIndex(([x]) => x === 5));
+      const back = st.flatMap(([x, , at], i) => (x === 13 && st[i + 1] ? [Math.round(st[i + 1][2] - at)] : []));
+      return { codes: st.map(([x]) => x), back, sids: s.sids };
+    };
+    const out = { toBob: side(bob, `${tag}a`, alice), toAlice: side(alice, `${tag}b`, bob), alice: seq(alice), bob: seq(bob) };
     out.bobRequests = bob.requests - before.bob;
     out.aliceRequests = alice.requests - before.alice;
     await alice.conn.disconnect();
@@ -126,13 +166,39 @@ async function run(name, inject) {
   await injecting;
   proxy.arm(null);
   const to = performance.now();
-  const rate = Math.max(proxy.maxRate(sids.alice, 1000, from, to), proxy.maxRate(sids.bob, 1000, from, to));
+  const rate = Math.max(...[...r.alice.sids, ...r.bob.sids].map((sid) => proxy.maxRate(sid, 1000, from, to)));
   for (const [dir, s] of [['alice→bob', r.toBob], ['bob→alice', r.toAlice]]) {
-    check(s.lost === 0 && s.dup === 0, `${name}: ${dir} ${COUNT} sent, ${COUNT - s.lost} received, ${s.dup} duplicated`);
+    if (reconnect && s.lost) {
+      // A message the server put in an answer that never arrived (every copy of it dropped) is gone
+      // for a BOSH session without XEP-0198: the server counts it delivered, no request can ask for
+      // it again. Such losses are reported apart; any other loss fails.
+      const inDropped = new Set(proxy.log.filter((e) => e.answer && e.at >= from)
+        .flatMap((e) => [...e.answer.matchAll(/<body>([^<]*)<\/body>/g)].map((m) => m[1])));
+      const gone = s.missing.filter((n) => inDropped.has(n));
+      console.log(`     ${name}: ${dir}: ${gone.length} of the ${s.lost} lost were in the answers of the dropped rid (${gone.join(', ')})`);
+      check(gone.length === s.lost, `${name}: ${dir}: every lost message was in an answer that never reached the browser (${gone.length} of ${s.lost})`);
+      s.lost = 0;
+    }
+    check(s.lost === 0 && s.dup === 0, `${name}: ${dir} ${COUNT} sent, ${COUNT - s.lost} received, ${s.dup} duplicated`
+      + (reconnect ? ` by the library (${s.resent} resent by the app from onUnacknowledged)` : ''));
+  }
+  if (reconnect) {
+    for (const who of ['alice', 'bob']) {
+      const { codes, back } = r[who];
+      check(/^5(,13,5)*$/.test(codes.join(',')), `${name}: ${who}'s statuses CONNECTED (→ RECONNECTING → CONNECTED)*, no CONNFAIL: ${JSON.stringify(codes)}; back after ${JSON.stringify(back)} ms`);
+    }
   }
   check(r.toBob.status === 5 && r.toAlice.status === 5, `${name}: both sessions still CONNECTED at the end (${r.toAlice.status}, ${r.toBob.status})`);
   console.log(`     ${name}: last message ${r.toBob.tail} ms (→bob) / ${r.toAlice.tail} ms (→alice) after the last send, slowest message ${r.toBob.worst} / ${r.toAlice.worst} ms; `
     + `requests alice ${r.aliceRequests}, bob ${r.bobRequests}; worst rate ${rate}/s; proxy ${JSON.stringify(proxy.stats)}`);
+  if (process.env.FAULTS_DEBUG || r.toBob.lost || r.toAlice.lost) {
+    // Where a session stopped: its last requests (time since `from`, rid, ! dropped, ? swallowed).
+    for (const sid of [...r.alice.sids, ...r.bob.sids]) {
+      const tail = proxy.log.filter((e) => e.sid === sid && e.at >= from).slice(-8)
+        .map((e) => `${Math.round(e.at - from)}:${e.rid % 1000}${e.dropped ? '!' : ''}${e.swallowed ? '?' : ''}`);
+      console.log(`     session ${sid.slice(0, 8)}: last requests ${tail.join(' ')} (run ended at ${Math.round(to - from)})`);
+    }
+  }
   if (process.env.FAULTS_DEBUG) {
     for (const [i, e] of proxy.log.entries()) {
       if (!e.dropped || e.at < from) continue;
@@ -144,7 +210,54 @@ async function run(name, inject) {
   }
   check(rate <= RATE_CEILING, `${name}: request rate ceiling: at most ${rate} requests/s per session (ceiling ${RATE_CEILING})`);
   await page.close();
-  return { name, rate, tail: Math.max(r.toBob.tail, r.toAlice.tail) };
+  return { name, rate, tail: Math.max(r.toBob.tail, r.toAlice.tail), reconnects: r.alice.codes.filter((x) => x === 13).length };
+}
+
+/**
+ * A stalled body while nothing else is on the wire: the long poll's answer is stalled (headers and
+ * half the body, then silence) and no later rid is answered meanwhile (nothing is sent), so only the
+ * request timeout can notice. The fetch resolves at the headers; its body never ends: the core's
+ * deadline (1.1 × wait + 2 s from the send, here wait 5 s: 7.5 s) covers the whole exchange, the rid
+ * is resent (the stalled fetch aborted) and the session goes on: a message to oneself arrives.
+ */
+async function stalledWhileQuiet() {
+  const WAIT = 5, TIMEOUT = 1.1 * WAIT * 1000 + 2000;
+  const page = await browser.newPage();
+  await page.goto(`${proxy.origin}/index.html`);
+  const sid = await page.evaluate(async ({ domain, service, wait }) => {
+    const { default: init, Connection } = await import('/pkg/xmpp_wasm.js');
+    await init();
+    const conn = new Connection(service, { wait });
+    window.conn = conn;
+    window.got = [];
+    let sid = null;
+    conn.rawOutput = (b) => { sid ??= /\bsid='([^']+)'/.exec(b)?.[1] ?? null; };
+    conn.addHandler((m) => { window.got.push(m.getElementsByTagName('body')[0]?.textContent); return true; }, null, 'message');
+    await conn.connect(`alice@${domain}/quiet`, 'alice-pass');
+    conn.send('<presence/>');
+    return sid;
+  }, { domain: DOMAIN, service: new URL(proxy.boshUrl).pathname, wait: WAIT });
+  await sleep(300);
+  proxy.arm({ stall: 1 });
+  const t0 = performance.now();
+  let stalled;
+  while (!(stalled = proxy.log.find((e) => e.sid === sid && e.stalled)) && performance.now() - t0 < 2 * TIMEOUT) await sleep(50);
+  let resent;
+  while (stalled && !(resent = proxy.log.find((e) => e.sid === sid && e.rid === stalled.rid && e !== stalled)) && performance.now() - t0 < 3 * TIMEOUT) await sleep(50);
+  proxy.arm(null);
+  const after = resent ? Math.round(resent.at - stalled.at) : null;
+  const got = await page.evaluate(async () => {
+    window.conn.send(`<message to='${window.conn.jid}' type='chat'><body>quiet</body></message>`);
+    const t = performance.now();
+    while (!window.got.includes('quiet') && performance.now() - t < 5000) await new Promise((r) => setTimeout(r, 20));
+    return { ok: window.got.includes('quiet'), ms: Math.round(performance.now() - t), status: window.conn.status };
+  });
+  console.log(`     a stalled answer with nothing else on the wire (wait ${WAIT} s): rid resent ${after} ms after it left; then a message to oneself in ${got.ms} ms, status ${got.status}`);
+  check(!!stalled && after !== null && after >= TIMEOUT - 300 && after <= TIMEOUT + 1500,
+    `stalled body: the request timeout (${TIMEOUT} ms) covers it: resent after ${after} ms`);
+  check(got.ok && got.status === 5, 'stalled body: the session goes on (CONNECTED, a message to oneself arrives)');
+  await page.evaluate(() => window.conn.disconnect());
+  await page.close();
 }
 
 /**
@@ -224,7 +337,28 @@ try {
   if (want('reset')) results.push(await run('reset 10 connections', async () => {
     proxy.arm({ reset: 10, every: 20 });
   }));
+  if (want('truncate')) results.push(await run('truncate 10 answers (half the body, then FIN; every other one chunked)', async () => {
+    proxy.arm({ truncate: 10, every: 15, chunked: 'alternate' });
+  }));
+  if (want('stall')) results.push(await run('stall 10 answers (headers and half the body, then silence)', async () => {
+    proxy.arm({ stall: 10, every: 15 });
+  }));
+  if (want('quiet')) await stalledWhileQuiet();
   if (want('rid')) await everyAnswerOfOneRidDropped();
+  // Not by default against Prosody 0.12: for the ~8 s of resends its old session holds what comes
+  // for alice, and when her new session binds the resource it replaces that one and drops the lot
+  // (measured: 239 of bob's 300 lost, none of them in an answer the browser could have seen); no
+  // BOSH client without XEP-0198 can get them back. ejabberd routes them on.
+  if (only ? want('ridReconnect') : EJ) {
+    // The issue's ejabberd case: every copy of one rid of alice's dropped, so her session runs out
+    // of resends and is lost; with `reconnect` that ends in a new session and nothing lost.
+    const r = await run('every answer to one rid dropped, reconnect: true', async (sids) => {
+      await sleep(2000);
+      proxy.arm({ dropRid: sids.alice });
+    }, { reconnect: true });
+    results.push(r);
+    check(r.reconnects >= 1, `every answer to one rid dropped, reconnect: true: alice's session was lost and made anew (${r.reconnects} RECONNECTING)`);
+  }
 } catch (e) {
   failed++;
   console.log(`FAIL ${e?.stack ?? e}`);

@@ -1226,8 +1226,12 @@ impl Connection {
         let name = stanza.local_name().to_owned();
         let to = stanza.attr("to").map(str::to_owned);
         self.send(now, stanza)?;
-        self.tracker
-            .track(id.clone(), &name, to, timeout.map(|t| now + t));
+        self.tracker.track(
+            id.clone(),
+            &name,
+            to,
+            timeout.map(|t| now.saturating_add(t)),
+        );
         Ok(id)
     }
 

@@ -1174,7 +1174,10 @@ impl Session {
             .or_else(|| self.params.as_ref()?.inactivity)?;
         let limit = Duration::from_secs(limit.into());
         let margin = (limit / 4).min(Duration::from_secs(10));
-        Some(self.idle_since?.saturating_add(limit - margin))
+        Some(
+            self.idle_since?
+                .saturating_add(limit.saturating_sub(margin)),
+        )
     }
 
     /// When the inactivity keepalive (an empty request) is due: the later of

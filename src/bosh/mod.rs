@@ -1648,9 +1648,8 @@ impl Session {
             return;
         }
         self.state = State::Closed;
-        let sent = self
-            .in_flight
-            .drain(..)
+        let sent = std::mem::take(&mut self.in_flight)
+            .into_iter()
             .filter(|r| r.response.is_none())
             .map(|r| r.body)
             .collect();

@@ -1017,15 +1017,7 @@ impl Connection {
         self.transport = Some(Transport::Bosh(next));
         // The other page confirmed the session by using it.
         self.attaching = false;
-        let internal = self.confirm_ping.take();
-        for id in self.tracker.drain() {
-            if Some(&id) != internal.as_ref() {
-                self.events.push_back(Event::NoAnswer {
-                    id,
-                    reason: "session-moved",
-                });
-            }
-        }
+        self.drain_tracker("session-moved");
         self.pump();
         Ok(())
     }
@@ -1047,22 +1039,19 @@ impl Connection {
         self.attaching = false;
         self.held.clear();
         self.phase = Phase::Disconnected;
-        self.drain_tracker();
+        self.drain_tracker("disconnected");
         self.set_status(Status::Disconnected, Some(condition.to_owned()));
     }
 
-    /// Every stanza still waiting for an answer gets
-    /// [`Event::NoAnswer`] (`disconnected`), except the internal ping.
-    fn drain_tracker(&mut self) {
+    /// Every stanza still waiting for an answer gets [`Event::NoAnswer`]
+    /// with `reason` (`disconnected`, or `session-moved` when another page
+    /// took the session over), except the internal ping.
+    fn drain_tracker(&mut self, reason: &'static str) {
         let internal = self.confirm_ping.take();
         for id in self.tracker.drain() {
-            if Some(&id) == internal.as_ref() {
-                continue;
+            if Some(&id) != internal.as_ref() {
+                self.events.push_back(Event::NoAnswer { id, reason });
             }
-            self.events.push_back(Event::NoAnswer {
-                id,
-                reason: "disconnected",
-            });
         }
     }
 
@@ -1312,7 +1301,7 @@ impl Connection {
                 self.held.clear();
                 self.phase = Phase::Disconnected;
                 self.set_status(Status::Disconnecting, reason.map(str::to_owned));
-                self.drain_tracker();
+                self.drain_tracker("disconnected");
                 self.set_status(Status::Disconnected, None);
                 return;
             }
@@ -1564,7 +1553,7 @@ impl Connection {
         self.prebind_wait = 0;
         self.held.clear();
         self.phase = Phase::Disconnected;
-        self.drain_tracker();
+        self.drain_tracker("disconnected");
         self.set_status(Status::Disconnected, None);
     }
 
@@ -2421,7 +2410,7 @@ impl Connection {
                     .push(Unacknowledged { condition, stanzas });
                 // A new session on the authenticated stream. The tracked
                 // stanzas of the old one will get no answer.
-                self.drain_tracker();
+                self.drain_tracker("disconnected");
                 if let Some(bare) = self.jid.as_ref().map(Jid::bare) {
                     self.jid = Some(bare);
                 }
@@ -2511,7 +2500,7 @@ impl Connection {
         }
         if !resumable {
             // A new session: the answers awaited will not come.
-            self.drain_tracker();
+            self.drain_tracker("disconnected");
         }
         if !lost.is_empty() {
             self.unacknowledged.push(Unacknowledged {

@@ -92,7 +92,10 @@ impl Tracker {
 
     /// Removes and returns every id (the connection is gone).
     pub fn drain(&mut self) -> Vec<String> {
-        self.pending.drain(..).map(|p| p.id).collect()
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
     }
 
     /// The earliest deadline.

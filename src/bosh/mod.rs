@@ -1648,11 +1648,12 @@ impl Session {
             return;
         }
         self.state = State::Closed;
-        let sent = std::mem::take(&mut self.in_flight)
-            .into_iter()
-            .filter(|r| r.response.is_none())
-            .map(|r| r.body)
-            .collect();
+        let mut sent = Vec::new();
+        for r in std::mem::take(&mut self.in_flight) {
+            if r.response.is_none() {
+                sent.push(r.body);
+            }
+        }
         self.lost = (sent, std::mem::take(&mut self.queue));
         self.condition.clone_from(&condition);
         self.events.push_back(Event::Closed { condition });

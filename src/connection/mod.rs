@@ -1967,6 +1967,16 @@ impl Connection {
     }
 }
 
+/// Appends each of `texts` that parses as one element to `out` (a stanza
+/// that does not is dropped: it was never sent as such).
+fn parse_each(texts: &[String], out: &mut Vec<Element>) {
+    for t in texts {
+        if let Ok(el) = xml::parse_standalone(t) {
+            out.push(el);
+        }
+    }
+}
+
 /// The Bind2 `<tag/>`: the server builds the resource from it.
 pub const BIND2_TAG: &str = "xmpp-wasm";
 
@@ -2402,10 +2412,8 @@ impl Connection {
                 self.resuming = false;
                 self.reconnecting = false;
                 self.attaching = false;
-                let stanzas = unacked
-                    .iter()
-                    .filter_map(|s| xml::parse_standalone(s).ok())
-                    .collect();
+                let mut stanzas = Vec::new();
+                parse_each(&unacked, &mut stanzas);
                 self.unacknowledged
                     .push(Unacknowledged { condition, stanzas });
                 // A new session on the authenticated stream. The tracked
@@ -2485,18 +2493,15 @@ impl Connection {
                     lost.extend(b.elements().filter(|e| sm::is_stanza(e)).cloned());
                 }
             }
-            unsent = queued
-                .iter()
-                .filter_map(|q| xml::parse_standalone(q).ok())
-                .collect();
+            parse_each(&queued, &mut unsent);
         }
         let resumable = self.kind == Kind::WebSocket && self.sm.resumable();
         if self.kind == Kind::WebSocket && !resumable {
-            lost.extend(
-                self.sm
-                    .unacked()
-                    .filter_map(|s| xml::parse_standalone(s).ok()),
-            );
+            for s in self.sm.unacked() {
+                if let Ok(el) = xml::parse_standalone(s) {
+                    lost.push(el);
+                }
+            }
         }
         if !resumable {
             // A new session: the answers awaited will not come.

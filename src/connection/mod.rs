@@ -1725,17 +1725,22 @@ impl Connection {
         let bind2_offered = sasl2
             .and_then(|a| a.child("inline"))
             .is_some_and(|i| i.child_ns("bind", ns::BIND2).is_some());
-        let offered: Vec<String> = sasl2
-            .or_else(|| features.child_ns("mechanisms", ns::SASL))
-            .map(|m| {
-                m.elements()
-                    .filter(|e| e.local_name() == "mechanism")
-                    .map(Element::text)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut offered: Vec<String> = Vec::new();
+        if let Some(m) = sasl2.or_else(|| features.child_ns("mechanisms", ns::SASL)) {
+            for e in m.elements() {
+                if e.local_name() == "mechanism" {
+                    offered.push(e.text());
+                }
+            }
+        }
         let preference: Vec<&str> = match &self.options.mechanisms {
-            Some(list) => list.iter().map(String::as_str).collect(),
+            Some(list) => {
+                let mut names = Vec::with_capacity(list.len());
+                for name in list {
+                    names.push(name.as_str());
+                }
+                names
+            }
             None => sasl::DEFAULT_PREFERENCE.to_vec(),
         };
         let rng = &mut self.rng;

@@ -338,7 +338,7 @@ pub struct Session {
     state: State,
     params: Option<SessionParams>,
     next_rid: u64,
-    in_flight: VecDeque<Request>,
+    in_flight: Vec<Request>,
     queue: Vec<String>,
     queued_since: Option<Duration>,
     flush_now: bool,
@@ -402,7 +402,7 @@ impl Session {
             state: State::New,
             params: None,
             next_rid: (initial_rid % MAX_INITIAL_RID).max(1),
-            in_flight: VecDeque::new(),
+            in_flight: Vec::new(),
             queue: Vec::new(),
             queued_since: None,
             flush_now: false,
@@ -700,7 +700,7 @@ impl Session {
         body.push_str("' xmlns:xmpp='");
         body.push_str(crate::ns::XBOSH);
         body.push_str("'/>");
-        self.in_flight.push_back(Request {
+        self.in_flight.push(Request {
             rid,
             kind: Kind::Create,
             body,
@@ -1143,7 +1143,7 @@ impl Session {
         }
         self.spacing_until = self
             .in_flight
-            .back()
+            .last()
             .filter(|r| r.unanswered())
             .and_then(|r| r.attempt)
             .map(|a| a.sent_at.saturating_add(self.config.request_spacing))
@@ -1332,7 +1332,7 @@ impl Session {
             // Any request but a pause restores the normal inactivity period.
             self.server_pause = None;
         }
-        self.in_flight.push_back(Request {
+        self.in_flight.push(Request {
             rid,
             kind,
             body,
@@ -1545,12 +1545,10 @@ impl Session {
 
     fn process_in_order(&mut self) {
         while self.state != State::Closed {
-            if self.in_flight.front().map_or(true, Request::unanswered) {
+            if self.in_flight.first().map_or(true, Request::unanswered) {
                 break;
             }
-            let Some(mut req) = self.in_flight.pop_front() else {
-                break;
-            };
+            let mut req = self.in_flight.remove(0);
             let Some(parsed) = req.response.take() else {
                 break;
             };

@@ -269,7 +269,7 @@ impl Session {
             if is_pause_request(&u.body) {
                 continue;
             }
-            s.in_flight.push_back(Request {
+            s.in_flight.push(Request {
                 rid: u.rid,
                 kind: Kind::Normal,
                 body: u.body.clone(),

@@ -2105,9 +2105,12 @@ fn parse_service(service: String) -> (String, Result<Option<bosh::Nodes>, bosh::
     if !service.contains(' ') {
         return (service, Ok(None));
     }
-    let urls: Vec<String> = service.split(' ').map(str::to_owned).collect();
-    if urls.iter().any(|u| Kind::of_url(u) != Kind::Bosh) {
-        return (service, Err(bosh::BoshError::InvalidConfig("service")));
+    let mut urls = Vec::new();
+    for u in service.split(' ') {
+        if Kind::of_url(u) != Kind::Bosh {
+            return (service, Err(bosh::BoshError::InvalidConfig("service")));
+        }
+        urls.push(u.to_owned());
     }
     match bosh::Nodes::new(urls) {
         Ok(n) => (n.urls()[0].clone(), Ok(Some(n))),

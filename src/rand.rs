@@ -26,10 +26,11 @@ pub trait RandomSource {
             b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut bytes = vec![0u8; len];
         self.fill_bytes(&mut bytes);
-        bytes
-            .iter()
-            .map(|b| char::from(ALPHABET[usize::from(b & 63)]))
-            .collect()
+        let mut out = String::with_capacity(len);
+        for b in bytes {
+            out.push(char::from(ALPHABET[usize::from(b & 63)]));
+        }
+        out
     }
 }
 

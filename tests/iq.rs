@@ -56,6 +56,21 @@ fn iq_result_error_and_timeout() {
 }
 
 #[test]
+fn the_longest_iq_timeout_and_timer_period_saturate_instead_of_panicking() {
+    let mut h = connected();
+    h.now += Duration::from_secs(1);
+    let iq =
+        parse("<iq type='get' to='void@localhost'><ping xmlns='urn:xmpp:ping'/></iq>").unwrap();
+    let id = h.conn.send_tracked(h.now, iq, Some(Duration::MAX)).unwrap();
+    h.conn.add_timer(h.now, Duration::MAX);
+    h.run();
+    assert!(answers(&h).is_empty());
+    h.conn.disconnect(None);
+    h.run();
+    assert_eq!(answers(&h), vec![(id, "disconnected".into())]);
+}
+
+#[test]
 fn pending_iqs_fail_on_disconnect() {
     let mut h = connected();
     let lost = parse("<iq type='set' to='void@localhost'><x xmlns='urn:test'/></iq>").unwrap();

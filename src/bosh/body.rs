@@ -50,7 +50,12 @@ pub fn parse_body(text: &str) -> Result<ParsedBody, &'static str> {
 
 /// A numeric attribute: `None` when absent or not a plain decimal number
 /// (surrounding whitespace allowed).
-fn number<T: std::str::FromStr>(b: &Element, name: &str) -> Option<T> {
+fn number<T: TryFrom<u64>>(b: &Element, name: &str) -> Option<T> {
+    T::try_from(number_u64(b, name)?).ok()
+}
+
+/// [`number`] as a `u64`: the one copy of the parsing in the wasm.
+fn number_u64(b: &Element, name: &str) -> Option<u64> {
     let v = b.attr(name)?.trim();
     if v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit()) {
         return None;

@@ -345,7 +345,7 @@ pub struct Session {
     state: State,
     params: Option<SessionParams>,
     next_rid: u64,
-    in_flight: VecDeque<Request>,
+    in_flight: Vec<Request>,
     queue: Vec<String>,
     queued_since: Option<Duration>,
     flush_now: bool,
@@ -409,7 +409,7 @@ impl Session {
             state: State::New,
             params: None,
             next_rid: (initial_rid % MAX_INITIAL_RID).max(1),
-            in_flight: VecDeque::new(),
+            in_flight: Vec::new(),
             queue: Vec::new(),
             queued_since: None,
             flush_now: false,
@@ -707,7 +707,7 @@ impl Session {
         body.push_str("' xmlns:xmpp='");
         body.push_str(crate::ns::XBOSH);
         body.push_str("'/>");
-        self.in_flight.push_back(Request {
+        self.in_flight.push(Request {
             rid,
             kind: Kind::Create,
             body,
@@ -1150,7 +1150,7 @@ impl Session {
         }
         self.spacing_until = self
             .in_flight
-            .back()
+            .last()
             .filter(|r| r.unanswered())
             .and_then(|r| r.attempt)
             .map(|a| a.sent_at.saturating_add(self.config.request_spacing))
@@ -1181,7 +1181,10 @@ impl Session {
             .or_else(|| self.params.as_ref()?.inactivity)?;
         let limit = Duration::from_secs(limit.into());
         let margin = (limit / 4).min(Duration::from_secs(10));
-        Some(self.idle_since?.saturating_add(limit - margin))
+        Some(
+            self.idle_since?
+                .saturating_add(limit.saturating_sub(margin)),
+        )
     }
 
     /// When the inactivity keepalive (an empty request) is due: the later of
@@ -1339,7 +1342,7 @@ impl Session {
             // Any request but a pause restores the normal inactivity period.
             self.server_pause = None;
         }
-        self.in_flight.push_back(Request {
+        self.in_flight.push(Request {
             rid,
             kind,
             body,
@@ -1567,12 +1570,10 @@ impl Session {
 
     fn process_in_order(&mut self) {
         while self.state != State::Closed {
-            if self.in_flight.front().map_or(true, Request::unanswered) {
+            if self.in_flight.first().map_or(true, Request::unanswered) {
                 break;
             }
-            let Some(mut req) = self.in_flight.pop_front() else {
-                break;
-            };
+            let mut req = self.in_flight.remove(0);
             let Some(parsed) = req.response.take() else {
                 break;
             };
@@ -1688,12 +1689,12 @@ impl Session {
             return;
         }
         self.state = State::Closed;
-        let sent = self
-            .in_flight
-            .drain(..)
-            .filter(|r| r.response.is_none())
-            .map(|r| r.body)
-            .collect();
+        let mut sent = Vec::new();
+        for r in std::mem::take(&mut self.in_flight) {
+            if r.response.is_none() {
+                sent.push(r.body);
+            }
+        }
         self.lost = (sent, std::mem::take(&mut self.queue));
         self.condition.clone_from(&condition);
         self.events.push_back(Event::Closed { condition });

@@ -184,6 +184,19 @@ impl Session {
             return None;
         }
         let p = self.params.as_ref()?;
+        // A pause request is left out: the server does not buffer its
+        // answer (§14.3), so a resend would end the session with
+        // `item-not-found`. Its rid stays used (`next_rid` is past it):
+        // the server received it, and the next page continues after it.
+        let mut unanswered = Vec::with_capacity(self.in_flight.len());
+        for r in &self.in_flight {
+            if r.kind != Kind::Pause {
+                unanswered.push(Unanswered {
+                    rid: r.rid,
+                    body: r.body.clone(),
+                });
+            }
+        }
         Some(SessionSnapshot {
             url: self.config.url.clone(),
             to: self.config.to.clone(),
@@ -195,19 +208,7 @@ impl Session {
             polling: p.polling,
             inactivity: p.inactivity,
             maxpause: p.maxpause,
-            // A pause request is left out: the server does not buffer its
-            // answer (§14.3), so a resend would end the session with
-            // `item-not-found`. Its rid stays used (`next_rid` is past it):
-            // the server received it, and the next page continues after it.
-            unanswered: self
-                .in_flight
-                .iter()
-                .filter(|r| r.kind != Kind::Pause)
-                .map(|r| Unanswered {
-                    rid: r.rid,
-                    body: r.body.clone(),
-                })
-                .collect(),
+            unanswered,
             queued: self.queue.clone(),
             ver: p.ver.clone(),
             ack: p.ack,
@@ -268,7 +269,7 @@ impl Session {
             if is_pause_request(&u.body) {
                 continue;
             }
-            s.in_flight.push_back(Request {
+            s.in_flight.push(Request {
                 rid: u.rid,
                 kind: Kind::Normal,
                 body: u.body.clone(),

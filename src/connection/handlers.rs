@@ -121,11 +121,13 @@ impl<F: Clone> Handlers<F> {
     /// without holding any borrow of the table and removes those that ask
     /// to be removed.
     pub fn matching(&self, stanza: &Element) -> Vec<(HandlerId, F)> {
-        self.list
-            .iter()
-            .filter(|(_, m, _)| m.matches(stanza))
-            .map(|(id, _, f)| (*id, f.clone()))
-            .collect()
+        let mut out = Vec::new();
+        for (id, m, f) in &self.list {
+            if m.matches(stanza) {
+                out.push((*id, f.clone()));
+            }
+        }
+        out
     }
 
     /// Number of handlers.

@@ -1017,15 +1017,7 @@ impl Connection {
         self.transport = Some(Transport::Bosh(next));
         // The other page confirmed the session by using it.
         self.attaching = false;
-        let internal = self.confirm_ping.take();
-        for id in self.tracker.drain() {
-            if Some(&id) != internal.as_ref() {
-                self.events.push_back(Event::NoAnswer {
-                    id,
-                    reason: "session-moved",
-                });
-            }
-        }
+        self.drain_tracker("session-moved");
         self.pump();
         Ok(())
     }
@@ -1047,22 +1039,19 @@ impl Connection {
         self.attaching = false;
         self.held.clear();
         self.phase = Phase::Disconnected;
-        self.drain_tracker();
+        self.drain_tracker("disconnected");
         self.set_status(Status::Disconnected, Some(condition.to_owned()));
     }
 
-    /// Every stanza still waiting for an answer gets
-    /// [`Event::NoAnswer`] (`disconnected`), except the internal ping.
-    fn drain_tracker(&mut self) {
+    /// Every stanza still waiting for an answer gets [`Event::NoAnswer`]
+    /// with `reason` (`disconnected`, or `session-moved` when another page
+    /// took the session over), except the internal ping.
+    fn drain_tracker(&mut self, reason: &'static str) {
         let internal = self.confirm_ping.take();
         for id in self.tracker.drain() {
-            if Some(&id) == internal.as_ref() {
-                continue;
+            if Some(&id) != internal.as_ref() {
+                self.events.push_back(Event::NoAnswer { id, reason });
             }
-            self.events.push_back(Event::NoAnswer {
-                id,
-                reason: "disconnected",
-            });
         }
     }
 
@@ -1226,8 +1215,12 @@ impl Connection {
         let name = stanza.local_name().to_owned();
         let to = stanza.attr("to").map(str::to_owned);
         self.send(now, stanza)?;
-        self.tracker
-            .track(id.clone(), &name, to, timeout.map(|t| now + t));
+        self.tracker.track(
+            id.clone(),
+            &name,
+            to,
+            timeout.map(|t| now.saturating_add(t)),
+        );
         Ok(id)
     }
 
@@ -1308,7 +1301,7 @@ impl Connection {
                 self.held.clear();
                 self.phase = Phase::Disconnected;
                 self.set_status(Status::Disconnecting, reason.map(str::to_owned));
-                self.drain_tracker();
+                self.drain_tracker("disconnected");
                 self.set_status(Status::Disconnected, None);
                 return;
             }
@@ -1560,7 +1553,7 @@ impl Connection {
         self.prebind_wait = 0;
         self.held.clear();
         self.phase = Phase::Disconnected;
-        self.drain_tracker();
+        self.drain_tracker("disconnected");
         self.set_status(Status::Disconnected, None);
     }
 
@@ -1732,17 +1725,22 @@ impl Connection {
         let bind2_offered = sasl2
             .and_then(|a| a.child("inline"))
             .is_some_and(|i| i.child_ns("bind", ns::BIND2).is_some());
-        let offered: Vec<String> = sasl2
-            .or_else(|| features.child_ns("mechanisms", ns::SASL))
-            .map(|m| {
-                m.elements()
-                    .filter(|e| e.local_name() == "mechanism")
-                    .map(Element::text)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut offered: Vec<String> = Vec::new();
+        if let Some(m) = sasl2.or_else(|| features.child_ns("mechanisms", ns::SASL)) {
+            for e in m.elements() {
+                if e.local_name() == "mechanism" {
+                    offered.push(e.text());
+                }
+            }
+        }
         let preference: Vec<&str> = match &self.options.mechanisms {
-            Some(list) => list.iter().map(String::as_str).collect(),
+            Some(list) => {
+                let mut names = Vec::with_capacity(list.len());
+                for name in list {
+                    names.push(name.as_str());
+                }
+                names
+            }
             None => sasl::DEFAULT_PREFERENCE.to_vec(),
         };
         let rng = &mut self.rng;
@@ -1974,6 +1972,16 @@ impl Connection {
     }
 }
 
+/// Appends each of `texts` that parses as one element to `out` (a stanza
+/// that does not is dropped: it was never sent as such).
+fn parse_each(texts: &[String], out: &mut Vec<Element>) {
+    for t in texts {
+        if let Ok(el) = xml::parse_standalone(t) {
+            out.push(el);
+        }
+    }
+}
+
 /// The Bind2 `<tag/>`: the server builds the resource from it.
 pub const BIND2_TAG: &str = "xmpp-wasm";
 
@@ -2097,9 +2105,12 @@ fn parse_service(service: String) -> (String, Result<Option<bosh::Nodes>, bosh::
     if !service.contains(' ') {
         return (service, Ok(None));
     }
-    let urls: Vec<String> = service.split(' ').map(str::to_owned).collect();
-    if urls.iter().any(|u| Kind::of_url(u) != Kind::Bosh) {
-        return (service, Err(bosh::BoshError::InvalidConfig("service")));
+    let mut urls = Vec::new();
+    for u in service.split(' ') {
+        if Kind::of_url(u) != Kind::Bosh {
+            return (service, Err(bosh::BoshError::InvalidConfig("service")));
+        }
+        urls.push(u.to_owned());
     }
     match bosh::Nodes::new(urls) {
         Ok(n) => (n.urls()[0].clone(), Ok(Some(n))),
@@ -2409,15 +2420,13 @@ impl Connection {
                 self.resuming = false;
                 self.reconnecting = false;
                 self.attaching = false;
-                let stanzas = unacked
-                    .iter()
-                    .filter_map(|s| xml::parse_standalone(s).ok())
-                    .collect();
+                let mut stanzas = Vec::new();
+                parse_each(&unacked, &mut stanzas);
                 self.unacknowledged
                     .push(Unacknowledged { condition, stanzas });
                 // A new session on the authenticated stream. The tracked
                 // stanzas of the old one will get no answer.
-                self.drain_tracker();
+                self.drain_tracker("disconnected");
                 if let Some(bare) = self.jid.as_ref().map(Jid::bare) {
                     self.jid = Some(bare);
                 }
@@ -2492,22 +2501,19 @@ impl Connection {
                     lost.extend(b.elements().filter(|e| sm::is_stanza(e)).cloned());
                 }
             }
-            unsent = queued
-                .iter()
-                .filter_map(|q| xml::parse_standalone(q).ok())
-                .collect();
+            parse_each(&queued, &mut unsent);
         }
         let resumable = self.kind == Kind::WebSocket && self.sm.resumable();
         if self.kind == Kind::WebSocket && !resumable {
-            lost.extend(
-                self.sm
-                    .unacked()
-                    .filter_map(|s| xml::parse_standalone(s).ok()),
-            );
+            for s in self.sm.unacked() {
+                if let Ok(el) = xml::parse_standalone(s) {
+                    lost.push(el);
+                }
+            }
         }
         if !resumable {
             // A new session: the answers awaited will not come.
-            self.drain_tracker();
+            self.drain_tracker("disconnected");
         }
         if !lost.is_empty() {
             self.unacknowledged.push(Unacknowledged {

@@ -92,7 +92,10 @@ impl Tracker {
 
     /// Removes and returns every id (the connection is gone).
     pub fn drain(&mut self) -> Vec<String> {
-        self.pending.drain(..).map(|p| p.id).collect()
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
     }
 
     /// The earliest deadline.
@@ -112,7 +115,8 @@ impl Timers {
     /// Adds a timer firing every `period` from `now`.
     pub fn add(&mut self, now: Duration, period: Duration) -> u64 {
         self.next += 1;
-        self.list.push((self.next, now + period, period));
+        self.list
+            .push((self.next, now.saturating_add(period), period));
         self.next
     }
 
@@ -130,7 +134,7 @@ impl Timers {
             if t.1 <= now {
                 out.push(t.0);
                 // A zero period would spin: fire at most once per millisecond.
-                t.1 = now + t.2.max(Duration::from_millis(1));
+                t.1 = now.saturating_add(t.2.max(Duration::from_millis(1)));
             }
         }
         out
@@ -146,6 +150,17 @@ impl Timers {
 mod tests {
     use super::*;
     use crate::xml::parse;
+
+    #[test]
+    fn timers_with_the_longest_period_saturate_instead_of_panicking() {
+        let mut t = Timers::default();
+        let now = Duration::from_secs(5);
+        let id = t.add(now, Duration::MAX);
+        assert_eq!(t.next_deadline(), Some(Duration::MAX));
+        assert_eq!(t.due(now), Vec::<u64>::new());
+        assert_eq!(t.due(Duration::MAX), vec![id]);
+        assert_eq!(t.next_deadline(), Some(Duration::MAX));
+    }
 
     #[test]
     fn iq_answer_matches_id_type_and_sender() {

@@ -101,8 +101,12 @@ impl Element {
     /// Sets an attribute: replaces the value in place if the attribute exists,
     /// appends it otherwise.
     pub fn set_attr(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        let name = name.into();
-        let value = value.into();
+        self.set_attr_owned(name.into(), value.into());
+    }
+
+    /// [`Element::set_attr`] without the generic conversions (one copy of
+    /// the code in the wasm, whatever the argument types).
+    fn set_attr_owned(&mut self, name: String, value: String) {
         match self.attrs.iter_mut().find(|(k, _)| *k == name) {
             Some(slot) => slot.1 = value,
             None => self.attrs.push((name, value)),
@@ -142,7 +146,11 @@ impl Element {
     /// Appends text (merged into a directly preceding text node, if any).
     /// Empty text is ignored.
     pub fn push_text(&mut self, text: impl Into<String>) {
-        let text = text.into();
+        self.push_text_owned(text.into());
+    }
+
+    /// [`Element::push_text`] without the generic conversion.
+    fn push_text_owned(&mut self, text: String) {
         if text.is_empty() {
             return;
         }

@@ -18,9 +18,10 @@
 //               cache for a streamed compile). Served by Prosody's http_files (as everything else
 //               here) and, in fresh contexts, by scripts/demo-server.mjs (static files only, from a
 //               temporary site of links: gzip, Node's TCP_NODELAY; Prosody's http_files often
-//               stalls a response body ~40 ms, Nagle against delayed ACK, once per file), where
-//               xmpp-wasm also runs two variants: with preload links, and with the .wasm not
-//               served as application/wasm (wasm-bindgen's fallback)
+//               stalls a response body ~40 ms, Nagle against delayed ACK, once per file), also
+//               with 50 ms added to each request (CDP); there xmpp-wasm also runs with preload
+//               links (at +0 and +50 ms) and with the .wasm not served as application/wasm
+//               (wasm-bindgen's fallback)
 //   login       connect() → CONNECTED, PLAIN and SCRAM-SHA-1, +0 and +100 ms per request
 //               (CDP Network.emulateNetworkConditions), after one warm-up login
 //   echo        N messages to the own full JID sent in one JS task → the last one received
@@ -139,13 +140,19 @@ async function loadInit(page, url) {
 
 /**
  * The start-up of `lib` from the demo server (`query`: a variant of bench.html) in a fresh context:
- * first and repeat visit, the first split as bench.html reports it, and the console's warnings.
+ * first and repeat visit, the first split as bench.html reports it, and the console's warnings;
+ * `latency` ms added to each request (CDP) when given.
  */
-async function initVariant(browser, lib, query = '') {
+async function initVariant(browser, lib, query = '', latency = 0) {
   const context = await browser.newContext();
   const warnings = [];
   try {
     const page = await context.newPage();
+    if (latency) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: -1, uploadThroughput: -1 });
+    }
     page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text().slice(0, 80)); });
     const url = `${demo.origin}/bench/bench.html?lib=${lib}${query && `&${query}`}`;
     const first = await loadInit(page, url);
@@ -218,8 +225,10 @@ async function runLib(browser, lib, run) {
     debug(lib, 'init, repeat visit');
     out.initRepeatMs = (await loadInit(page, url)).initMs;
     out.initDemo = await initVariant(browser, lib);
+    out.initDemo50 = await initVariant(browser, lib, '', 50);
     if (lib === 'xmpp-wasm') {
       out.initPreload = await initVariant(browser, lib, 'preload=1');
+      out.initPreload50 = await initVariant(browser, lib, 'preload=1', 50);
       out.initOctet = await initVariant(browser, lib, 'wasmtype=octet');
     }
     if (ONLY_INIT) return out;
@@ -563,7 +572,9 @@ function summary(lib) {
       first: m((s) => s.initDemo?.first), repeat: m((s) => s.initDemo?.repeat),
       importMs: m((s) => s.initDemo?.importMs), wasmMs: m((s) => s.initDemo?.wasmMs),
     },
+    initDemo50: { first: m((s) => s.initDemo50?.first), repeat: m((s) => s.initDemo50?.repeat) },
     initPreload: { first: m((s) => s.initPreload?.first), repeat: m((s) => s.initPreload?.repeat) },
+    initPreload50: { first: m((s) => s.initPreload50?.first), repeat: m((s) => s.initPreload50?.repeat) },
     initOctet: {
       first: m((s) => s.initOctet?.first), repeat: m((s) => s.initOctet?.repeat),
       warned: ss.filter((s) => s.initOctet?.warnings.length).length,
@@ -612,6 +623,8 @@ row('init served by scripts/demo-server.mjs (gzip, TCP_NODELAY), first / repeat 
 row('… of which the JS module / init(), first visit', xw((x) => split(x.initDemo.importMs, x.initDemo.wasmMs)));
 row('… with preload links for the module and the .wasm, first / repeat visit', xw((x) => `${n(x.initPreload.first, 1)} / ${n(x.initPreload.repeat, 1)} ms`));
 row('… .wasm not served as application/wasm (fallback), first / repeat visit', xw((x) => `${n(x.initOctet.first, 1)} / ${n(x.initOctet.repeat, 1)} ms`));
+row('… +50 ms per request, first / repeat visit', (l) => `${n(M[l].initDemo50.first, 1)} / ${n(M[l].initDemo50.repeat, 1)} ms`);
+row('… +50 ms per request, with the preload links, first / repeat visit', xw((x) => `${n(x.initPreload50.first, 1)} / ${n(x.initPreload50.repeat, 1)} ms`));
 if (!ONLY_INIT) for (const [k, label] of [['PLAIN+0', 'login PLAIN, loopback'], ['SCRAM-SHA-1+0', 'login SCRAM-SHA-1, loopback'],
   ['PLAIN+100', 'login PLAIN, +100 ms/request'], ['SCRAM-SHA-1+100', 'login SCRAM-SHA-1, +100 ms/request']]) {
   row(label, (l) => `${n(M[l].login[k].ms, 1)} ms${req(M[l].login[k].requests)}`);

@@ -77,6 +77,10 @@ for (let i = 0; i < argv.length; i++) {
   opt[k] = k === 'only' ? argv[++i] : Number(argv[++i]);
 }
 const ONLY_INIT = opt.only === 'init';
+if (ONLY_INIT && opt.ws) {
+  console.error('bench/run.mjs: --only init measures the page load, which --ws 1 does not');
+  process.exit(2);
+}
 const LIBS = ['xmpp-wasm', 'strophe'];
 const WS_URL = process.env.WS_URL || '';
 if (opt.ws && !WS_URL) {

@@ -4,12 +4,24 @@
 // writes bench/results/<date>.md and .json (medians over the runs, and every sample).
 // Asserts nothing. Run it through scripts/bench.sh, which starts and stops Prosody:
 //
-//   scripts/bench.sh [--runs N] [--echo N] [--traffic N] [--reloads N]
+//   scripts/bench.sh [--runs N] [--echo N] [--traffic N] [--reloads N] [--only init]
 //   HTTP_ORIGIN=http://127.0.0.1:PORT node bench/run.mjs [same options]   (a running Prosody)
+//
+// --only init measures the start-up figures alone (seconds instead of minutes) and writes
+// bench/results/<date>-init.md and .json.
 //
 // Each run opens a fresh browser context per library (cold HTTP cache, empty
 // sessionStorage) and measures, in this order (libraries alternate which goes first):
-//   init        start-up on page load (see bench/pages/bench.js)
+//   init        start-up on page load (see bench/pages/bench.js): a first visit (cold HTTP
+//               cache), split for xmpp-wasm into the module and init(), and a repeat visit (the
+//               same page loaded again in the same context: HTTP cache, and Chromium's wasm code
+//               cache for a streamed compile). Served by Prosody's http_files (as everything else
+//               here) and, in fresh contexts, by scripts/demo-server.mjs (static files only, from a
+//               temporary site of links: gzip, Node's TCP_NODELAY; Prosody's http_files often
+//               stalls a response body ~40 ms, Nagle against delayed ACK, once per file), also
+//               with 50 ms added to each request (CDP); there xmpp-wasm also runs with preload
+//               links (at +0 and +50 ms) and with the .wasm not served as application/wasm
+//               (wasm-bindgen's fallback)
 //   login       connect() → CONNECTED, PLAIN and SCRAM-SHA-1, +0 and +100 ms per request
 //               (CDP Network.emulateNetworkConditions), after one warm-up login
 //   echo        N messages to the own full JID sent in one JS task → the last one received
@@ -36,8 +48,8 @@
 //               with the password kept in sessionStorage → ping result (its restore() is BOSH only)
 // xmpp-wasm's half needs the shell's WebSocket driver; without it its cells show the error.
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,15 +65,21 @@ if (!ORIGIN) {
   console.error('bench/run.mjs: HTTP_ORIGIN is not set (run scripts/bench.sh)');
   process.exit(2);
 }
-const opt = { runs: 7, echo: 2000, traffic: 100, reloads: 2, ws: 0 };
+const opt = { runs: 7, echo: 2000, traffic: 100, reloads: 2, ws: 0, only: '' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i].replace(/^--/, '');
-  if (!(k in opt) || !/^\d+$/.test(argv[i + 1] ?? '')) {
-    console.error(`usage: run.mjs [--runs N] [--echo N] [--traffic N] [--reloads N] [--ws 0|1] (got ${argv[i]})`);
+  const ok = k === 'only' ? argv[i + 1] === 'init' : k in opt && /^\d+$/.test(argv[i + 1] ?? '');
+  if (!ok) {
+    console.error(`usage: run.mjs [--runs N] [--echo N] [--traffic N] [--reloads N] [--ws 0|1] [--only init] (got ${argv[i]})`);
     process.exit(2);
   }
-  opt[k] = Number(argv[++i]);
+  opt[k] = k === 'only' ? argv[++i] : Number(argv[++i]);
+}
+const ONLY_INIT = opt.only === 'init';
+if (ONLY_INIT && opt.ws) {
+  console.error('bench/run.mjs: --only init measures the page load, which --ws 1 does not');
+  process.exit(2);
 }
 const LIBS = ['xmpp-wasm', 'strophe'];
 const WS_URL = process.env.WS_URL || '';
@@ -116,6 +134,73 @@ const download = {
   strophe: sizes([`${HERE}/node_modules/strophe.js/dist/strophe.umd.min.js`]),
 };
 
+// ---- start-up ----
+/** `{ initMs, importMs, wasmMs }` of the bench page as loaded now (see bench/pages/bench.js). */
+async function loadInit(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
+  return page.evaluate(() => ({ initMs: window.B.initMs, importMs: window.B.importMs, wasmMs: window.B.wasmMs }));
+}
+
+/**
+ * The start-up of `lib` from the demo server (`query`: a variant of bench.html) in a fresh context:
+ * first and repeat visit, the first split as bench.html reports it, and the console's warnings;
+ * `latency` ms added to each request (CDP) when given.
+ */
+async function initVariant(browser, lib, query = '', latency = 0) {
+  const context = await browser.newContext();
+  const warnings = [];
+  try {
+    const page = await context.newPage();
+    if (latency) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency, downloadThroughput: -1, uploadThroughput: -1 });
+    }
+    page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text().slice(0, 80)); });
+    const url = `${demo.origin}/bench/bench.html?lib=${lib}${query && `&${query}`}`;
+    const first = await loadInit(page, url);
+    const repeat = await loadInit(page, url);
+    return { first: first.initMs, importMs: first.importMs, wasmMs: first.wasmMs, repeat: repeat.initMs, warnings };
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * scripts/demo-server.mjs in its own process (not sharing this one's event loop with playwright)
+ * over a temporary site: /pkg/, /bench/ and /strophe/, each file compressed once ahead.
+ */
+async function startStatic() {
+  const site = mkdtempSync(`${os.tmpdir()}/xmpp-wasm-bench-site-`);
+  symlinkSync(`${ROOT}/pkg`, `${site}/pkg`);
+  symlinkSync(`${HERE}/pages`, `${site}/bench`);
+  symlinkSync(`${HERE}/node_modules/strophe.js/dist`, `${site}/strophe`);
+  const child = spawn(process.execPath, [`${ROOT}/scripts/demo-server.mjs`, '--site', site, '--bosh', BOSH_URL], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const origin = await new Promise((ok, fail) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/[^/\s]+)/.exec(out);
+      if (m) ok(m[1]);
+    });
+    child.once('exit', (code) => fail(new Error(`demo-server.mjs exited (${code}) before listening`)));
+  });
+  for (const f of ['pkg/xmpp_wasm.js', 'pkg/xmpp_wasm_bg.wasm', 'bench/bench.html', 'bench/bench.js', 'strophe/strophe.umd.min.js']) {
+    await (await fetch(`${origin}/${f}`, { headers: { 'accept-encoding': 'gzip' } })).arrayBuffer();
+  }
+  return {
+    origin,
+    close: async () => {
+      const exited = new Promise((ok) => child.once('exit', ok));
+      child.kill();
+      await exited;
+      rmSync(site, { recursive: true, force: true });
+    },
+  };
+}
+let demo;
+
 // ---- one run of one library ----
 async function runLib(browser, lib, run) {
   const out = { login: {}, restoreTraffic: [] };
@@ -137,9 +222,20 @@ async function runLib(browser, lib, run) {
     debug(lib, 'goto', url);
     await page.goto(url);
     await page.waitForFunction(() => window.__loaded, null, { timeout: 30000 });
-    out.initMs = await page.evaluate(() => window.B.initMs);
+    Object.assign(out, await page.evaluate(() => ({ initMs: window.B.initMs, importMs: window.B.importMs, wasmMs: window.B.wasmMs })));
     const first = await page.evaluate(() => window.__restore);
     if (first.tried) throw new Error(`a fresh tab restored something: ${JSON.stringify(first)}`);
+    // A repeat visit: the same page again in this context (nothing to restore yet).
+    debug(lib, 'init, repeat visit');
+    out.initRepeatMs = (await loadInit(page, url)).initMs;
+    out.initDemo = await initVariant(browser, lib);
+    out.initDemo50 = await initVariant(browser, lib, '', 50);
+    if (lib === 'xmpp-wasm') {
+      out.initPreload = await initVariant(browser, lib, 'preload=1');
+      out.initPreload50 = await initVariant(browser, lib, 'preload=1', 50);
+      out.initOctet = await initVariant(browser, lib, 'wasmtype=octet');
+    }
+    if (ONLY_INIT) return out;
 
     // login
     debug(lib, 'login');
@@ -449,6 +545,7 @@ machine.strophe = JSON.parse(readFileSync(`${HERE}/node_modules/strophe.js/packa
 const browser = await launchChromium(chromium);
 machine.chromium = browser.version();
 const samples = { 'xmpp-wasm': [], strophe: [] };
+demo = await startStatic();
 try {
   for (let run = 1; run <= opt.runs; run++) {
     const order = run % 2 ? LIBS : [...LIBS].reverse();
@@ -461,6 +558,7 @@ try {
   }
 } finally {
   await browser.close();
+  await demo.close();
 }
 machine.loadavgAtEnd = os.loadavg().map((x) => +x.toFixed(2));
 
@@ -472,6 +570,21 @@ function summary(lib) {
   const allTraffic = ss.flatMap((s) => s.restoreTraffic);
   const okTraffic = allTraffic.filter((r) => r.ok);
   const sum = { runs: ss.length, failedRuns: samples[lib].length - ss.length, initMs: m((s) => s.initMs), login: {} };
+  Object.assign(sum, {
+    importMs: m((s) => s.importMs), wasmMs: m((s) => s.wasmMs), initRepeatMs: m((s) => s.initRepeatMs),
+    initDemo: {
+      first: m((s) => s.initDemo?.first), repeat: m((s) => s.initDemo?.repeat),
+      importMs: m((s) => s.initDemo?.importMs), wasmMs: m((s) => s.initDemo?.wasmMs),
+    },
+    initDemo50: { first: m((s) => s.initDemo50?.first), repeat: m((s) => s.initDemo50?.repeat) },
+    initPreload: { first: m((s) => s.initPreload?.first), repeat: m((s) => s.initPreload?.repeat) },
+    initPreload50: { first: m((s) => s.initPreload50?.first), repeat: m((s) => s.initPreload50?.repeat) },
+    initOctet: {
+      first: m((s) => s.initOctet?.first), repeat: m((s) => s.initOctet?.repeat),
+      warned: ss.filter((s) => s.initOctet?.warnings.length).length,
+    },
+  });
+  if (ONLY_INIT) return sum;
   for (const k of ['PLAIN+0', 'SCRAM-SHA-1+0', 'PLAIN+100', 'SCRAM-SHA-1+100']) {
     sum.login[k] = { ms: m((s) => s.login[k]?.ms), requests: m((s) => s.login[k]?.requests) };
   }
@@ -505,18 +618,30 @@ const M = result.medians;
 row('download raw, B', (l) => n(download[l].raw));
 row('download gzip -9, B', (l) => n(download[l].gzip9));
 row('download brotli -q 11, B', (l) => n(download[l].brotli));
-row('init on page load', (l) => `${n(M[l].initMs, 1)} ms`);
-for (const [k, label] of [['PLAIN+0', 'login PLAIN, loopback'], ['SCRAM-SHA-1+0', 'login SCRAM-SHA-1, loopback'],
+row('init on page load (Prosody\'s http_files)', (l) => `${n(M[l].initMs, 1)} ms`);
+const xw = (f) => (l) => (l === 'xmpp-wasm' ? f(M[l]) : '–');
+const split = (i, w) => `${n(i, 1)} / ${n(w, 1)} ms`;
+row('… of which the JS module / init() (.wasm fetched, compiled, instantiated)', xw((x) => split(x.importMs, x.wasmMs)));
+row('… repeat visit (HTTP cache)', (l) => `${n(M[l].initRepeatMs, 1)} ms`);
+row('init served by scripts/demo-server.mjs (gzip, TCP_NODELAY), first / repeat visit', (l) => `${n(M[l].initDemo.first, 1)} / ${n(M[l].initDemo.repeat, 1)} ms`);
+row('… of which the JS module / init(), first visit', xw((x) => split(x.initDemo.importMs, x.initDemo.wasmMs)));
+row('… with preload links for the module and the .wasm, first / repeat visit', xw((x) => `${n(x.initPreload.first, 1)} / ${n(x.initPreload.repeat, 1)} ms`));
+row('… .wasm not served as application/wasm (fallback), first / repeat visit', xw((x) => `${n(x.initOctet.first, 1)} / ${n(x.initOctet.repeat, 1)} ms`));
+row('… +50 ms per request, first / repeat visit', (l) => `${n(M[l].initDemo50.first, 1)} / ${n(M[l].initDemo50.repeat, 1)} ms`);
+row('… +50 ms per request, with the preload links, first / repeat visit', xw((x) => `${n(x.initPreload50.first, 1)} / ${n(x.initPreload50.repeat, 1)} ms`));
+if (!ONLY_INIT) for (const [k, label] of [['PLAIN+0', 'login PLAIN, loopback'], ['SCRAM-SHA-1+0', 'login SCRAM-SHA-1, loopback'],
   ['PLAIN+100', 'login PLAIN, +100 ms/request'], ['SCRAM-SHA-1+100', 'login SCRAM-SHA-1, +100 ms/request']]) {
   row(label, (l) => `${n(M[l].login[k].ms, 1)} ms${req(M[l].login[k].requests)}`);
 }
-row(`echo ${opt.echo} messages to self`, (l) => `${n(M[l].echo.perSecond)} msg/s${M[l].echo.incomplete ? ` (${M[l].echo.incomplete} runs incomplete)` : ''}`);
-row('attach → first IQ result', (l) => `${n(M[l].attach.ms, 1)} ms${req(M[l].attach.requests)}`);
-const restoreCell = (r) => `${n(r.ms, 1)} ms${req(r.requests)}${r.unloadRequests ? ` (+${n(r.unloadRequests)} at unload)` : ''}${r.failed ? `, ${r.failed} failed` : ''}`;
-row('restore after reload → first IQ result, idle', (l) => restoreCell(M[l].restoreIdle));
-row('… the same, from navigation start', (l) => `${n(M[l].restoreIdle.sinceNavigation, 1)} ms`);
-row(`restore while ${opt.traffic} msgs arrive at 20/s (${opt.reloads} reloads/run)`, (l) => restoreCell(M[l].restoreTraffic));
-row('… messages lost / duplicated', (l) => `${M[l].restoreTraffic.lost} / ${M[l].restoreTraffic.duplicated} of ${M[l].restoreTraffic.sent}`);
+if (!ONLY_INIT) {
+  row(`echo ${opt.echo} messages to self`, (l) => `${n(M[l].echo.perSecond)} msg/s${M[l].echo.incomplete ? ` (${M[l].echo.incomplete} runs incomplete)` : ''}`);
+  row('attach → first IQ result', (l) => `${n(M[l].attach.ms, 1)} ms${req(M[l].attach.requests)}`);
+  const restoreCell = (r) => `${n(r.ms, 1)} ms${req(r.requests)}${r.unloadRequests ? ` (+${n(r.unloadRequests)} at unload)` : ''}${r.failed ? `, ${r.failed} failed` : ''}`;
+  row('restore after reload → first IQ result, idle', (l) => restoreCell(M[l].restoreIdle));
+  row('… the same, from navigation start', (l) => `${n(M[l].restoreIdle.sinceNavigation, 1)} ms`);
+  row(`restore while ${opt.traffic} msgs arrive at 20/s (${opt.reloads} reloads/run)`, (l) => restoreCell(M[l].restoreTraffic));
+  row('… messages lost / duplicated', (l) => `${M[l].restoreTraffic.lost} / ${M[l].restoreTraffic.duplicated} of ${M[l].restoreTraffic.sent}`);
+}
 const md = [
   `Benchmark ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, medians of ${opt.runs} runs (commit ${machine.commit ?? '?'}): ` +
     `${machine.cpus} cores (${machine.cpu}), ${machine.os}, load average ${machine.loadavgAtStart.join(' ')} at start; ` +
@@ -527,11 +652,15 @@ const md = [
   ...rows,
   '',
   'Download: xmpp-wasm = pkg/xmpp_wasm_bg.wasm + pkg/xmpp_wasm.js; Strophe = dist/strophe.umd.min.js. ' +
-    'req = HTTP requests to /http-bind from the call to the result; "at unload" = requests the reloaded page sent after reload().',
+    'req = HTTP requests to /http-bind from the call to the result; "at unload" = requests the reloaded page sent after reload(). ' +
+    'init: from the start of the import (Strophe: of its <script>) until init() resolved; repeat visit = the page loaded again in the same browser context; ' +
+    'demo-server.mjs sends Cache-Control: no-cache (a repeat visit revalidates each file, 304), Prosody no Cache-Control (a repeat visit within seconds uses the cache as it is); ' +
+    'preload = <link rel=modulepreload> + <link rel=preload as=fetch crossorigin> added at the start; fallback = the .wasm\'s response relabelled application/octet-stream ' +
+    `(wasm-bindgen warned in ${M['xmpp-wasm'].initOctet.warned} of ${M['xmpp-wasm'].runs} runs).`,
   ...LIBS.filter((l) => M[l].failedRuns).map((l) => `${NAMES[l]}: ${M[l].failedRuns} run(s) failed (see the JSON).`),
 ].join('\n');
 mkdirSync(`${HERE}/results`, { recursive: true });
-const stamp = started.toISOString().slice(0, 16).replace(':', '');
+const stamp = `${started.toISOString().slice(0, 16).replace(':', '')}${ONLY_INIT ? '-init' : ''}`;
 writeFileSync(`${HERE}/results/${stamp}.json`, `${JSON.stringify(result, null, 1)}\n`);
 writeFileSync(`${HERE}/results/${stamp}.md`, `${md}\n`);
 console.log(md);

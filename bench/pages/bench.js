@@ -11,8 +11,18 @@
 // sessionStorage ('bench:creds'), as an application must.
 //
 // On load the page measures the library's start-up (window.B.initMs):
-//   xmpp-wasm: from the start of `import('/pkg/xmpp_wasm.js')` until `init()` resolved;
+//   xmpp-wasm: from the start of `import('/pkg/xmpp_wasm.js')` until `init()` resolved, split into
+//              B.importMs (the module fetched and evaluated) and B.wasmMs (`init()`: the .wasm
+//              fetched, compiled while it streams in, instantiated);
 //   Strophe:   from inserting <script src=strophe.umd.min.js> until it has been evaluated.
+// Two variants of xmpp-wasm's start-up (bench/run.mjs measures them on their own pages):
+//   &preload=1      at the same instant as the import, <link rel=modulepreload> for the module and
+//                   <link rel=preload as=fetch crossorigin> for the .wasm, as a page's <head> would
+//                   have them: both fetches start at once instead of one after the other
+//   &wasmtype=octet init() gets the .wasm's response relabelled application/octet-stream, which is
+//                   what a server that does not know the application/wasm type sends: wasm-bindgen's
+//                   init then falls back from instantiateStreaming to arrayBuffer() + instantiate
+//                   (and warns on the console), and Chromium's wasm code cache does not apply
 // With role=alice it then tries restore() of a keepalive session (left by the
 // previous page of this tab) and pings the server; the outcome is window.__restore.
 // HTTP requests to /http-bind are counted by an init script of run.mjs (window.__reqs()).
@@ -23,10 +33,24 @@ const DOMAIN = 'localhost';
 const WS = params.get('ws');
 
 async function loadXmppWasm() {
+  const wasmUrl = new URL('/pkg/xmpp_wasm_bg.wasm', location.href);
   const t0 = performance.now();
+  if (params.get('preload') === '1') {
+    const js = Object.assign(document.createElement('link'), { rel: 'modulepreload', href: '/pkg/xmpp_wasm.js' });
+    const wasm = Object.assign(document.createElement('link'), { rel: 'preload', as: 'fetch', href: wasmUrl.href, crossOrigin: 'anonymous' });
+    document.head.append(js, wasm);
+  }
   const m = await import('/pkg/xmpp_wasm.js');
-  await m.default();
-  const initMs = performance.now() - t0;
+  const t1 = performance.now();
+  if (params.get('wasmtype') === 'octet') {
+    await m.default({
+      module_or_path: fetch(wasmUrl).then((r) => new Response(r.body, { status: r.status, headers: { 'Content-Type': 'application/octet-stream' } })),
+    });
+  } else {
+    await m.default();
+  }
+  const t2 = performance.now();
+  const initMs = t2 - t0;
   const { Connection, Status, $msg, $iq } = m;
   function newConn({ keepalive = false, mech, sm } = {}) {
     const opts = { keepalive };
@@ -37,7 +61,7 @@ async function loadXmppWasm() {
       ping: () => c.sendIQAsync($iq({ type: 'get', to: DOMAIN }).c('ping', { xmlns: PING }), 10000),
     });
   }
-  return { initMs, newConn };
+  return { initMs, importMs: t1 - t0, wasmMs: t2 - t1, newConn };
 }
 
 async function loadStrophe() {

@@ -79,9 +79,16 @@ export interface ReconnectLimits {
 
 /** A prebound session: what `attach` takes (`rid` the next rid; `url` the node that bound it). */
 export interface PrebindAnswer {
+    /** The full JID the session is bound to (`user@domain/resource`). */
     jid: string;
+    /** The BOSH session id (`sid`) the server gave the prebinding request. */
     sid: string;
+    /** The next request id to use: one more than the last rid the prebinding server sent. */
     rid: number | string;
+    /**
+     * The BOSH node that bound the session; required when `service` is a cluster of several
+     * nodes, and then one of them.
+     */
     url?: string;
 }
 

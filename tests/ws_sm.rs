@@ -216,6 +216,7 @@ fn failed_with_h_reports_only_what_the_server_did_not_handle() {
 #[test]
 fn failed_resumption_reports_unacknowledged_stanzas_and_binds_anew() {
     let mut h = connected(&["SCRAM-SHA-1"]);
+    let before = h.conn.jid().unwrap().to_string();
     h.send_message("m1");
     h.server.socket_gone();
     h.server.sm_sessions.clear();
@@ -225,6 +226,9 @@ fn failed_resumption_reports_unacknowledged_stanzas_and_binds_anew() {
         .poll_unacknowledged()
         .expect("unacknowledged stanzas");
     assert_eq!(lost.condition, "item-not-found");
+    // The new binding asks for the old resource: peers keep the full JID,
+    // and the server replaces the session that waited for a resumption.
+    assert_eq!(h.conn.jid().unwrap().to_string(), before);
     let ids: Vec<_> = lost.stanzas.iter().map(|s| s.attr("id").unwrap()).collect();
     assert_eq!(ids, ["m1"]);
     let st = h.statuses();

@@ -2425,11 +2425,12 @@ impl Connection {
                 self.unacknowledged
                     .push(Unacknowledged { condition, stanzas });
                 // A new session on the authenticated stream. The tracked
-                // stanzas of the old one will get no answer.
+                // stanzas of the old one will get no answer. It asks for
+                // the resource the old one had: peers keep the full JID,
+                // and the server replaces the old session (still waiting
+                // for a resumption) instead of sharing the bare JID's
+                // traffic with it.
                 self.drain_tracker("disconnected");
-                if let Some(bare) = self.jid.as_ref().map(Jid::bare) {
-                    self.jid = Some(bare);
-                }
                 self.send_bind();
             }
             Ok(_) => {}

@@ -158,9 +158,13 @@ impl Backoff {
         }
     }
 
-    /// A session is up (CONNECTED, or a stream resumed) at `now`.
+    /// A session is up (CONNECTED, or a stream resumed) at `now`. The first
+    /// one (connect, attach, restore: no attempt of ours) counts as a start,
+    /// so the first attempt after it, too, keeps [`MIN_ATTEMPT_GAP`] from
+    /// the socket or session that was opened for it.
     pub fn on_connected(&mut self, now: Duration) {
         self.connected_at = Some(now);
+        self.last_start.get_or_insert(now);
     }
 
     /// The live session was lost at `now`: the count starts over if it had
@@ -211,6 +215,23 @@ mod tests {
             assert!(b.take_due(now));
         }
         assert_eq!(b.cap(u32::MAX), Duration::from_millis(1_500));
+    }
+
+    #[test]
+    fn the_first_attempt_keeps_the_gap_from_the_first_session() {
+        // A session connected (not by an attempt of ours) and lost 100 ms
+        // later: whatever the draw, its first attempt waits until 1 s after.
+        for seed in 1..200 {
+            let mut b = Backoff::new(Policy::default());
+            let mut rng = XorShift::new(seed);
+            let up = Duration::from_secs(5);
+            b.on_connected(up);
+            b.on_lost(up + Duration::from_millis(100));
+            let due = b
+                .schedule(up + Duration::from_millis(100), &mut rng)
+                .unwrap();
+            assert!(due >= up + MIN_ATTEMPT_GAP, "seed {seed}: {due:?}");
+        }
     }
 
     #[test]

@@ -164,7 +164,7 @@ http {
       bob.addHandler((m) => { got.push(m.getElementsByTagName('body')[0]?.textContent); return true; }, null, 'message');
       await bob.connect('bob@localhost/nginx', 'bob-pass');
       alice.send(`<message to='bob@localhost/nginx' type='chat'><body>a2b ${n}</body></message>`);
-      // To alice's JID of now: after a failed resumption the new session's resource is the server's choice.
+      // To alice's JID of now (after a failed resumption the new binding asks for the same resource).
       bob.send(`<message to='${alice.jid}' type='chat'><body>b2a ${n}</body></message>`);
       const t0 = performance.now();
       while ((!got.includes(`a2b ${n}`) || !window.aGot.includes(`b2a ${n}`)) && performance.now() - t0 < 10000) {
@@ -210,6 +210,8 @@ http {
     'the client tried to resume the stream on the other node and got <failed/> (the XEP-0198 state died with its node)');
   check(final[1 - n1] > after[1 - n1] && back.sockets.every((u) => u === back.sockets[0]),
     `the new socket, through the same nginx URL, went to node ${2 - n1}`);
+  check(back.jid === 'alice@localhost/nginx-ws',
+    `the new binding kept the resource of the lost session (${back.jid})`);
   check(back.pong === 'result' && back.bob.includes('a2b 2') && back.alice.length === 1,
     `after the reconnect: ping answered, messages both ways again (bob got ${back.bob}, alice got ${back.alice})`);
   await page.evaluate(() => window.alice.disconnect());

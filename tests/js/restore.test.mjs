@@ -74,7 +74,7 @@ try {
   const first = await ready(1);
   check(first.mode.startsWith('connected'), `alice logged in afresh (${first.mode})`);
 
-  const times = [], counts = [];
+  const times = [], counts = [], wires = [];
   // Reloads where the server saw the new rid before the resend of the held
   // one and answered the resend alone with item-not-found (Prosody).
   let notFound = 0;
@@ -117,11 +117,16 @@ try {
       `${tag} one round trip: all ${sent.length} request(s) left together (one drain, batches ${JSON.stringify(sent.map((w) => w.batch))}) before the first answer`);
     if (wire.some((w) => w.dir === 'in' && /condition=['"]item-not-found['"]/.test(w.body))) notFound++;
     times.push(r.pongMs);
+    // Where the time goes: the ping's request out → its result in (the server and the wire), and
+    // the rest (restore() reading the snapshot and starting the core before the request leaves,
+    // and the result delivered to the promise after it arrived).
+    wires.push(wire[resultAt].t - pingOut.t);
     counts.push(`${newOnes.length}+${resends.length}`);
   }
   if (times.length) {
     console.log(`  restore() → IQ result over ${times.length} reloads: median ${median(times).toFixed(1)} ms`
       + ` (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
+    console.log(`  of it: ping request out → result in, median ${median(wires).toFixed(1)} ms; the page before and after, median ${median(times.map((t, i) => t - wires[i])).toFixed(1)} ms`);
     console.log(`  requests until the result (new+resends): ${counts.join(' ')}`);
     console.log(`  the resend answered item-not-found (the new rid went first): ${notFound} of ${times.length}`);
   }
